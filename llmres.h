@@ -1,0 +1,1194 @@
+/* llmres.h - v0.1.0 - keeps an edge device's LLM API calls working over flaky links
+   against overloaded providers. Single header, no heap, no floating point, C99 and C++.
+
+   In exactly ONE C or C++ file:
+       #define LLMRES_IMPLEMENTATION
+       #include "llmres.h"
+   Everywhere else include it plainly. See the end of the file for the license.
+
+OVERVIEW
+   This release holds the resilience primitives (ring 1 of the architecture). Each is a
+   struct the caller owns plus a few functions; time comes in as an argument, nothing
+   reads a clock, nothing allocates, nothing touches a global.
+
+     bucket   token bucket: requests per second, tokens per minute (rates as exact fractions)
+     breaker  circuit breaker: closed / open / half-open, consecutive, failure-rate and
+              slow-call trips, growing open period, probes, forced states, a change hook
+     backoff  exponential backoff with full / equal / decorrelated jitter from a seeded
+              xorshift; honours a server's retry-after; gives up rather than run past a deadline
+     cache    LRU response cache: fixed entry table plus a block arena shared by entries
+              of any size; exact key match; TTL per entry
+     queue    bounded priority queue with deadlines and backpressure; every item pushed
+              comes back to its owner exactly once
+
+QUICK START
+       static llmres_bucket_t rps;
+       llmres_bucket_init(&rps, now_ms(), 3, 3, 2000);    // burst 3, 1.5 per second
+       if (llmres_bucket_take(&rps, now_ms(), 1) == LLMRES_OK) send();
+       else wait_ms = llmres_bucket_wait_ms(&rps, now_ms(), 1);
+
+TIME
+   `now` is uint32_t milliseconds from a monotonic clock; it wraps every 49.7 days and
+   every comparison is made by signed difference, so the wrap is harmless. A consequence:
+   two stamps more than 2^31 ms (24.8 days) apart read as "the past". A deadline must be
+   less than 24.8 days ahead; a bucket idle longer than that misses one refill.
+
+CONFIGURATION (define before the include, the same in every file)
+   macro                        default  RAM cost
+   LLMRES_MAX_BREAKER_WINDOW      32     1 byte per call in the breaker's count window
+   LLMRES_MAX_CACHE_ENTRIES       16     24 bytes per entry
+   LLMRES_CACHE_ARENA_BYTES     8192     the arena, plus 2 bytes per block
+   LLMRES_CACHE_BLOCK_BYTES       64     block size; an entry wastes less than one block
+   LLMRES_CACHE_HASH_BUCKETS      32     2 bytes each; a power of two
+   LLMRES_MAX_QUEUE               32     20 bytes per item (64-bit), 16 (32-bit)
+   LLMRES_QUEUE_LEVELS             4     priority levels, at most 32; 4 bytes each
+   LLMRES_STATIC                 off     make every function static to the including file
+   LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE: compile a primitive out
+   LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace the <string.h> functions
+   LLMRES_CONFIG_FILE: a header to include first (keep the macros above in it)
+   The size macros change struct sizes; the init functions of the breaker, cache and
+   queue are given sizeof(*x) and refuse a struct compiled with other sizes
+   (LLMRES_ERR_SIZE_MISMATCH) instead of corrupting memory.
+
+ERRORS
+   Functions return int: LLMRES_OK (0), a negative LLMRES_ERR_*, or a non-negative count
+   where a count is the answer. llmres_strerror() names each. Bad arguments (NULL, a zero
+   window, probes > window...) return LLMRES_ERR_INVALID; nothing asserts on data.
+
+THREADING
+   The primitives are not locked: use one from one thread, or hold your lock around each
+   call. They never block and never call out, except the breaker's change hook, which
+   runs inside the breaker calls that change its state.
+
+MEMORY AND CODE SIZE
+   No malloc, no VLAs, no recursion, no float. Every byte is in the structs above. Flash
+   per primitive on Cortex-M0/M4 and RV32 is in README.md (`make size`). The bucket uses
+   64-bit integer arithmetic (a 1.5/s rate and a 90000 tokens/minute budget both fit
+   exactly); on 32-bit targets that links libgcc's 64-bit helpers, never soft-float.
+
+CHANGELOG
+   0.1.0  token bucket, circuit breaker, backoff, LRU cache, priority queue.
+*/
+#ifdef LLMRES_CONFIG_FILE
+#include LLMRES_CONFIG_FILE
+#endif
+
+#ifndef LLMRES_H
+#define LLMRES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define LLMRES_VERSION_MAJOR 0
+#define LLMRES_VERSION_MINOR 1
+#define LLMRES_VERSION_PATCH 0
+#define LLMRES_VERSION_STRING "0.1.0"
+
+#ifndef LLMRES_API
+#ifdef LLMRES_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMRES_API static __attribute__((unused))
+#else
+#define LLMRES_API static
+#endif
+#else
+#define LLMRES_API extern
+#endif
+#endif
+
+#ifndef LLMRES_MAX_BREAKER_WINDOW
+#define LLMRES_MAX_BREAKER_WINDOW 32
+#endif
+#ifndef LLMRES_MAX_CACHE_ENTRIES
+#define LLMRES_MAX_CACHE_ENTRIES 16
+#endif
+#ifndef LLMRES_CACHE_ARENA_BYTES
+#define LLMRES_CACHE_ARENA_BYTES 8192
+#endif
+#ifndef LLMRES_CACHE_BLOCK_BYTES
+#define LLMRES_CACHE_BLOCK_BYTES 64
+#endif
+#ifndef LLMRES_CACHE_HASH_BUCKETS
+#define LLMRES_CACHE_HASH_BUCKETS 32
+#endif
+#ifndef LLMRES_MAX_QUEUE
+#define LLMRES_MAX_QUEUE 32
+#endif
+#ifndef LLMRES_QUEUE_LEVELS
+#define LLMRES_QUEUE_LEVELS 4
+#endif
+
+#define LLMRES_CACHE_BLOCKS (LLMRES_CACHE_ARENA_BYTES / LLMRES_CACHE_BLOCK_BYTES)
+
+/* Compile-time checks that work in C99 and C++ (a negative array size fails). */
+typedef char llmres__check_window[(LLMRES_MAX_BREAKER_WINDOW >= 1 && LLMRES_MAX_BREAKER_WINDOW <= 65535) ? 1 : -1];
+typedef char llmres__check_cache[(LLMRES_MAX_CACHE_ENTRIES >= 1 && LLMRES_MAX_CACHE_ENTRIES < 65535 &&
+                                  LLMRES_CACHE_BLOCKS >= 1 && LLMRES_CACHE_BLOCKS < 65535) ? 1 : -1];
+typedef char llmres__check_buckets[((LLMRES_CACHE_HASH_BUCKETS & (LLMRES_CACHE_HASH_BUCKETS - 1)) == 0 &&
+                                    LLMRES_CACHE_HASH_BUCKETS >= 1) ? 1 : -1];
+typedef char llmres__check_queue[(LLMRES_MAX_QUEUE >= 1 && LLMRES_MAX_QUEUE < 65535 &&
+                                  LLMRES_QUEUE_LEVELS >= 1 && LLMRES_QUEUE_LEVELS <= 32) ? 1 : -1];
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- results ------------------------------------------------------------------------ */
+enum {
+    LLMRES_OK = 0,
+    LLMRES_ERR_INVALID = -1,        /* a bad argument: NULL, zero period, probes > window... */
+    LLMRES_ERR_SIZE_MISMATCH = -2,  /* struct compiled with other LLMRES_MAX_* than the library */
+    LLMRES_ERR_LIMITED = -3,        /* bucket: not enough tokens yet */
+    LLMRES_ERR_TOO_LARGE = -4,      /* more than a bucket holds, an entry or a buffer too big */
+    LLMRES_ERR_OPEN = -5,           /* breaker: the call is not admitted */
+    LLMRES_ERR_GIVE_UP = -6,        /* backoff: deadline, retry limit or server hint too long */
+    LLMRES_ERR_NOT_FOUND = -7,      /* cache miss, queue item not found */
+    LLMRES_ERR_FULL = -8,           /* queue full and the new item does not outrank anyone */
+    LLMRES_ERR_EMPTY = -9,          /* queue empty */
+    LLMRES_ERR_TIMEOUT = -10,       /* queue item's deadline passed before it was served */
+    LLMRES_ERR_DISPLACED = -11,     /* queue item pushed out by a more urgent one */
+    LLMRES_ERR_CANCELLED = -12      /* queue item removed by drain */
+};
+
+/* Time values meaning "no limit" / "never". */
+#define LLMRES_NEVER   0xFFFFFFFFu  /* returned by wait functions: it cannot happen */
+#define LLMRES_FOREVER 0xFFFFFFFFu  /* passed as remaining time: no deadline */
+#define LLMRES_DISABLED 0xFFFFFFFFu /* a config threshold that never trips */
+
+/* A short English description of a result code; never NULL. */
+LLMRES_API const char *llmres_strerror(int code);
+
+/* xorshift32: the next value of a per-instance generator. *state must not be 0
+   (0 is replaced by a fixed constant). A fixed seed replays the same sequence. */
+LLMRES_API uint32_t llmres_xorshift32(uint32_t *state);
+
+/* ---- token bucket ------------------------------------------------------------------- */
+#ifndef LLMRES_NO_BUCKET
+/* Holds up to `capacity` tokens and gains `rate` tokens every `period_ms`, accrued every
+   millisecond: rate 3 per 2000 ms is exactly 1.5 per second; 90000 per 60000 ms is a TPM
+   budget. Internally the level counts tokens x period_ms, so no fraction is ever lost. */
+typedef struct llmres_bucket {
+    uint64_t level;      /* tokens x period_ms, at time `last` */
+    uint64_t full;       /* capacity x period_ms */
+    uint64_t peak_used;  /* the most of the burst ever in use, tokens x period_ms */
+    uint32_t capacity;   /* burst, in tokens */
+    uint32_t rate;       /* tokens gained per period */
+    uint32_t period_ms;
+    uint32_t last;       /* refill time; in the future after a drain */
+    uint32_t allowed;    /* takes granted (wraps) */
+    uint32_t denied;     /* takes refused (wraps) */
+} llmres_bucket_t;
+
+/* Starts full. capacity 0 admits only n = 0; rate 0 never refills.
+   Errors: INVALID (b NULL or period_ms 0). */
+LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+                                  uint32_t rate, uint32_t period_ms);
+/* Takes n tokens if all n are there. OK; LIMITED (nothing taken; see wait_ms);
+   TOO_LARGE (n > capacity: it never can); INVALID (b NULL). */
+LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n);
+/* Milliseconds until n tokens are there: 0 now; LLMRES_NEVER when n > capacity, when
+   the rate is 0 and they are not there, or when b is NULL. Changes nothing. */
+LLMRES_API uint32_t llmres_bucket_wait_ms(const llmres_bucket_t *b, uint32_t now, uint32_t n);
+/* Whole tokens available now (0 for NULL). */
+LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t now);
+/* Gives n tokens back, say when the actual usage came in below the estimate that was
+   taken; the level never exceeds capacity. Errors: INVALID. */
+LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n);
+/* Changes capacity and rate live, keeping the tokens held (cut to the new capacity).
+   Errors: INVALID (b NULL or period_ms 0). */
+LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+                                      uint32_t rate, uint32_t period_ms);
+/* Empties the bucket; nothing refills before `until` (a server's "none until T").
+   An `until` at or before now just empties it. Errors: INVALID. */
+LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until);
+/* The most tokens ever in use at once (capacity minus the lowest level seen). */
+LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b);
+#endif
+
+/* ---- circuit breaker ---------------------------------------------------------------- */
+#ifndef LLMRES_NO_BREAKER
+enum {
+    LLMRES_BREAKER_CLOSED = 0,      /* calls flow; outcomes are counted */
+    LLMRES_BREAKER_OPEN,            /* calls refused until the open period ends */
+    LLMRES_BREAKER_HALF_OPEN,       /* a few probes admitted; they decide */
+    LLMRES_BREAKER_FORCED_OPEN,     /* refused until reset or force_closed */
+    LLMRES_BREAKER_FORCED_CLOSED,   /* admitted whatever happens, until reset or force_open */
+    LLMRES_BREAKER_STATES
+};
+enum {
+    LLMRES_OUTCOME_SUCCESS = 0,
+    LLMRES_OUTCOME_FAILURE,         /* counts against the provider's health */
+    LLMRES_OUTCOME_IGNORED          /* says nothing about it (a 400, a 401); frees a probe slot */
+};
+
+typedef void (*llmres_breaker_hook_fn)(void *user, int from_state, int to_state, uint32_t now);
+
+/* Zero in any field means its default. */
+typedef struct llmres_breaker_config {
+    uint32_t failure_threshold; /* consecutive failures that open it (5); LLMRES_DISABLED: off */
+    uint32_t window;            /* calls in the count window (20), <= LLMRES_MAX_BREAKER_WINDOW */
+    uint32_t min_calls;         /* calls in the window before rates apply (10), <= window */
+    uint32_t failure_rate_pct;  /* failures in the window that open it (50), 1..100 or DISABLED */
+    uint32_t slow_call_ms;      /* a call slower than this is slow (0: slow calls not judged) */
+    uint32_t slow_rate_pct;     /* slow calls in the window that open it (50), 1..100 */
+    uint32_t open_ms;           /* first open period (30000) */
+    uint32_t max_open_ms;       /* open period doubles on each failed probe, up to this (300000) */
+    uint32_t probes;            /* probes in flight in half-open (1), <= window */
+    uint32_t close_after;       /* probe successes that close it (= probes) */
+    llmres_breaker_hook_fn on_change; /* optional: called on every state change */
+    void *user;                 /* passed to on_change */
+} llmres_breaker_config_t;
+
+typedef struct llmres_breaker {
+    llmres_breaker_config_t cfg;            /* with defaults filled in */
+    uint8_t ring[LLMRES_MAX_BREAKER_WINDOW]; /* bit 0 failure, bit 1 slow, per call */
+    uint32_t head, calls, failures, slow, consecutive;
+    uint32_t state;
+    uint32_t open_until;       /* OPEN: when the first probe may go */
+    uint32_t open_period;      /* current open period, grows on failed probes */
+    uint32_t probe_at;         /* HALF_OPEN: when the last probe was admitted */
+    uint32_t in_flight, probe_successes;
+    uint32_t transitions[LLMRES_BREAKER_STATES]; /* entries into each state (wraps) */
+    uint32_t rejected;         /* calls refused (wraps) */
+} llmres_breaker_t;
+
+/* cfg may be NULL (all defaults). Errors: INVALID (b NULL, window > max, min_calls or
+   probes > window, a rate over 100, max_open_ms < open_ms); SIZE_MISMATCH. */
+#define llmres_breaker_init(b, cfg) llmres_breaker_init_sized((b), (cfg), sizeof(*(b)))
+LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
+                                         size_t struct_size);
+/* May a call go now? OK, or OPEN (counted in `rejected`). Each OK must be followed by one
+   llmres_breaker_record. In half-open an OK is a probe; a probe never recorded is given
+   up after one open period, so a lost call cannot wedge the breaker. */
+LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now);
+/* Records an admitted call's outcome and latency. Errors: INVALID (b NULL, bad outcome). */
+LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms);
+/* Milliseconds until a call would be admitted: 0 now, LLMRES_NEVER when forced open. */
+LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t now);
+LLMRES_API int llmres_breaker_state(const llmres_breaker_t *b);
+/* Manual control. reset: back to CLOSED with an empty window and the first open period;
+   the transition counters are kept. Errors: INVALID. */
+LLMRES_API int llmres_breaker_force_open(llmres_breaker_t *b, uint32_t now);
+LLMRES_API int llmres_breaker_force_closed(llmres_breaker_t *b, uint32_t now);
+LLMRES_API int llmres_breaker_reset(llmres_breaker_t *b, uint32_t now);
+LLMRES_API const char *llmres_breaker_state_name(int state);
+#endif
+
+/* ---- backoff ------------------------------------------------------------------------ */
+#ifndef LLMRES_NO_BACKOFF
+enum {
+    LLMRES_JITTER_FULL = 0,     /* uniform in [0, exp]: fewest calls in the AWS study */
+    LLMRES_JITTER_EQUAL,        /* exp/2 + uniform in [0, exp/2] */
+    LLMRES_JITTER_DECORRELATED, /* uniform in [base, 3 x previous], capped */
+    LLMRES_JITTER_NONE          /* exp itself (tests, or one device alone) */
+};
+
+/* Zero in any field means its default. */
+typedef struct llmres_backoff_config {
+    uint32_t base_ms;      /* first exponential step (500) */
+    uint32_t cap_ms;       /* largest computed delay (32000), at most 2^31 - 1 */
+    uint32_t hint_max_ms;  /* longest server retry-after honoured (60000); longer: give up */
+    uint32_t max_retries;  /* 0: no limit but the deadline */
+    uint32_t jitter;       /* LLMRES_JITTER_* */
+    uint32_t seed;         /* xorshift seed; 0 picks a fixed one (seed from the port's entropy) */
+} llmres_backoff_config_t;
+
+typedef struct llmres_backoff {
+    llmres_backoff_config_t cfg;
+    uint32_t rng;      /* xorshift state */
+    uint32_t attempt;  /* delays handed out since the last reset */
+    uint32_t prev;     /* previous delay, for decorrelated jitter */
+} llmres_backoff_t;
+
+/* cfg may be NULL. Errors: INVALID (b NULL, cap_ms or hint_max_ms over 2^31-1,
+   base_ms > cap_ms, unknown jitter). */
+LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg);
+/* The delay before the next attempt, in ms (>= 0). hint_ms is the server's retry-after
+   (0: none): the delay is never shorter than it. remaining_ms is the time left before the
+   caller's deadline (LLMRES_FOREVER: none). Returns GIVE_UP when the delay would end past
+   the deadline, when max_retries are spent, or when the hint exceeds hint_max_ms (the
+   server wants longer than we may wait: retrying early would only add load).
+   INVALID for NULL. */
+LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms);
+/* After a success: the next failure starts from base again. The generator keeps going. */
+LLMRES_API void llmres_backoff_reset(llmres_backoff_t *b);
+#endif
+
+/* ---- LRU cache ---------------------------------------------------------------------- */
+#ifndef LLMRES_NO_CACHE
+/* An entry's key and value lie back to back in a chain of arena blocks, so entries of any
+   size share one arena: a put takes free blocks, an eviction returns them, with no
+   compaction and no fragmentation; the waste is under one block per entry. */
+typedef struct llmres_cache_entry {
+    uint32_t hash;
+    uint32_t key_len;
+    uint32_t value_len;
+    uint32_t expires;      /* valid when has_ttl */
+    uint16_t first_block;  /* chain start; LLMRES__NIL for an empty entry */
+    uint16_t lru_prev, lru_next, hash_next;
+    uint8_t  in_use, has_ttl;
+} llmres_cache_entry_t;
+
+typedef struct llmres_cache {
+    llmres_cache_entry_t entry[LLMRES_MAX_CACHE_ENTRIES];
+    uint16_t block_next[LLMRES_CACHE_BLOCKS];   /* chain links, and the free list */
+    uint16_t bucket[LLMRES_CACHE_HASH_BUCKETS]; /* hash chains of entries */
+    uint16_t lru_head, lru_tail;                /* most and least recently used */
+    uint16_t free_entry, free_block;
+    uint32_t free_blocks;
+    uint32_t max_entry_bytes;  /* key + value; a larger put is TOO_LARGE */
+    uint32_t entries, bytes_used;
+    uint32_t hits, misses, evictions, expirations, inserts; /* wrap */
+    uint8_t arena[LLMRES_CACHE_ARENA_BYTES];
+} llmres_cache_t;
+
+/* max_entry_bytes: the largest key + value accepted (0 or more than the arena: the arena).
+   Errors: INVALID (c NULL); SIZE_MISMATCH. */
+#define llmres_cache_init(c, max_entry_bytes) llmres_cache_init_sized((c), (max_entry_bytes), sizeof(*(c)))
+LLMRES_API int llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_bytes, size_t struct_size);
+/* Looks the key up (exact bytes). On a hit copies the value to out and sets *value_len:
+   OK. NOT_FOUND on a miss or an expired entry (which is removed). TOO_LARGE when out_cap
+   is short: *value_len says what is needed, the entry stays, nothing is counted.
+   INVALID for NULL pointers (key may be NULL when key_len is 0). */
+LLMRES_API int llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+                                void *out, uint32_t out_cap, uint32_t *value_len);
+/* Stores a copy of key and value, replacing an entry with the same key, evicting least
+   recently used entries until it fits. ttl_ms 0: no expiry; otherwise at most 2^31-1.
+   Errors: TOO_LARGE (key + value over max_entry_bytes), INVALID. */
+LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+                                const void *value, uint32_t value_len, uint32_t ttl_ms);
+/* Removes the entry for key: OK or NOT_FOUND. */
+LLMRES_API int llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len);
+/* Removes every expired entry; returns how many (O(entries)). */
+LLMRES_API int llmres_cache_purge(llmres_cache_t *c, uint32_t now);
+#endif
+
+/* ---- priority queue ----------------------------------------------------------------- */
+#ifndef LLMRES_NO_QUEUE
+/* A queued request. The queue stores a copy and hands it back exactly once: from pop
+   (ready, or expired), from push (displaced to make room), from expire, cancel or drain.
+   `status` says why it came back. */
+typedef struct llmres_qitem {
+    void *user;            /* the owner's request; the queue never dereferences it */
+    uint32_t deadline;     /* absolute ms; used when has_deadline */
+    uint8_t priority;      /* 0 least urgent .. LLMRES_QUEUE_LEVELS - 1 most urgent */
+    uint8_t has_deadline;
+    int16_t status;        /* on the way out: OK, ERR_TIMEOUT, ERR_DISPLACED, ERR_CANCELLED */
+} llmres_qitem_t;
+
+typedef struct llmres_queue {
+    llmres_qitem_t item[LLMRES_MAX_QUEUE];
+    uint16_t next[LLMRES_MAX_QUEUE], prev[LLMRES_MAX_QUEUE];
+    uint16_t head[LLMRES_QUEUE_LEVELS], tail[LLMRES_QUEUE_LEVELS];
+    uint16_t free_slot;
+    uint32_t nonempty;   /* bit per level */
+    uint32_t count, capacity;
+    uint32_t pushed, popped, expired, displaced, rejected, peak; /* counters (wrap) */
+} llmres_queue_t;
+
+/* capacity: 1..LLMRES_MAX_QUEUE (0: the maximum). Errors: INVALID; SIZE_MISMATCH. */
+#define llmres_queue_init(q, capacity) llmres_queue_init_sized((q), (capacity), sizeof(*(q)))
+LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size);
+/* Queues a copy of *item behind the others of its priority. Returns 0: queued. 1: queued,
+   and *handed_back holds the item that left to make room (status ERR_TIMEOUT: the oldest
+   expired item of the lowest level, else ERR_DISPLACED: the newest item of the lowest
+   level, which *item outranks). FULL: not queued (backpressure). TIMEOUT: not queued,
+   its deadline has passed. INVALID: NULL, or priority >= LLMRES_QUEUE_LEVELS. */
+LLMRES_API int llmres_queue_push(llmres_queue_t *q, uint32_t now, const llmres_qitem_t *item,
+                                 llmres_qitem_t *handed_back);
+/* Takes the most urgent item (FIFO within a level). OK: serve *out. TIMEOUT: *out expired
+   while waiting; tell its owner and pop again. EMPTY. INVALID. */
+LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
+/* Hands back one expired item from anywhere in the queue: 1 (in *out) or 0 (none). */
+LLMRES_API int llmres_queue_expire(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
+/* Removes the first queued item whose user pointer is `user`: OK (in *out) or NOT_FOUND. */
+LLMRES_API int llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out);
+/* Removes the most urgent item with status ERR_CANCELLED (for shutdown): OK or EMPTY. */
+LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out);
+LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LLMRES_H */
+
+/* ===================================================================================== */
+#ifdef LLMRES_IMPLEMENTATION
+#ifndef LLMRES__IMPLEMENTED
+#define LLMRES__IMPLEMENTED
+
+#if !defined(LLMRES_MEMCPY) || !defined(LLMRES_MEMCMP) || !defined(LLMRES_MEMSET)
+#include <string.h>
+#endif
+#ifndef LLMRES_MEMCPY
+#define LLMRES_MEMCPY memcpy
+#endif
+#ifndef LLMRES_MEMCMP
+#define LLMRES_MEMCMP memcmp
+#endif
+#ifndef LLMRES_MEMSET
+#define LLMRES_MEMSET memset
+#endif
+
+#define LLMRES__NIL 0xFFFFu
+
+/* ---- util / time ---- */
+
+/* True when time a is at or after time b, across the 32-bit wrap. */
+static int llmres__reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+LLMRES_API const char *llmres_strerror(int code) {
+    switch (code) {
+    case LLMRES_OK: return "ok";
+    case LLMRES_ERR_INVALID: return "invalid argument";
+    case LLMRES_ERR_SIZE_MISMATCH: return "struct size differs from the library's (LLMRES_MAX_* macros)";
+    case LLMRES_ERR_LIMITED: return "rate limited: not enough tokens yet";
+    case LLMRES_ERR_TOO_LARGE: return "too large";
+    case LLMRES_ERR_OPEN: return "circuit breaker open";
+    case LLMRES_ERR_GIVE_UP: return "gave up: deadline, retry limit or server hint";
+    case LLMRES_ERR_NOT_FOUND: return "not found";
+    case LLMRES_ERR_FULL: return "queue full";
+    case LLMRES_ERR_EMPTY: return "queue empty";
+    case LLMRES_ERR_TIMEOUT: return "deadline passed";
+    case LLMRES_ERR_DISPLACED: return "displaced by a more urgent request";
+    case LLMRES_ERR_CANCELLED: return "cancelled";
+    default: return "unknown error";
+    }
+}
+
+/* ---- xorshift ---- */
+
+LLMRES_API uint32_t llmres_xorshift32(uint32_t *state) {
+    uint32_t x = *state;
+    if (x == 0) x = 0x9E3779B9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+/* ---- token bucket ---- */
+#ifndef LLMRES_NO_BUCKET
+
+/* The level at `now`, without changing the bucket. */
+static uint64_t llmres__bucket_level(const llmres_bucket_t *b, uint32_t now) {
+    int32_t dt = (int32_t)(now - b->last);
+    uint64_t add;
+    if (dt <= 0) return b->level;
+    add = (uint64_t)(uint32_t)dt * b->rate; /* < 2^64: both factors < 2^32 */
+    return add >= b->full - b->level ? b->full : b->level + add;
+}
+
+static void llmres__bucket_refill(llmres_bucket_t *b, uint32_t now) {
+    b->level = llmres__bucket_level(b, now);
+    if ((int32_t)(now - b->last) > 0) b->last = now;
+}
+
+/* x units of 1/from converted to units of 1/to, without overflow (x < 2^32 * from). */
+static uint64_t llmres__rescale(uint64_t x, uint32_t from, uint32_t to) {
+    uint64_t whole = x / from, part = x % from;
+    return whole * to + part * to / from;
+}
+
+LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+                                  uint32_t rate, uint32_t period_ms) {
+    if (!b || period_ms == 0) return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(b, 0, sizeof(*b));
+    b->capacity = capacity;
+    b->rate = rate;
+    b->period_ms = period_ms;
+    b->full = (uint64_t)capacity * period_ms;
+    b->level = b->full;
+    b->last = now;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n) {
+    uint64_t need, used;
+    if (!b) return LLMRES_ERR_INVALID;
+    if (n > b->capacity) { b->denied++; return LLMRES_ERR_TOO_LARGE; }
+    llmres__bucket_refill(b, now);
+    need = (uint64_t)n * b->period_ms;
+    if (b->level < need) { b->denied++; return LLMRES_ERR_LIMITED; }
+    b->level -= need;
+    used = b->full - b->level;
+    if (used > b->peak_used) b->peak_used = used;
+    b->allowed++;
+    return LLMRES_OK;
+}
+
+LLMRES_API uint32_t llmres_bucket_wait_ms(const llmres_bucket_t *b, uint32_t now, uint32_t n) {
+    uint64_t level, need, ms;
+    int32_t until_start;
+    if (!b || n > b->capacity) return LLMRES_NEVER;
+    level = llmres__bucket_level(b, now);
+    need = (uint64_t)n * b->period_ms;
+    if (level >= need) return 0;
+    if (b->rate == 0) return LLMRES_NEVER;
+    ms = (need - level + b->rate - 1) / b->rate;
+    until_start = (int32_t)(b->last - now); /* > 0 after a drain: refill starts later */
+    if (until_start > 0) ms += (uint32_t)until_start;
+    return ms >= LLMRES_NEVER ? LLMRES_NEVER - 1 : (uint32_t)ms;
+}
+
+LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t now) {
+    if (!b) return 0;
+    return (uint32_t)(llmres__bucket_level(b, now) / b->period_ms);
+}
+
+LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n) {
+    uint64_t add;
+    if (!b) return LLMRES_ERR_INVALID;
+    llmres__bucket_refill(b, now);
+    add = (uint64_t)n * b->period_ms;
+    b->level = add >= b->full - b->level ? b->full : b->level + add;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+                                      uint32_t rate, uint32_t period_ms) {
+    uint64_t level, peak;
+    if (!b || period_ms == 0) return LLMRES_ERR_INVALID;
+    llmres__bucket_refill(b, now); /* what accrued so far, at the old rate */
+    level = llmres__rescale(b->level, b->period_ms, period_ms);
+    peak = llmres__rescale(b->peak_used, b->period_ms, period_ms);
+    b->capacity = capacity;
+    b->rate = rate;
+    b->period_ms = period_ms;
+    b->full = (uint64_t)capacity * period_ms;
+    b->level = level > b->full ? b->full : level;
+    b->peak_used = peak > b->full ? b->full : peak;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until) {
+    if (!b) return LLMRES_ERR_INVALID;
+    llmres__bucket_refill(b, now);
+    b->level = 0;
+    b->peak_used = b->full;
+    /* keep a later refill start from an earlier drain */
+    if ((int32_t)(until - b->last) > 0) b->last = until;
+    return LLMRES_OK;
+}
+
+LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b) {
+    if (!b) return 0;
+    return (uint32_t)((b->peak_used + b->period_ms - 1) / b->period_ms);
+}
+#endif /* LLMRES_NO_BUCKET */
+
+/* ---- circuit breaker ---- */
+#ifndef LLMRES_NO_BREAKER
+
+LLMRES_API const char *llmres_breaker_state_name(int state) {
+    switch (state) {
+    case LLMRES_BREAKER_CLOSED: return "closed";
+    case LLMRES_BREAKER_OPEN: return "open";
+    case LLMRES_BREAKER_HALF_OPEN: return "half-open";
+    case LLMRES_BREAKER_FORCED_OPEN: return "forced-open";
+    case LLMRES_BREAKER_FORCED_CLOSED: return "forced-closed";
+    default: return "unknown";
+    }
+}
+
+static int llmres__pct_ok(uint32_t pct) { return (pct >= 1 && pct <= 100) || pct == LLMRES_DISABLED; }
+
+LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
+                                         size_t struct_size) {
+    llmres_breaker_config_t c;
+    if (!b) return LLMRES_ERR_INVALID;
+    if (struct_size != sizeof(*b)) return LLMRES_ERR_SIZE_MISMATCH;
+    if (cfg) c = *cfg; else LLMRES_MEMSET(&c, 0, sizeof(c));
+    if (!c.failure_threshold) c.failure_threshold = 5;
+    if (!c.window) c.window = LLMRES_MAX_BREAKER_WINDOW < 20 ? LLMRES_MAX_BREAKER_WINDOW : 20;
+    if (!c.min_calls) c.min_calls = c.window < 10 ? c.window : 10;
+    if (!c.failure_rate_pct) c.failure_rate_pct = 50;
+    if (!c.slow_rate_pct) c.slow_rate_pct = 50;
+    if (!c.open_ms) c.open_ms = 30000;
+    if (!c.max_open_ms) c.max_open_ms = c.open_ms > 300000 ? c.open_ms : 300000;
+    if (!c.probes) c.probes = 1;
+    if (!c.close_after) c.close_after = c.probes;
+    if (c.window > LLMRES_MAX_BREAKER_WINDOW || c.min_calls > c.window || c.probes > c.window ||
+        !llmres__pct_ok(c.failure_rate_pct) || !llmres__pct_ok(c.slow_rate_pct) ||
+        c.max_open_ms < c.open_ms || c.open_ms > 0x7FFFFFFFu || c.max_open_ms > 0x7FFFFFFFu)
+        return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(b, 0, sizeof(*b));
+    b->cfg = c;
+    b->state = LLMRES_BREAKER_CLOSED;
+    b->open_period = c.open_ms;
+    return LLMRES_OK;
+}
+
+static void llmres__breaker_clear_window(llmres_breaker_t *b) {
+    LLMRES_MEMSET(b->ring, 0, sizeof(b->ring));
+    b->head = b->calls = b->failures = b->slow = b->consecutive = 0;
+}
+
+static void llmres__breaker_go(llmres_breaker_t *b, uint32_t to, uint32_t now) {
+    uint32_t from = b->state;
+    if (from == to) return;
+    b->state = to;
+    b->transitions[to]++;
+    if (to == LLMRES_BREAKER_OPEN) {
+        b->open_until = now + b->open_period;
+    } else if (to == LLMRES_BREAKER_HALF_OPEN) {
+        b->in_flight = b->probe_successes = 0;
+        b->probe_at = now;
+    } else {
+        llmres__breaker_clear_window(b);
+        if (to == LLMRES_BREAKER_CLOSED) b->open_period = b->cfg.open_ms;
+    }
+    if (b->cfg.on_change) b->cfg.on_change(b->cfg.user, (int)from, (int)to, now);
+}
+
+LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) {
+    if (!b) return LLMRES_ERR_INVALID;
+    switch (b->state) {
+    case LLMRES_BREAKER_CLOSED:
+    case LLMRES_BREAKER_FORCED_CLOSED:
+        return LLMRES_OK;
+    case LLMRES_BREAKER_OPEN:
+        if (!llmres__reached(now, b->open_until)) break;
+        llmres__breaker_go(b, LLMRES_BREAKER_HALF_OPEN, now);
+        /* fall through */
+    case LLMRES_BREAKER_HALF_OPEN:
+        if (b->in_flight >= b->cfg.probes) {
+            /* probes admitted but never recorded are given up after an open period */
+            if (!llmres__reached(now, b->probe_at + b->open_period)) break;
+            b->in_flight = 0;
+        }
+        b->in_flight++;
+        b->probe_at = now;
+        return LLMRES_OK;
+    default:
+        break;
+    }
+    b->rejected++;
+    return LLMRES_ERR_OPEN;
+}
+
+/* Over the threshold: count * 100 >= pct * calls, in 64 bits so no product overflows. */
+static int llmres__over(uint32_t count, uint32_t pct, uint32_t calls) {
+    return pct != LLMRES_DISABLED && (uint64_t)count * 100u >= (uint64_t)pct * calls;
+}
+
+LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms) {
+    uint32_t fail, slow, bits, old;
+    if (!b || outcome < LLMRES_OUTCOME_SUCCESS || outcome > LLMRES_OUTCOME_IGNORED) return LLMRES_ERR_INVALID;
+    fail = outcome == LLMRES_OUTCOME_FAILURE;
+    slow = b->cfg.slow_call_ms != 0 && latency_ms > b->cfg.slow_call_ms;
+    switch (b->state) {
+    case LLMRES_BREAKER_CLOSED:
+        if (outcome == LLMRES_OUTCOME_IGNORED) return LLMRES_OK;
+        bits = fail | (slow << 1);
+        old = b->ring[b->head];        /* 0 while the window fills */
+        b->ring[b->head] = (uint8_t)bits;
+        b->failures += fail - (old & 1u);
+        b->slow += slow - (old >> 1);
+        if (++b->head == b->cfg.window) b->head = 0;
+        if (b->calls < b->cfg.window) b->calls++;
+        b->consecutive = fail ? b->consecutive + 1 : 0;
+        /* a rate can only rise on a failure or slow call, or when min_calls is reached */
+        if ((fail || slow || b->calls == b->cfg.min_calls) &&
+            (b->consecutive >= b->cfg.failure_threshold ||
+             (b->calls >= b->cfg.min_calls &&
+              (llmres__over(b->failures, b->cfg.failure_rate_pct, b->calls) ||
+               (b->cfg.slow_call_ms && llmres__over(b->slow, b->cfg.slow_rate_pct, b->calls))))))
+            llmres__breaker_go(b, LLMRES_BREAKER_OPEN, now);
+        return LLMRES_OK;
+    case LLMRES_BREAKER_HALF_OPEN:
+        if (b->in_flight) b->in_flight--;
+        if (outcome == LLMRES_OUTCOME_IGNORED) return LLMRES_OK;
+        if (fail || slow) {
+            uint32_t grown = b->open_period * 2u;
+            b->open_period = grown > b->cfg.max_open_ms ? b->cfg.max_open_ms : grown;
+            llmres__breaker_go(b, LLMRES_BREAKER_OPEN, now);
+        } else if (++b->probe_successes >= b->cfg.close_after) {
+            llmres__breaker_go(b, LLMRES_BREAKER_CLOSED, now);
+        }
+        return LLMRES_OK;
+    default:
+        /* open or forced: a late outcome of a call admitted earlier changes nothing */
+        return LLMRES_OK;
+    }
+}
+
+LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t now) {
+    uint32_t at;
+    if (!b) return LLMRES_NEVER;
+    switch (b->state) {
+    case LLMRES_BREAKER_OPEN: at = b->open_until; break;
+    case LLMRES_BREAKER_HALF_OPEN:
+        if (b->in_flight < b->cfg.probes) return 0;
+        at = b->probe_at + b->open_period;
+        break;
+    case LLMRES_BREAKER_FORCED_OPEN: return LLMRES_NEVER;
+    default: return 0;
+    }
+    return llmres__reached(now, at) ? 0 : at - now;
+}
+
+LLMRES_API int llmres_breaker_state(const llmres_breaker_t *b) {
+    return b ? (int)b->state : LLMRES_ERR_INVALID;
+}
+
+LLMRES_API int llmres_breaker_force_open(llmres_breaker_t *b, uint32_t now) {
+    if (!b) return LLMRES_ERR_INVALID;
+    llmres__breaker_go(b, LLMRES_BREAKER_FORCED_OPEN, now);
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_breaker_force_closed(llmres_breaker_t *b, uint32_t now) {
+    if (!b) return LLMRES_ERR_INVALID;
+    llmres__breaker_go(b, LLMRES_BREAKER_FORCED_CLOSED, now);
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_breaker_reset(llmres_breaker_t *b, uint32_t now) {
+    if (!b) return LLMRES_ERR_INVALID;
+    llmres__breaker_go(b, LLMRES_BREAKER_CLOSED, now);
+    llmres__breaker_clear_window(b); /* also when it was closed already */
+    b->open_period = b->cfg.open_ms;
+    return LLMRES_OK;
+}
+#endif /* LLMRES_NO_BREAKER */
+
+/* ---- backoff ---- */
+#ifndef LLMRES_NO_BACKOFF
+
+LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg) {
+    llmres_backoff_config_t c;
+    if (!b) return LLMRES_ERR_INVALID;
+    if (cfg) c = *cfg; else LLMRES_MEMSET(&c, 0, sizeof(c));
+    if (!c.base_ms) c.base_ms = 500;
+    if (!c.cap_ms) c.cap_ms = c.base_ms > 32000 ? c.base_ms : 32000;
+    if (!c.hint_max_ms) c.hint_max_ms = 60000;
+    if (c.cap_ms > 0x7FFFFFFFu || c.hint_max_ms > 0x7FFFFFFFu || c.base_ms > c.cap_ms ||
+        c.jitter > LLMRES_JITTER_NONE)
+        return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(b, 0, sizeof(*b));
+    b->cfg = c;
+    b->rng = c.seed ? c.seed : 0x2545F491u;
+    b->prev = c.base_ms;
+    return LLMRES_OK;
+}
+
+/* Uniform in [lo, hi] by multiply-shift: no division, bias below 2^-32 per value. */
+static uint32_t llmres__between(uint32_t *rng, uint32_t lo, uint32_t hi) {
+    uint64_t span = (uint64_t)(hi - lo) + 1u;
+    return lo + (uint32_t)(((uint64_t)llmres_xorshift32(rng) * span) >> 32);
+}
+
+LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms) {
+    uint32_t exp, delay, cap;
+    if (!b) return LLMRES_ERR_INVALID;
+    if (hint_ms > b->cfg.hint_max_ms) return LLMRES_ERR_GIVE_UP;
+    if (b->cfg.max_retries && b->attempt >= b->cfg.max_retries) return LLMRES_ERR_GIVE_UP;
+    cap = b->cfg.cap_ms;
+    exp = b->attempt >= 31 || (cap >> b->attempt) < b->cfg.base_ms ? cap : b->cfg.base_ms << b->attempt;
+    switch (b->cfg.jitter) {
+    case LLMRES_JITTER_FULL: delay = llmres__between(&b->rng, 0, exp); break;
+    case LLMRES_JITTER_EQUAL: delay = exp - exp / 2u + llmres__between(&b->rng, 0, exp / 2u); break;
+    case LLMRES_JITTER_DECORRELATED: {
+        uint32_t hi = b->prev > cap / 3u ? cap : b->prev * 3u;
+        delay = llmres__between(&b->rng, b->cfg.base_ms, hi < b->cfg.base_ms ? b->cfg.base_ms : hi);
+        break;
+    }
+    default: delay = exp; break;
+    }
+    if (delay < hint_ms) delay = hint_ms;
+    if (delay > remaining_ms) return LLMRES_ERR_GIVE_UP;
+    b->prev = delay;
+    b->attempt++;
+    return (int32_t)delay;
+}
+
+LLMRES_API void llmres_backoff_reset(llmres_backoff_t *b) {
+    if (!b) return;
+    b->attempt = 0;
+    b->prev = b->cfg.base_ms;
+}
+#endif /* LLMRES_NO_BACKOFF */
+
+/* ---- LRU cache ---- */
+#ifndef LLMRES_NO_CACHE
+
+/* A word-at-a-time multiplicative hash. It only spreads entries over buckets: every hit
+   is confirmed by comparing the whole key, so a collision costs time, never correctness. */
+#if SIZE_MAX > 0xFFFFFFFFu
+static uint32_t llmres__hash(const uint8_t *p, uint32_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
+    for (; n >= 8; p += 8, n -= 8) {
+        LLMRES_MEMCPY(&w, p, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h = (h << 31) | (h >> 33);
+    }
+    if (n) {
+        w = 0;
+        LLMRES_MEMCPY(&w, p, n);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    }
+    h ^= h >> 32;
+    h *= 0x94D049BB133111EBull;
+    return (uint32_t)(h >> 32);
+}
+#else
+static uint32_t llmres__hash(const uint8_t *p, uint32_t n) {
+    uint32_t h = 0x9E3779B9u ^ n, w;
+    for (; n >= 4; p += 4, n -= 4) {
+        LLMRES_MEMCPY(&w, p, 4);
+        h = (h ^ w) * 0x85EBCA6Bu;
+        h = (h << 15) | (h >> 17);
+    }
+    if (n) {
+        w = 0;
+        LLMRES_MEMCPY(&w, p, n);
+        h = (h ^ w) * 0x85EBCA6Bu;
+    }
+    h ^= h >> 16;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 13);
+}
+#endif
+
+LLMRES_API int llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_bytes, size_t struct_size) {
+    uint32_t i;
+    if (!c) return LLMRES_ERR_INVALID;
+    if (struct_size != sizeof(*c)) return LLMRES_ERR_SIZE_MISMATCH;
+    /* the arena is left as it is: no need to clear 8 KB */
+    LLMRES_MEMSET(c, 0, offsetof(llmres_cache_t, arena));
+    for (i = 0; i < LLMRES_MAX_CACHE_ENTRIES; i++) c->entry[i].lru_next = (uint16_t)(i + 1);
+    c->entry[LLMRES_MAX_CACHE_ENTRIES - 1].lru_next = LLMRES__NIL; /* free list via lru_next */
+    for (i = 0; i < LLMRES_CACHE_BLOCKS; i++) c->block_next[i] = (uint16_t)(i + 1);
+    c->block_next[LLMRES_CACHE_BLOCKS - 1] = LLMRES__NIL;
+    for (i = 0; i < LLMRES_CACHE_HASH_BUCKETS; i++) c->bucket[i] = LLMRES__NIL;
+    c->lru_head = c->lru_tail = LLMRES__NIL;
+    c->free_entry = 0;
+    c->free_block = 0;
+    c->free_blocks = LLMRES_CACHE_BLOCKS;
+    c->max_entry_bytes = (max_entry_bytes == 0 || max_entry_bytes > LLMRES_CACHE_BLOCKS * LLMRES_CACHE_BLOCK_BYTES)
+                             ? (uint32_t)(LLMRES_CACHE_BLOCKS * LLMRES_CACHE_BLOCK_BYTES) : max_entry_bytes;
+    return LLMRES_OK;
+}
+
+/* Walks an entry's chain. mode 0 copies arena -> buf, 1 copies buf -> arena,
+   2 compares (returns nonzero on a difference). `skip` bytes of the chain are passed first. */
+static int llmres__chain(llmres_cache_t *c, uint16_t blk, uint32_t skip, uint8_t *buf, uint32_t len, int mode) {
+    const uint32_t B = LLMRES_CACHE_BLOCK_BYTES;
+    while (skip >= B) { blk = c->block_next[blk]; skip -= B; }
+    while (len) {
+        uint8_t *at = c->arena + (size_t)blk * B + skip;
+        uint32_t n = B - skip < len ? B - skip : len;
+        if (mode == 0) LLMRES_MEMCPY(buf, at, n);
+        else if (mode == 1) LLMRES_MEMCPY(at, buf, n);
+        else if (LLMRES_MEMCMP(buf, at, n) != 0) return 1;
+        buf += n;
+        len -= n;
+        skip = 0;
+        blk = c->block_next[blk];
+    }
+    return 0;
+}
+
+static void llmres__lru_unlink(llmres_cache_t *c, uint16_t i) {
+    llmres_cache_entry_t *e = &c->entry[i];
+    if (e->lru_prev != LLMRES__NIL) c->entry[e->lru_prev].lru_next = e->lru_next; else c->lru_head = e->lru_next;
+    if (e->lru_next != LLMRES__NIL) c->entry[e->lru_next].lru_prev = e->lru_prev; else c->lru_tail = e->lru_prev;
+}
+
+static void llmres__lru_push_front(llmres_cache_t *c, uint16_t i) {
+    llmres_cache_entry_t *e = &c->entry[i];
+    e->lru_prev = LLMRES__NIL;
+    e->lru_next = c->lru_head;
+    if (c->lru_head != LLMRES__NIL) c->entry[c->lru_head].lru_prev = i; else c->lru_tail = i;
+    c->lru_head = i;
+}
+
+static uint16_t llmres__cache_find(llmres_cache_t *c, uint32_t h, const uint8_t *key, uint32_t key_len) {
+    uint16_t i = c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)];
+    while (i != LLMRES__NIL) {
+        const llmres_cache_entry_t *e = &c->entry[i];
+        if (e->hash == h && e->key_len == key_len &&
+            (key_len == 0 || llmres__chain(c, e->first_block, 0, (uint8_t *)(uintptr_t)key, key_len, 2) == 0))
+            return i;
+        i = e->hash_next;
+    }
+    return LLMRES__NIL;
+}
+
+static void llmres__cache_unlink_remove(llmres_cache_t *c, uint16_t i) {
+    llmres_cache_entry_t *e = &c->entry[i];
+    uint16_t *link = &c->bucket[e->hash & (LLMRES_CACHE_HASH_BUCKETS - 1)];
+    uint16_t blk = e->first_block;
+    uint32_t total = e->key_len + e->value_len;
+    while (*link != i) link = &c->entry[*link].hash_next;
+    *link = e->hash_next;
+    llmres__lru_unlink(c, i);
+    /* return the chain to the free list */
+    while (blk != LLMRES__NIL) {
+        uint16_t next = c->block_next[blk];
+        c->block_next[blk] = c->free_block;
+        c->free_block = blk;
+        c->free_blocks++;
+        blk = next;
+    }
+    c->bytes_used -= total;
+    c->entries--;
+    e->in_use = 0;
+    e->lru_next = c->free_entry;
+    c->free_entry = i;
+}
+
+LLMRES_API int llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+                                void *out, uint32_t out_cap, uint32_t *value_len) {
+    uint16_t i;
+    llmres_cache_entry_t *e;
+    if (!c || (!key && key_len) || !value_len || (!out && out_cap)) return LLMRES_ERR_INVALID;
+    i = llmres__cache_find(c, llmres__hash((const uint8_t *)key, key_len), (const uint8_t *)key, key_len);
+    if (i == LLMRES__NIL) { c->misses++; return LLMRES_ERR_NOT_FOUND; }
+    e = &c->entry[i];
+    if (e->has_ttl && llmres__reached(now, e->expires)) {
+        llmres__cache_unlink_remove(c, i);
+        c->expirations++;
+        c->misses++;
+        return LLMRES_ERR_NOT_FOUND;
+    }
+    *value_len = e->value_len;
+    if (e->value_len > out_cap) return LLMRES_ERR_TOO_LARGE;
+    llmres__chain(c, e->first_block, e->key_len, (uint8_t *)out, e->value_len, 0);
+    if (c->lru_head != i) { llmres__lru_unlink(c, i); llmres__lru_push_front(c, i); }
+    c->hits++;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+                                const void *value, uint32_t value_len, uint32_t ttl_ms) {
+    const uint32_t B = LLMRES_CACHE_BLOCK_BYTES;
+    uint32_t h, total, need, k;
+    uint16_t i, first, blk;
+    llmres_cache_entry_t *e;
+    if (!c || (!key && key_len) || (!value && value_len) || ttl_ms > 0x7FFFFFFFu) return LLMRES_ERR_INVALID;
+    if (key_len > c->max_entry_bytes || value_len > c->max_entry_bytes - key_len) return LLMRES_ERR_TOO_LARGE;
+    total = key_len + value_len;
+    need = (total + B - 1) / B;
+    h = llmres__hash((const uint8_t *)key, key_len);
+    i = llmres__cache_find(c, h, (const uint8_t *)key, key_len);
+    if (i != LLMRES__NIL) llmres__cache_unlink_remove(c, i);
+    while (c->free_entry == LLMRES__NIL || c->free_blocks < need) {
+        llmres__cache_unlink_remove(c, c->lru_tail); /* need <= all blocks, so this ends */
+        c->evictions++;
+    }
+    i = c->free_entry;
+    e = &c->entry[i];
+    c->free_entry = e->lru_next;
+    /* take `need` blocks off the free list; the chain keeps their order */
+    first = need ? c->free_block : LLMRES__NIL;
+    blk = c->free_block;
+    for (k = 1; k < need; k++) blk = c->block_next[blk];
+    if (need) {
+        c->free_block = c->block_next[blk];
+        c->block_next[blk] = LLMRES__NIL;
+        c->free_blocks -= need;
+    }
+    e->hash = h;
+    e->key_len = key_len;
+    e->value_len = value_len;
+    e->first_block = first;
+    e->has_ttl = ttl_ms != 0;
+    e->expires = now + ttl_ms;
+    e->in_use = 1;
+    if (key_len) llmres__chain(c, first, 0, (uint8_t *)(uintptr_t)key, key_len, 1);
+    if (value_len) llmres__chain(c, first, key_len, (uint8_t *)(uintptr_t)value, value_len, 1);
+    e->hash_next = c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)];
+    c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)] = i;
+    llmres__lru_push_front(c, i);
+    c->entries++;
+    c->bytes_used += total;
+    c->inserts++;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len) {
+    uint16_t i;
+    if (!c || (!key && key_len)) return LLMRES_ERR_INVALID;
+    i = llmres__cache_find(c, llmres__hash((const uint8_t *)key, key_len), (const uint8_t *)key, key_len);
+    if (i == LLMRES__NIL) return LLMRES_ERR_NOT_FOUND;
+    llmres__cache_unlink_remove(c, i);
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_cache_purge(llmres_cache_t *c, uint32_t now) {
+    uint16_t i;
+    int n = 0;
+    if (!c) return LLMRES_ERR_INVALID;
+    for (i = 0; i < LLMRES_MAX_CACHE_ENTRIES; i++) {
+        llmres_cache_entry_t *e = &c->entry[i];
+        if (e->in_use && e->has_ttl && llmres__reached(now, e->expires)) {
+            llmres__cache_unlink_remove(c, i);
+            c->expirations++;
+            n++;
+        }
+    }
+    return n;
+}
+#endif /* LLMRES_NO_CACHE */
+
+/* ---- priority queue ---- */
+#ifndef LLMRES_NO_QUEUE
+
+LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size) {
+    uint32_t i;
+    if (!q || capacity > LLMRES_MAX_QUEUE) return LLMRES_ERR_INVALID;
+    if (struct_size != sizeof(*q)) return LLMRES_ERR_SIZE_MISMATCH;
+    LLMRES_MEMSET(q, 0, sizeof(*q));
+    for (i = 0; i < LLMRES_MAX_QUEUE; i++) q->next[i] = (uint16_t)(i + 1);
+    q->next[LLMRES_MAX_QUEUE - 1] = LLMRES__NIL;
+    for (i = 0; i < LLMRES_QUEUE_LEVELS; i++) q->head[i] = q->tail[i] = LLMRES__NIL;
+    q->free_slot = 0;
+    q->capacity = capacity ? capacity : LLMRES_MAX_QUEUE;
+    return LLMRES_OK;
+}
+
+static int llmres__expired(const llmres_qitem_t *it, uint32_t now) {
+    return it->has_deadline && llmres__reached(now, it->deadline);
+}
+
+/* Unlinks slot i from its level and frees it, copying the item out with `status`. */
+static void llmres__queue_take(llmres_queue_t *q, uint16_t i, int status, llmres_qitem_t *out) {
+    uint32_t lv = q->item[i].priority;
+    if (q->prev[i] != LLMRES__NIL) q->next[q->prev[i]] = q->next[i]; else q->head[lv] = q->next[i];
+    if (q->next[i] != LLMRES__NIL) q->prev[q->next[i]] = q->prev[i]; else q->tail[lv] = q->prev[i];
+    if (q->head[lv] == LLMRES__NIL) q->nonempty &= ~(1u << lv);
+    *out = q->item[i];
+    out->status = (int16_t)status;
+    q->next[i] = q->free_slot;
+    q->free_slot = i;
+    q->count--;
+}
+
+/* The oldest expired item, lowest level first; NIL when none. */
+static uint16_t llmres__queue_find_expired(const llmres_queue_t *q, uint32_t now) {
+    uint32_t lv;
+    for (lv = 0; lv < LLMRES_QUEUE_LEVELS; lv++) {
+        uint16_t i;
+        for (i = q->head[lv]; i != LLMRES__NIL; i = q->next[i])
+            if (llmres__expired(&q->item[i], now)) return i;
+    }
+    return LLMRES__NIL;
+}
+
+static uint32_t llmres__lowest_level(uint32_t mask) {
+    uint32_t lv = 0;
+    while (!(mask & (1u << lv))) lv++;
+    return lv;
+}
+
+static uint32_t llmres__highest_level(uint32_t mask) {
+    uint32_t lv = LLMRES_QUEUE_LEVELS - 1;
+    while (!(mask & (1u << lv))) lv--;
+    return lv;
+}
+
+LLMRES_API int llmres_queue_push(llmres_queue_t *q, uint32_t now, const llmres_qitem_t *item,
+                                 llmres_qitem_t *handed_back) {
+    int out = 0;
+    uint16_t i;
+    uint32_t lv;
+    if (!q || !item || !handed_back || item->priority >= LLMRES_QUEUE_LEVELS) return LLMRES_ERR_INVALID;
+    if (llmres__expired(item, now)) { q->expired++; return LLMRES_ERR_TIMEOUT; }
+    if (q->count >= q->capacity) {
+        i = llmres__queue_find_expired(q, now);
+        if (i != LLMRES__NIL) {
+            llmres__queue_take(q, i, LLMRES_ERR_TIMEOUT, handed_back);
+            q->expired++;
+        } else {
+            lv = llmres__lowest_level(q->nonempty);
+            if (item->priority <= lv) { q->rejected++; return LLMRES_ERR_FULL; }
+            llmres__queue_take(q, q->tail[lv], LLMRES_ERR_DISPLACED, handed_back);
+            q->displaced++;
+        }
+        out = 1;
+    }
+    i = q->free_slot;
+    q->free_slot = q->next[i];
+    lv = item->priority;
+    q->item[i] = *item;
+    q->item[i].status = LLMRES_OK;
+    q->next[i] = LLMRES__NIL;
+    q->prev[i] = q->tail[lv];
+    if (q->tail[lv] != LLMRES__NIL) q->next[q->tail[lv]] = i; else q->head[lv] = i;
+    q->tail[lv] = i;
+    q->nonempty |= 1u << lv;
+    if (++q->count > q->peak) q->peak = q->count;
+    q->pushed++;
+    return out;
+}
+
+LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out) {
+    if (!q || !out) return LLMRES_ERR_INVALID;
+    if (!q->count) return LLMRES_ERR_EMPTY;
+    llmres__queue_take(q, q->head[llmres__highest_level(q->nonempty)], LLMRES_OK, out);
+    if (llmres__expired(out, now)) {
+        out->status = LLMRES_ERR_TIMEOUT;
+        q->expired++;
+        return LLMRES_ERR_TIMEOUT;
+    }
+    q->popped++;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_queue_expire(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out) {
+    uint16_t i;
+    if (!q || !out) return LLMRES_ERR_INVALID;
+    i = llmres__queue_find_expired(q, now);
+    if (i == LLMRES__NIL) return 0;
+    llmres__queue_take(q, i, LLMRES_ERR_TIMEOUT, out);
+    q->expired++;
+    return 1;
+}
+
+LLMRES_API int llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out) {
+    uint32_t lv;
+    if (!q || !out) return LLMRES_ERR_INVALID;
+    for (lv = LLMRES_QUEUE_LEVELS; lv-- > 0;) {
+        uint16_t i;
+        for (i = q->head[lv]; i != LLMRES__NIL; i = q->next[i])
+            if (q->item[i].user == user) {
+                llmres__queue_take(q, i, LLMRES_ERR_CANCELLED, out);
+                return LLMRES_OK;
+            }
+    }
+    return LLMRES_ERR_NOT_FOUND;
+}
+
+LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out) {
+    if (!q || !out) return LLMRES_ERR_INVALID;
+    if (!q->count) return LLMRES_ERR_EMPTY;
+    llmres__queue_take(q, q->head[llmres__highest_level(q->nonempty)], LLMRES_ERR_CANCELLED, out);
+    return LLMRES_OK;
+}
+
+LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q) { return q ? q->count : 0; }
+#endif /* LLMRES_NO_QUEUE */
+
+#endif /* LLMRES__IMPLEMENTED */
+#endif /* LLMRES_IMPLEMENTATION */
+
+/*
+LICENSE: MIT. Copyright (c) 2026 the llmres authors.
+Permission is hereby granted, free of charge, to any person obtaining a copy of this
+software and associated documentation files (the "Software"), to deal in the Software
+without restriction, including without limitation the rights to use, copy, modify, merge,
+publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+to whom the Software is furnished to do so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED,
+INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR
+PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE
+FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR
+OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+DEALINGS IN THE SOFTWARE.
+*/
