@@ -40,7 +40,7 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_CACHE_ARENA_BYTES     8192     the arena, plus 2 bytes per block
    LLMRES_CACHE_BLOCK_BYTES       64     block size; an entry wastes less than one block
    LLMRES_CACHE_HASH_BUCKETS      32     2 bytes each; a power of two
-   LLMRES_MAX_QUEUE               32     20 bytes per item (64-bit), 16 (32-bit)
+   LLMRES_MAX_QUEUE               32     18 bytes per item (64-bit), 14 (32-bit)
    LLMRES_QUEUE_LEVELS             4     priority levels, at most 32; 4 bytes each
    LLMRES_STATIC                 off     make every function static to the including file
    LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE: compile a primitive out
@@ -170,7 +170,7 @@ LLMRES_API uint32_t llmres_xorshift32(uint32_t *state);
 typedef struct llmres_bucket {
     uint64_t level;      /* tokens x period_ms, at time `last` */
     uint64_t full;       /* capacity x period_ms */
-    uint64_t peak_used;  /* the most of the burst ever in use, tokens x period_ms */
+    uint64_t low;        /* the lowest level seen: capacity - low is the peak use */
     uint32_t capacity;   /* burst, in tokens */
     uint32_t rate;       /* tokens gained per period */
     uint32_t period_ms;
@@ -229,7 +229,7 @@ typedef struct llmres_breaker_config {
     uint32_t window;            /* calls in the count window (20), <= LLMRES_MAX_BREAKER_WINDOW */
     uint32_t min_calls;         /* calls in the window before rates apply (10), <= window */
     uint32_t failure_rate_pct;  /* failures in the window that open it (50), 1..100 or DISABLED */
-    uint32_t slow_call_ms;      /* a call slower than this is slow (0: slow calls not judged) */
+    uint32_t slow_call_ms;      /* a call slower than this is slow (0 or DISABLED: not judged) */
     uint32_t slow_rate_pct;     /* slow calls in the window that open it (50), 1..100 */
     uint32_t open_ms;           /* first open period (30000) */
     uint32_t max_open_ms;       /* open period doubles on each failed probe, up to this (300000) */
@@ -240,16 +240,16 @@ typedef struct llmres_breaker_config {
 } llmres_breaker_config_t;
 
 typedef struct llmres_breaker {
-    llmres_breaker_config_t cfg;            /* with defaults filled in */
-    uint8_t ring[LLMRES_MAX_BREAKER_WINDOW]; /* bit 0 failure, bit 1 slow, per call */
-    uint32_t head, calls, failures, slow, consecutive;
     uint32_t state;
+    uint32_t head, calls, failures, slow, consecutive;
     uint32_t open_until;       /* OPEN: when the first probe may go */
     uint32_t open_period;      /* current open period, grows on failed probes */
     uint32_t probe_at;         /* HALF_OPEN: when the last probe was admitted */
     uint32_t in_flight, probe_successes;
-    uint32_t transitions[LLMRES_BREAKER_STATES]; /* entries into each state (wraps) */
     uint32_t rejected;         /* calls refused (wraps) */
+    llmres_breaker_config_t cfg;            /* with defaults filled in */
+    uint32_t transitions[LLMRES_BREAKER_STATES]; /* entries into each state (wraps) */
+    uint8_t ring[LLMRES_MAX_BREAKER_WINDOW]; /* bit 0 failure, bit 1 slow, per call */
 } llmres_breaker_t;
 
 /* cfg may be NULL (all defaults). Errors: INVALID (b NULL, window > max, min_calls or
@@ -288,7 +288,7 @@ typedef struct llmres_backoff_config {
     uint32_t base_ms;      /* first exponential step (500) */
     uint32_t cap_ms;       /* largest computed delay (32000), at most 2^31 - 1 */
     uint32_t hint_max_ms;  /* longest server retry-after honoured (60000); longer: give up */
-    uint32_t max_retries;  /* 0: no limit but the deadline */
+    uint32_t max_retries;  /* 0 or DISABLED: no limit but the deadline */
     uint32_t jitter;       /* LLMRES_JITTER_* */
     uint32_t seed;         /* xorshift seed; 0 picks a fixed one (seed from the port's entropy) */
 } llmres_backoff_config_t;
@@ -296,8 +296,9 @@ typedef struct llmres_backoff_config {
 typedef struct llmres_backoff {
     llmres_backoff_config_t cfg;
     uint32_t rng;      /* xorshift state */
-    uint32_t attempt;  /* delays handed out since the last reset */
-    uint32_t prev;     /* previous delay, for decorrelated jitter */
+    uint32_t retries_left; /* delays still allowed by max_retries (about 2^32 without a limit) */
+    uint32_t step;     /* the exponential step: base, 2 base, 4 base... up to cap */
+    uint32_t prev;     /* previous draw, for decorrelated jitter */
 } llmres_backoff_t;
 
 /* cfg may be NULL. Errors: INVALID (b NULL, cap_ms or hint_max_ms over 2^31-1,
@@ -330,15 +331,16 @@ typedef struct llmres_cache_entry {
 } llmres_cache_entry_t;
 
 typedef struct llmres_cache {
-    llmres_cache_entry_t entry[LLMRES_MAX_CACHE_ENTRIES];
-    uint16_t block_next[LLMRES_CACHE_BLOCKS];   /* chain links, and the free list */
-    uint16_t bucket[LLMRES_CACHE_HASH_BUCKETS]; /* hash chains of entries */
+    /* scalars first: small offsets keep Thumb code short */
     uint16_t lru_head, lru_tail;                /* most and least recently used */
     uint16_t free_entry, free_block;
     uint32_t free_blocks;
     uint32_t max_entry_bytes;  /* key + value; a larger put is TOO_LARGE */
     uint32_t entries, bytes_used;
     uint32_t hits, misses, evictions, expirations, inserts; /* wrap */
+    uint16_t bucket[LLMRES_CACHE_HASH_BUCKETS]; /* hash chains of entries */
+    llmres_cache_entry_t entry[LLMRES_MAX_CACHE_ENTRIES];
+    uint16_t block_next[LLMRES_CACHE_BLOCKS];   /* chain links, and the free list */
     uint8_t arena[LLMRES_CACHE_ARENA_BYTES];
 } llmres_cache_t;
 
@@ -377,13 +379,13 @@ typedef struct llmres_qitem {
 } llmres_qitem_t;
 
 typedef struct llmres_queue {
-    llmres_qitem_t item[LLMRES_MAX_QUEUE];
-    uint16_t next[LLMRES_MAX_QUEUE], prev[LLMRES_MAX_QUEUE];
-    uint16_t head[LLMRES_QUEUE_LEVELS], tail[LLMRES_QUEUE_LEVELS];
-    uint16_t free_slot;
-    uint32_t nonempty;   /* bit per level */
     uint32_t count, capacity;
+    uint32_t nonempty;   /* bit per level */
+    uint16_t free_slot;
+    uint16_t head[LLMRES_QUEUE_LEVELS], tail[LLMRES_QUEUE_LEVELS];
     uint32_t pushed, popped, expired, displaced, rejected, peak; /* counters (wrap) */
+    uint16_t next[LLMRES_MAX_QUEUE];
+    llmres_qitem_t item[LLMRES_MAX_QUEUE];
 } llmres_queue_t;
 
 /* capacity: 1..LLMRES_MAX_QUEUE (0: the maximum). Errors: INVALID; SIZE_MISMATCH. */
@@ -393,7 +395,8 @@ LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, siz
    and *handed_back holds the item that left to make room (status ERR_TIMEOUT: the oldest
    expired item of the lowest level, else ERR_DISPLACED: the newest item of the lowest
    level, which *item outranks). FULL: not queued (backpressure). TIMEOUT: not queued,
-   its deadline has passed. INVALID: NULL, or priority >= LLMRES_QUEUE_LEVELS. */
+   its deadline has passed. INVALID: NULL, priority >= LLMRES_QUEUE_LEVELS, or a queue
+   never initialised. */
 LLMRES_API int llmres_queue_push(llmres_queue_t *q, uint32_t now, const llmres_qitem_t *item,
                                  llmres_qitem_t *handed_back);
 /* Takes the most urgent item (FIFO within a level). OK: serve *out. TIMEOUT: *out expired
@@ -401,7 +404,8 @@ LLMRES_API int llmres_queue_push(llmres_queue_t *q, uint32_t now, const llmres_q
 LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
 /* Hands back one expired item from anywhere in the queue: 1 (in *out) or 0 (none). */
 LLMRES_API int llmres_queue_expire(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
-/* Removes the first queued item whose user pointer is `user`: OK (in *out) or NOT_FOUND. */
+/* Removes the first queued item whose user pointer is `user` (most urgent level first):
+   OK (in *out) or NOT_FOUND. INVALID for a NULL user. */
 LLMRES_API int llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out);
 /* Removes the most urgent item with status ERR_CANCELLED (for shutdown): OK or EMPTY. */
 LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out);
@@ -433,25 +437,32 @@ LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
 
 #define LLMRES__NIL 0xFFFFu
 
+/* Keeps a rare path out of its caller, so the common path needs no stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LLMRES__COLD static __attribute__((noinline))
+#else
+#define LLMRES__COLD static
+#endif
+
 /* ---- util / time ---- */
 
 /* True when time a is at or after time b, across the 32-bit wrap. */
-static int llmres__reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+#define llmres__reached(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
 
 LLMRES_API const char *llmres_strerror(int code) {
     switch (code) {
     case LLMRES_OK: return "ok";
     case LLMRES_ERR_INVALID: return "invalid argument";
-    case LLMRES_ERR_SIZE_MISMATCH: return "struct size differs from the library's (LLMRES_MAX_* macros)";
-    case LLMRES_ERR_LIMITED: return "rate limited: not enough tokens yet";
+    case LLMRES_ERR_SIZE_MISMATCH: return "LLMRES_MAX_* differ";
+    case LLMRES_ERR_LIMITED: return "rate limited";
     case LLMRES_ERR_TOO_LARGE: return "too large";
-    case LLMRES_ERR_OPEN: return "circuit breaker open";
-    case LLMRES_ERR_GIVE_UP: return "gave up: deadline, retry limit or server hint";
+    case LLMRES_ERR_OPEN: return "breaker open";
+    case LLMRES_ERR_GIVE_UP: return "gave up";
     case LLMRES_ERR_NOT_FOUND: return "not found";
     case LLMRES_ERR_FULL: return "queue full";
     case LLMRES_ERR_EMPTY: return "queue empty";
     case LLMRES_ERR_TIMEOUT: return "deadline passed";
-    case LLMRES_ERR_DISPLACED: return "displaced by a more urgent request";
+    case LLMRES_ERR_DISPLACED: return "displaced";
     case LLMRES_ERR_CANCELLED: return "cancelled";
     default: return "unknown error";
     }
@@ -459,14 +470,17 @@ LLMRES_API const char *llmres_strerror(int code) {
 
 /* ---- xorshift ---- */
 
-LLMRES_API uint32_t llmres_xorshift32(uint32_t *state) {
-    uint32_t x = *state;
-    if (x == 0) x = 0x9E3779B9u;
+/* Marsaglia's xorshift32 (13, 17, 5): period 2^32 - 1 over nonzero states. */
+static uint32_t llmres__xorshift(uint32_t x) {
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
-    *state = x;
     return x;
+}
+
+LLMRES_API uint32_t llmres_xorshift32(uint32_t *state) {
+    *state = llmres__xorshift(*state ? *state : 0x9E3779B9u);
+    return *state;
 }
 
 /* ---- token bucket ---- */
@@ -500,21 +514,24 @@ LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t cap
     b->rate = rate;
     b->period_ms = period_ms;
     b->full = (uint64_t)capacity * period_ms;
-    b->level = b->full;
+    b->level = b->low = b->full;
     b->last = now;
     return LLMRES_OK;
 }
 
 LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n) {
-    uint64_t need, used;
+    uint64_t need, level;
     if (!b) return LLMRES_ERR_INVALID;
-    if (n > b->capacity) { b->denied++; return LLMRES_ERR_TOO_LARGE; }
     llmres__bucket_refill(b, now);
     need = (uint64_t)n * b->period_ms;
-    if (b->level < need) { b->denied++; return LLMRES_ERR_LIMITED; }
-    b->level -= need;
-    used = b->full - b->level;
-    if (used > b->peak_used) b->peak_used = used;
+    level = b->level;
+    if (level < need) { /* n > capacity lands here too: need > full >= level */
+        b->denied++;
+        return n > b->capacity ? LLMRES_ERR_TOO_LARGE : LLMRES_ERR_LIMITED;
+    }
+    level -= need;
+    b->level = level;
+    if (level < b->low) b->low = level;
     b->allowed++;
     return LLMRES_OK;
 }
@@ -549,25 +566,25 @@ LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n
 
 LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms) {
-    uint64_t level, peak;
+    uint64_t level, used;
     if (!b || period_ms == 0) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now); /* what accrued so far, at the old rate */
     level = llmres__rescale(b->level, b->period_ms, period_ms);
-    peak = llmres__rescale(b->peak_used, b->period_ms, period_ms);
+    used = llmres__rescale(b->full - b->low, b->period_ms, period_ms);
     b->capacity = capacity;
     b->rate = rate;
     b->period_ms = period_ms;
     b->full = (uint64_t)capacity * period_ms;
     b->level = level > b->full ? b->full : level;
-    b->peak_used = peak > b->full ? b->full : peak;
+    b->low = used > b->full ? 0 : b->full - used; /* the peak use, kept in tokens */
+    if (b->level < b->low) b->low = b->level;
     return LLMRES_OK;
 }
 
 LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until) {
     if (!b) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now);
-    b->level = 0;
-    b->peak_used = b->full;
+    b->level = b->low = 0;
     /* keep a later refill start from an earlier drain */
     if ((int32_t)(until - b->last) > 0) b->last = until;
     return LLMRES_OK;
@@ -575,7 +592,7 @@ LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t un
 
 LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b) {
     if (!b) return 0;
-    return (uint32_t)((b->peak_used + b->period_ms - 1) / b->period_ms);
+    return (uint32_t)((b->full - b->low + b->period_ms - 1) / b->period_ms);
 }
 #endif /* LLMRES_NO_BUCKET */
 
@@ -610,6 +627,7 @@ LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_break
     if (!c.max_open_ms) c.max_open_ms = c.open_ms > 300000 ? c.open_ms : 300000;
     if (!c.probes) c.probes = 1;
     if (!c.close_after) c.close_after = c.probes;
+    if (!c.slow_call_ms) c.slow_call_ms = LLMRES_DISABLED; /* one compare decides "slow" */
     if (c.window > LLMRES_MAX_BREAKER_WINDOW || c.min_calls > c.window || c.probes > c.window ||
         !llmres__pct_ok(c.failure_rate_pct) || !llmres__pct_ok(c.slow_rate_pct) ||
         c.max_open_ms < c.open_ms || c.open_ms > 0x7FFFFFFFu || c.max_open_ms > 0x7FFFFFFFu)
@@ -643,8 +661,7 @@ static void llmres__breaker_go(llmres_breaker_t *b, uint32_t to, uint32_t now) {
     if (b->cfg.on_change) b->cfg.on_change(b->cfg.user, (int)from, (int)to, now);
 }
 
-LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) {
-    if (!b) return LLMRES_ERR_INVALID;
+LLMRES__COLD int llmres__breaker_allow_other(llmres_breaker_t *b, uint32_t now) {
     switch (b->state) {
     case LLMRES_BREAKER_CLOSED:
     case LLMRES_BREAKER_FORCED_CLOSED:
@@ -669,50 +686,70 @@ LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) {
     return LLMRES_ERR_OPEN;
 }
 
-/* Over the threshold: count * 100 >= pct * calls, in 64 bits so no product overflows. */
-static int llmres__over(uint32_t count, uint32_t pct, uint32_t calls) {
-    return pct != LLMRES_DISABLED && (uint64_t)count * 100u >= (uint64_t)pct * calls;
+LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) {
+    if (!b) return LLMRES_ERR_INVALID;
+    if (b->state == LLMRES_BREAKER_CLOSED) return LLMRES_OK;
+    return llmres__breaker_allow_other(b, now);
 }
 
-LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms) {
-    uint32_t fail, slow, bits, old;
-    if (!b || outcome < LLMRES_OUTCOME_SUCCESS || outcome > LLMRES_OUTCOME_IGNORED) return LLMRES_ERR_INVALID;
-    fail = outcome == LLMRES_OUTCOME_FAILURE;
-    slow = b->cfg.slow_call_ms != 0 && latency_ms > b->cfg.slow_call_ms;
-    switch (b->state) {
-    case LLMRES_BREAKER_CLOSED:
+/* Over the threshold: count * 100 >= pct * calls. No product overflows 32 bits:
+   calls <= window <= 65535 and pct <= 100 once DISABLED is ruled out. */
+static int llmres__over(uint32_t count, uint32_t pct, uint32_t calls) {
+    return pct != LLMRES_DISABLED && count * 100u >= pct * calls;
+}
+
+/* The closed state's window after a call whose outcome bits (1 failure, 2 slow) replaced
+   `old` in the ring; opens the breaker when a threshold is crossed. */
+static void llmres__breaker_judge(llmres_breaker_t *b, uint32_t now, uint32_t bits, uint32_t old) {
+    b->failures += (bits & 1u) - (old & 1u);
+    b->slow += (bits >> 1) - (old >> 1);
+    if (b->calls < b->cfg.window) b->calls++;
+    b->consecutive = (bits & 1u) ? b->consecutive + 1u : 0;
+    /* a rate can only rise on a failure or slow call, or when min_calls is reached */
+    if ((bits || b->calls == b->cfg.min_calls) &&
+        (b->consecutive >= b->cfg.failure_threshold ||
+         (b->calls >= b->cfg.min_calls &&
+          (llmres__over(b->failures, b->cfg.failure_rate_pct, b->calls) ||
+           llmres__over(b->slow, b->cfg.slow_rate_pct, b->calls)))))
+        llmres__breaker_go(b, LLMRES_BREAKER_OPEN, now);
+}
+
+LLMRES__COLD int llmres__breaker_record_other(llmres_breaker_t *b, uint32_t now, int outcome,
+                                              uint32_t latency_ms) {
+    uint32_t bits, old;
+    if ((unsigned)outcome > LLMRES_OUTCOME_IGNORED) return LLMRES_ERR_INVALID;
+    bits = (uint32_t)(outcome == LLMRES_OUTCOME_FAILURE) | (uint32_t)(latency_ms > b->cfg.slow_call_ms) << 1;
+    if (b->state == LLMRES_BREAKER_CLOSED) {
         if (outcome == LLMRES_OUTCOME_IGNORED) return LLMRES_OK;
-        bits = fail | (slow << 1);
         old = b->ring[b->head];        /* 0 while the window fills */
         b->ring[b->head] = (uint8_t)bits;
-        b->failures += fail - (old & 1u);
-        b->slow += slow - (old >> 1);
         if (++b->head == b->cfg.window) b->head = 0;
-        if (b->calls < b->cfg.window) b->calls++;
-        b->consecutive = fail ? b->consecutive + 1 : 0;
-        /* a rate can only rise on a failure or slow call, or when min_calls is reached */
-        if ((fail || slow || b->calls == b->cfg.min_calls) &&
-            (b->consecutive >= b->cfg.failure_threshold ||
-             (b->calls >= b->cfg.min_calls &&
-              (llmres__over(b->failures, b->cfg.failure_rate_pct, b->calls) ||
-               (b->cfg.slow_call_ms && llmres__over(b->slow, b->cfg.slow_rate_pct, b->calls))))))
-            llmres__breaker_go(b, LLMRES_BREAKER_OPEN, now);
-        return LLMRES_OK;
-    case LLMRES_BREAKER_HALF_OPEN:
+        llmres__breaker_judge(b, now, bits, old);
+    } else if (b->state == LLMRES_BREAKER_HALF_OPEN) {
         if (b->in_flight) b->in_flight--;
         if (outcome == LLMRES_OUTCOME_IGNORED) return LLMRES_OK;
-        if (fail || slow) {
+        if (bits) { /* failed or slow: still sick */
             uint32_t grown = b->open_period * 2u;
             b->open_period = grown > b->cfg.max_open_ms ? b->cfg.max_open_ms : grown;
             llmres__breaker_go(b, LLMRES_BREAKER_OPEN, now);
         } else if (++b->probe_successes >= b->cfg.close_after) {
             llmres__breaker_go(b, LLMRES_BREAKER_CLOSED, now);
         }
-        return LLMRES_OK;
-    default:
-        /* open or forced: a late outcome of a call admitted earlier changes nothing */
+    }
+    /* open or forced: a late outcome of a call admitted earlier changes nothing */
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms) {
+    if (!b) return LLMRES_ERR_INVALID;
+    /* the common case: closed, a full window, a good call replacing a good call */
+    if (outcome == LLMRES_OUTCOME_SUCCESS && b->state == LLMRES_BREAKER_CLOSED &&
+        latency_ms <= b->cfg.slow_call_ms && b->calls == b->cfg.window && b->ring[b->head] == 0) {
+        if (++b->head == b->cfg.window) b->head = 0;
+        b->consecutive = 0;
         return LLMRES_OK;
     }
+    return llmres__breaker_record_other(b, now, outcome, latency_ms);
 }
 
 LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t now) {
@@ -765,50 +802,60 @@ LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_con
     if (!c.base_ms) c.base_ms = 500;
     if (!c.cap_ms) c.cap_ms = c.base_ms > 32000 ? c.base_ms : 32000;
     if (!c.hint_max_ms) c.hint_max_ms = 60000;
+    if (!c.max_retries) c.max_retries = LLMRES_DISABLED;
     if (c.cap_ms > 0x7FFFFFFFu || c.hint_max_ms > 0x7FFFFFFFu || c.base_ms > c.cap_ms ||
         c.jitter > LLMRES_JITTER_NONE)
         return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(b, 0, sizeof(*b));
     b->cfg = c;
     b->rng = c.seed ? c.seed : 0x2545F491u;
-    b->prev = c.base_ms;
+    b->step = b->prev = c.base_ms;
+    b->retries_left = c.max_retries;
     return LLMRES_OK;
 }
 
-/* Uniform in [lo, hi] by multiply-shift: no division, bias below 2^-32 per value. */
+/* Uniform in [lo, hi] by multiply-shift: no division, bias below 2^-32 per value.
+   The state is never 0: init seeds it nonzero and xorshift keeps it so. */
 static uint32_t llmres__between(uint32_t *rng, uint32_t lo, uint32_t hi) {
     uint64_t span = (uint64_t)(hi - lo) + 1u;
-    return lo + (uint32_t)(((uint64_t)llmres_xorshift32(rng) * span) >> 32);
+    *rng = llmres__xorshift(*rng);
+    return lo + (uint32_t)(((uint64_t)*rng * span) >> 32);
 }
 
 LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms) {
-    uint32_t exp, delay, cap;
+    uint32_t exp, lo = 0, hi, delay;
     if (!b) return LLMRES_ERR_INVALID;
-    if (hint_ms > b->cfg.hint_max_ms) return LLMRES_ERR_GIVE_UP;
-    if (b->cfg.max_retries && b->attempt >= b->cfg.max_retries) return LLMRES_ERR_GIVE_UP;
-    cap = b->cfg.cap_ms;
-    exp = b->attempt >= 31 || (cap >> b->attempt) < b->cfg.base_ms ? cap : b->cfg.base_ms << b->attempt;
-    switch (b->cfg.jitter) {
-    case LLMRES_JITTER_FULL: delay = llmres__between(&b->rng, 0, exp); break;
-    case LLMRES_JITTER_EQUAL: delay = exp - exp / 2u + llmres__between(&b->rng, 0, exp / 2u); break;
-    case LLMRES_JITTER_DECORRELATED: {
-        uint32_t hi = b->prev > cap / 3u ? cap : b->prev * 3u;
-        delay = llmres__between(&b->rng, b->cfg.base_ms, hi < b->cfg.base_ms ? b->cfg.base_ms : hi);
-        break;
+    if (!b->retries_left) return LLMRES_ERR_GIVE_UP;
+    exp = hi = b->step;
+    /* each jitter mode is one uniform draw over its own range; full jitter is [0, exp] */
+    if (b->cfg.jitter != LLMRES_JITTER_FULL) {
+        if (b->cfg.jitter == LLMRES_JITTER_EQUAL) {
+            lo = exp - exp / 2u;
+        } else if (b->cfg.jitter == LLMRES_JITTER_DECORRELATED) {
+            lo = b->cfg.base_ms;
+            hi = b->prev > b->cfg.cap_ms / 3u ? b->cfg.cap_ms : b->prev * 3u;
+            if (hi < lo) hi = lo;
+        } else {
+            lo = exp;
+        }
     }
-    default: delay = exp; break;
+    delay = b->prev = llmres__between(&b->rng, lo, hi);
+    if (delay < hint_ms) {
+        /* the server wants longer than our own delay: honour it, up to hint_max_ms */
+        if (hint_ms > b->cfg.hint_max_ms) return LLMRES_ERR_GIVE_UP;
+        delay = hint_ms;
     }
-    if (delay < hint_ms) delay = hint_ms;
     if (delay > remaining_ms) return LLMRES_ERR_GIVE_UP;
-    b->prev = delay;
-    b->attempt++;
+    b->retries_left--;
+    exp *= 2u; /* no overflow: exp <= cap_ms < 2^31 */
+    b->step = exp > b->cfg.cap_ms ? b->cfg.cap_ms : exp;
     return (int32_t)delay;
 }
 
 LLMRES_API void llmres_backoff_reset(llmres_backoff_t *b) {
     if (!b) return;
-    b->attempt = 0;
-    b->prev = b->cfg.base_ms;
+    b->retries_left = b->cfg.max_retries;
+    b->step = b->prev = b->cfg.base_ms;
 }
 #endif /* LLMRES_NO_BACKOFF */
 
@@ -875,7 +922,7 @@ LLMRES_API int llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_byt
 
 /* Walks an entry's chain. mode 0 copies arena -> buf, 1 copies buf -> arena,
    2 compares (returns nonzero on a difference). `skip` bytes of the chain are passed first. */
-static int llmres__chain(llmres_cache_t *c, uint16_t blk, uint32_t skip, uint8_t *buf, uint32_t len, int mode) {
+static int llmres__chain(llmres_cache_t *c, uint32_t blk, uint32_t skip, uint8_t *buf, uint32_t len, int mode) {
     const uint32_t B = LLMRES_CACHE_BLOCK_BYTES;
     while (skip >= B) { blk = c->block_next[blk]; skip -= B; }
     while (len) {
@@ -892,22 +939,22 @@ static int llmres__chain(llmres_cache_t *c, uint16_t blk, uint32_t skip, uint8_t
     return 0;
 }
 
-static void llmres__lru_unlink(llmres_cache_t *c, uint16_t i) {
+static void llmres__lru_unlink(llmres_cache_t *c, uint32_t i) {
     llmres_cache_entry_t *e = &c->entry[i];
     if (e->lru_prev != LLMRES__NIL) c->entry[e->lru_prev].lru_next = e->lru_next; else c->lru_head = e->lru_next;
     if (e->lru_next != LLMRES__NIL) c->entry[e->lru_next].lru_prev = e->lru_prev; else c->lru_tail = e->lru_prev;
 }
 
-static void llmres__lru_push_front(llmres_cache_t *c, uint16_t i) {
+static void llmres__lru_push_front(llmres_cache_t *c, uint32_t i) {
     llmres_cache_entry_t *e = &c->entry[i];
     e->lru_prev = LLMRES__NIL;
     e->lru_next = c->lru_head;
-    if (c->lru_head != LLMRES__NIL) c->entry[c->lru_head].lru_prev = i; else c->lru_tail = i;
-    c->lru_head = i;
+    if (c->lru_head != LLMRES__NIL) c->entry[c->lru_head].lru_prev = (uint16_t)i; else c->lru_tail = (uint16_t)i;
+    c->lru_head = (uint16_t)i;
 }
 
-static uint16_t llmres__cache_find(llmres_cache_t *c, uint32_t h, const uint8_t *key, uint32_t key_len) {
-    uint16_t i = c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)];
+static uint32_t llmres__cache_find(llmres_cache_t *c, uint32_t h, const uint8_t *key, uint32_t key_len) {
+    uint32_t i = c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)];
     while (i != LLMRES__NIL) {
         const llmres_cache_entry_t *e = &c->entry[i];
         if (e->hash == h && e->key_len == key_len &&
@@ -918,19 +965,19 @@ static uint16_t llmres__cache_find(llmres_cache_t *c, uint32_t h, const uint8_t 
     return LLMRES__NIL;
 }
 
-static void llmres__cache_unlink_remove(llmres_cache_t *c, uint16_t i) {
+static void llmres__cache_unlink_remove(llmres_cache_t *c, uint32_t i) {
     llmres_cache_entry_t *e = &c->entry[i];
     uint16_t *link = &c->bucket[e->hash & (LLMRES_CACHE_HASH_BUCKETS - 1)];
-    uint16_t blk = e->first_block;
+    uint32_t blk = e->first_block;
     uint32_t total = e->key_len + e->value_len;
     while (*link != i) link = &c->entry[*link].hash_next;
     *link = e->hash_next;
     llmres__lru_unlink(c, i);
     /* return the chain to the free list */
     while (blk != LLMRES__NIL) {
-        uint16_t next = c->block_next[blk];
+        uint32_t next = c->block_next[blk];
         c->block_next[blk] = c->free_block;
-        c->free_block = blk;
+        c->free_block = (uint16_t)blk;
         c->free_blocks++;
         blk = next;
     }
@@ -938,12 +985,12 @@ static void llmres__cache_unlink_remove(llmres_cache_t *c, uint16_t i) {
     c->entries--;
     e->in_use = 0;
     e->lru_next = c->free_entry;
-    c->free_entry = i;
+    c->free_entry = (uint16_t)i;
 }
 
 LLMRES_API int llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
                                 void *out, uint32_t out_cap, uint32_t *value_len) {
-    uint16_t i;
+    uint32_t i;
     llmres_cache_entry_t *e;
     if (!c || (!key && key_len) || !value_len || (!out && out_cap)) return LLMRES_ERR_INVALID;
     i = llmres__cache_find(c, llmres__hash((const uint8_t *)key, key_len), (const uint8_t *)key, key_len);
@@ -967,7 +1014,7 @@ LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key
                                 const void *value, uint32_t value_len, uint32_t ttl_ms) {
     const uint32_t B = LLMRES_CACHE_BLOCK_BYTES;
     uint32_t h, total, need, k;
-    uint16_t i, first, blk;
+    uint32_t i, first, blk;
     llmres_cache_entry_t *e;
     if (!c || (!key && key_len) || (!value && value_len) || ttl_ms > 0x7FFFFFFFu) return LLMRES_ERR_INVALID;
     if (key_len > c->max_entry_bytes || value_len > c->max_entry_bytes - key_len) return LLMRES_ERR_TOO_LARGE;
@@ -995,14 +1042,14 @@ LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key
     e->hash = h;
     e->key_len = key_len;
     e->value_len = value_len;
-    e->first_block = first;
+    e->first_block = (uint16_t)first;
     e->has_ttl = ttl_ms != 0;
     e->expires = now + ttl_ms;
     e->in_use = 1;
     if (key_len) llmres__chain(c, first, 0, (uint8_t *)(uintptr_t)key, key_len, 1);
     if (value_len) llmres__chain(c, first, key_len, (uint8_t *)(uintptr_t)value, value_len, 1);
     e->hash_next = c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)];
-    c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)] = i;
+    c->bucket[h & (LLMRES_CACHE_HASH_BUCKETS - 1)] = (uint16_t)i;
     llmres__lru_push_front(c, i);
     c->entries++;
     c->bytes_used += total;
@@ -1011,7 +1058,7 @@ LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key
 }
 
 LLMRES_API int llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len) {
-    uint16_t i;
+    uint32_t i;
     if (!c || (!key && key_len)) return LLMRES_ERR_INVALID;
     i = llmres__cache_find(c, llmres__hash((const uint8_t *)key, key_len), (const uint8_t *)key, key_len);
     if (i == LLMRES__NIL) return LLMRES_ERR_NOT_FOUND;
@@ -1020,7 +1067,7 @@ LLMRES_API int llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t 
 }
 
 LLMRES_API int llmres_cache_purge(llmres_cache_t *c, uint32_t now) {
-    uint16_t i;
+    uint32_t i;
     int n = 0;
     if (!c) return LLMRES_ERR_INVALID;
     for (i = 0; i < LLMRES_MAX_CACHE_ENTRIES; i++) {
@@ -1037,6 +1084,8 @@ LLMRES_API int llmres_cache_purge(llmres_cache_t *c, uint32_t now) {
 
 /* ---- priority queue ---- */
 #ifndef LLMRES_NO_QUEUE
+/* One singly linked FIFO per level. Removal away from the head happens only on paths
+   that walk the list anyway (expiry, cancel, displacement when full), so no prev links. */
 
 LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size) {
     uint32_t i;
@@ -1046,7 +1095,6 @@ LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, siz
     for (i = 0; i < LLMRES_MAX_QUEUE; i++) q->next[i] = (uint16_t)(i + 1);
     q->next[LLMRES_MAX_QUEUE - 1] = LLMRES__NIL;
     for (i = 0; i < LLMRES_QUEUE_LEVELS; i++) q->head[i] = q->tail[i] = LLMRES__NIL;
-    q->free_slot = 0;
     q->capacity = capacity ? capacity : LLMRES_MAX_QUEUE;
     return LLMRES_OK;
 }
@@ -1055,81 +1103,107 @@ static int llmres__expired(const llmres_qitem_t *it, uint32_t now) {
     return it->has_deadline && llmres__reached(now, it->deadline);
 }
 
-/* Unlinks slot i from its level and frees it, copying the item out with `status`. */
-static void llmres__queue_take(llmres_queue_t *q, uint16_t i, int status, llmres_qitem_t *out) {
+/* Unlinks slot i (whose predecessor in its level is prev, or NIL) and frees it,
+   copying the item out with `status`. */
+static void llmres__queue_take(llmres_queue_t *q, uint32_t i, uint32_t prev, int status, llmres_qitem_t *out) {
     uint32_t lv = q->item[i].priority;
-    if (q->prev[i] != LLMRES__NIL) q->next[q->prev[i]] = q->next[i]; else q->head[lv] = q->next[i];
-    if (q->next[i] != LLMRES__NIL) q->prev[q->next[i]] = q->prev[i]; else q->tail[lv] = q->prev[i];
+    if (prev == LLMRES__NIL) q->head[lv] = q->next[i]; else q->next[prev] = q->next[i];
+    if (q->tail[lv] == i) q->tail[lv] = (uint16_t)prev;
     if (q->head[lv] == LLMRES__NIL) q->nonempty &= ~(1u << lv);
     *out = q->item[i];
     out->status = (int16_t)status;
     q->next[i] = q->free_slot;
-    q->free_slot = i;
+    q->free_slot = (uint16_t)i;
     q->count--;
 }
 
-/* The oldest expired item, lowest level first; NIL when none. */
-static uint16_t llmres__queue_find_expired(const llmres_queue_t *q, uint32_t now) {
-    uint32_t lv;
-    for (lv = 0; lv < LLMRES_QUEUE_LEVELS; lv++) {
-        uint16_t i;
-        for (i = q->head[lv]; i != LLMRES__NIL; i = q->next[i])
-            if (llmres__expired(&q->item[i], now)) return i;
+/* Finds and takes the first item, walking levels from the least urgent (up = 1) or the
+   most urgent (up = 0), FIFO within a level, that is expired (user NULL) or whose user
+   pointer is `user`. Returns 1 when one was taken. */
+static int llmres__queue_find_take(llmres_queue_t *q, uint32_t now, const void *user, int up,
+                                   int status, llmres_qitem_t *out) {
+    uint32_t k;
+    for (k = 0; k < LLMRES_QUEUE_LEVELS; k++) {
+        uint32_t lv = up ? k : LLMRES_QUEUE_LEVELS - 1u - k, i, prev = LLMRES__NIL;
+        for (i = q->head[lv]; i != LLMRES__NIL; prev = i, i = q->next[i])
+            if (user ? q->item[i].user == user : llmres__expired(&q->item[i], now)) {
+                llmres__queue_take(q, i, prev, status, out);
+                return 1;
+            }
     }
-    return LLMRES__NIL;
-}
-
-static uint32_t llmres__lowest_level(uint32_t mask) {
-    uint32_t lv = 0;
-    while (!(mask & (1u << lv))) lv++;
-    return lv;
+    return 0;
 }
 
 static uint32_t llmres__highest_level(uint32_t mask) {
+#if defined(__GNUC__) || defined(__clang__)
+    return 31u - (uint32_t)__builtin_clz(mask); /* mask != 0 here */
+#else
     uint32_t lv = LLMRES_QUEUE_LEVELS - 1;
     while (!(mask & (1u << lv))) lv--;
     return lv;
+#endif
+}
+
+/* Appends a copy of *item to its level; a slot is free. */
+static void llmres__queue_append(llmres_queue_t *q, const llmres_qitem_t *item) {
+    uint32_t i = q->free_slot, lv = item->priority;
+    q->free_slot = q->next[i];
+    q->item[i] = *item;
+    q->item[i].status = LLMRES_OK;
+    q->next[i] = LLMRES__NIL;
+    if (q->tail[lv] != LLMRES__NIL) q->next[q->tail[lv]] = (uint16_t)i; else q->head[lv] = (uint16_t)i;
+    q->tail[lv] = (uint16_t)i;
+    q->nonempty |= 1u << lv;
+    if (++q->count > q->peak) q->peak = q->count;
+    q->pushed++;
+}
+
+/* Push on a full queue: hand back an expired item, or displace the newest item of the
+   least urgent level if *item outranks it, or refuse. */
+LLMRES__COLD int llmres__queue_push_full(llmres_queue_t *q, uint32_t now, const llmres_qitem_t *item,
+                                         llmres_qitem_t *handed_back) {
+    if (llmres__queue_find_take(q, now, NULL, 1, LLMRES_ERR_TIMEOUT, handed_back)) {
+        q->expired++;
+    } else {
+        uint32_t lv = 0, i, prev = LLMRES__NIL;
+        if (!q->nonempty) return LLMRES_ERR_INVALID; /* capacity 0: never initialised */
+        while (!(q->nonempty & (1u << lv))) lv++;
+        if (item->priority <= lv) { q->rejected++; return LLMRES_ERR_FULL; }
+        for (i = q->head[lv]; i != q->tail[lv]; i = q->next[i]) prev = i;
+        llmres__queue_take(q, i, prev, LLMRES_ERR_DISPLACED, handed_back);
+        q->displaced++;
+    }
+    llmres__queue_append(q, item);
+    return 1;
 }
 
 LLMRES_API int llmres_queue_push(llmres_queue_t *q, uint32_t now, const llmres_qitem_t *item,
                                  llmres_qitem_t *handed_back) {
-    int out = 0;
-    uint16_t i;
-    uint32_t lv;
     if (!q || !item || !handed_back || item->priority >= LLMRES_QUEUE_LEVELS) return LLMRES_ERR_INVALID;
     if (llmres__expired(item, now)) { q->expired++; return LLMRES_ERR_TIMEOUT; }
-    if (q->count >= q->capacity) {
-        i = llmres__queue_find_expired(q, now);
-        if (i != LLMRES__NIL) {
-            llmres__queue_take(q, i, LLMRES_ERR_TIMEOUT, handed_back);
-            q->expired++;
-        } else {
-            lv = llmres__lowest_level(q->nonempty);
-            if (item->priority <= lv) { q->rejected++; return LLMRES_ERR_FULL; }
-            llmres__queue_take(q, q->tail[lv], LLMRES_ERR_DISPLACED, handed_back);
-            q->displaced++;
-        }
-        out = 1;
+    if (q->count >= q->capacity) return llmres__queue_push_full(q, now, item, handed_back);
+    llmres__queue_append(q, item);
+    return 0;
+}
+
+/* Takes the head of the most urgent level; the queue is not empty. */
+static void llmres__queue_take_head(llmres_queue_t *q, llmres_qitem_t *out) {
+    uint32_t lv = llmres__highest_level(q->nonempty), i = q->head[lv];
+    q->head[lv] = q->next[i];
+    if (q->next[i] == LLMRES__NIL) {
+        q->tail[lv] = LLMRES__NIL;
+        q->nonempty &= ~(1u << lv);
     }
-    i = q->free_slot;
-    q->free_slot = q->next[i];
-    lv = item->priority;
-    q->item[i] = *item;
-    q->item[i].status = LLMRES_OK;
-    q->next[i] = LLMRES__NIL;
-    q->prev[i] = q->tail[lv];
-    if (q->tail[lv] != LLMRES__NIL) q->next[q->tail[lv]] = i; else q->head[lv] = i;
-    q->tail[lv] = i;
-    q->nonempty |= 1u << lv;
-    if (++q->count > q->peak) q->peak = q->count;
-    q->pushed++;
-    return out;
+    *out = q->item[i]; /* status OK, set by append */
+    q->next[i] = q->free_slot;
+    q->free_slot = (uint16_t)i;
+    q->count--;
 }
 
 LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out) {
     if (!q || !out) return LLMRES_ERR_INVALID;
     if (!q->count) return LLMRES_ERR_EMPTY;
-    llmres__queue_take(q, q->head[llmres__highest_level(q->nonempty)], LLMRES_OK, out);
+    llmres__queue_take_head(q, out);
     if (llmres__expired(out, now)) {
         out->status = LLMRES_ERR_TIMEOUT;
         q->expired++;
@@ -1140,33 +1214,22 @@ LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t 
 }
 
 LLMRES_API int llmres_queue_expire(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out) {
-    uint16_t i;
     if (!q || !out) return LLMRES_ERR_INVALID;
-    i = llmres__queue_find_expired(q, now);
-    if (i == LLMRES__NIL) return 0;
-    llmres__queue_take(q, i, LLMRES_ERR_TIMEOUT, out);
+    if (!llmres__queue_find_take(q, now, NULL, 1, LLMRES_ERR_TIMEOUT, out)) return 0;
     q->expired++;
     return 1;
 }
 
 LLMRES_API int llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out) {
-    uint32_t lv;
-    if (!q || !out) return LLMRES_ERR_INVALID;
-    for (lv = LLMRES_QUEUE_LEVELS; lv-- > 0;) {
-        uint16_t i;
-        for (i = q->head[lv]; i != LLMRES__NIL; i = q->next[i])
-            if (q->item[i].user == user) {
-                llmres__queue_take(q, i, LLMRES_ERR_CANCELLED, out);
-                return LLMRES_OK;
-            }
-    }
-    return LLMRES_ERR_NOT_FOUND;
+    if (!q || !out || !user) return LLMRES_ERR_INVALID;
+    return llmres__queue_find_take(q, 0, user, 0, LLMRES_ERR_CANCELLED, out) ? LLMRES_OK : LLMRES_ERR_NOT_FOUND;
 }
 
 LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out) {
     if (!q || !out) return LLMRES_ERR_INVALID;
     if (!q->count) return LLMRES_ERR_EMPTY;
-    llmres__queue_take(q, q->head[llmres__highest_level(q->nonempty)], LLMRES_ERR_CANCELLED, out);
+    llmres__queue_take_head(q, out);
+    out->status = LLMRES_ERR_CANCELLED;
     return LLMRES_OK;
 }
 

@@ -5,16 +5,19 @@
 #define LLMRES_TEST_H
 #include <stdio.h>
 
-static int t__fails, t__passed, t__failed;
+static int t__fails, t__passed, t__failed, t__shown;
 
-#define CHECK(c) do { if (!(c)) { t__fails++; \
+/* At most 20 failure lines per test: the first ones say what went wrong. */
+#define T__SHOW (t__shown++ < 20)
+#define CHECK(c) do { if (!(c)) { t__fails++; if (T__SHOW) \
     printf("  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); } } while (0)
 #define CHECK_EQ(a, b) do { long long t__a = (long long)(a), t__b = (long long)(b); \
-    if (t__a != t__b) { t__fails++; printf("  %s:%d: %s == %s failed: %lld != %lld\n", \
+    if (t__a != t__b) { t__fails++; if (T__SHOW) printf("  %s:%d: %s == %s failed: %lld != %lld\n", \
     __FILE__, __LINE__, #a, #b, t__a, t__b); } } while (0)
 
 static void t__run(const char *name, void (*fn)(void)) {
     int before = t__fails;
+    t__shown = 0;
     fn();
     if (t__fails == before) { t__passed++; printf("PASS %s\n", name); }
     else { t__failed++; printf("FAIL %s\n", name); }

@@ -1,0 +1,84 @@
+#!/bin/sh
+# Runs everything `make test` promises and ends with "N passed, M failed".
+# Each build step is one test; each test binary contributes its own PASS/FAIL lines.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+OUT=${OUT:-build/test}
+mkdir -p "$OUT"
+PASSED=0
+FAILED=0
+STRICT="-std=c99 -pedantic -Wall -Wextra -Wshadow -Wconversion -Wcast-align -Werror"
+TESTFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
+SAN="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
+
+# step NAME CMD...: one test, passes when CMD exits 0; its output is shown on failure.
+step() {
+    name=$1; shift
+    if "$@" >"$OUT/step.log" 2>&1; then pass "$name"; else fail "$name"; sed 's/^/    /' "$OUT/step.log" | head -40; fi
+}
+
+# run NAME CMD...: runs a test binary and counts its PASS/FAIL lines; a crash or a
+# non-zero exit with no FAIL line counts as one failure.
+run() {
+    name=$1; shift
+    "$@" >"$OUT/run.log" 2>&1
+    rc=$?
+    p=$(grep -c '^PASS ' "$OUT/run.log")
+    f=$(grep -c '^FAIL ' "$OUT/run.log")
+    PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+    grep -v '^PASS ' "$OUT/run.log" | grep -v 'passed, .* failed$' | sed "s/^/    [$name] /" | head -40
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail "$name (exit $rc)"; fi
+    echo "ran $name: $p passed, $f failed"
+}
+
+TESTS="unit model_cache model_queue"
+
+# 1. The header alone, strict, in C and C++, with gcc and clang, and over its switches.
+printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$OUT/impl.c"
+for cc in gcc clang; do
+    step "$cc strict C99 build of the implementation" $cc $STRICT -c "$OUT/impl.c" -o "$OUT/impl-$cc.o"
+done
+for cxx in g++ clang++; do
+    step "$cxx builds the header as C++" $cxx -x c++ -std=c++11 -pedantic -Wall -Wextra -Wshadow -Wconversion -Werror -c "$OUT/impl.c" -o "$OUT/impl-$cxx.o"
+done
+for sw in LLMRES_STATIC LLMRES_NO_BUCKET LLMRES_NO_BREAKER LLMRES_NO_BACKOFF LLMRES_NO_CACHE LLMRES_NO_QUEUE \
+          "LLMRES_NO_BUCKET -DLLMRES_NO_BREAKER -DLLMRES_NO_BACKOFF -DLLMRES_NO_CACHE -DLLMRES_NO_QUEUE" \
+          "LLMRES_MAX_CACHE_ENTRIES=3 -DLLMRES_CACHE_ARENA_BYTES=256 -DLLMRES_CACHE_BLOCK_BYTES=16 -DLLMRES_CACHE_HASH_BUCKETS=1 -DLLMRES_MAX_QUEUE=1 -DLLMRES_QUEUE_LEVELS=1 -DLLMRES_MAX_BREAKER_WINDOW=1"; do
+    step "strict build with -D$sw" gcc $STRICT -D$sw -c "$OUT/impl.c" -o "$OUT/sw.o"
+done
+step "cppcheck finds nothing" cppcheck --quiet --error-exitcode=1 --std=c99 --enable=warning,portability \
+    -DLLMRES_IMPLEMENTATION --suppress=missingIncludeSystem llmres.h
+
+# 2. Size macros differing between files: init refuses instead of corrupting memory.
+step "init refuses a struct built with other size macros" sh -c \
+    "gcc $TESTFLAGS tests/mismatch_lib.c tests/mismatch_user.c -o $OUT/mismatch && $OUT/mismatch"
+
+# 3. The tests: gcc and clang, plain and under ASan+UBSan, as C++, and under valgrind.
+for t in $TESTS; do
+    for cc in gcc clang; do
+        if step "$cc builds $t" $cc $TESTFLAGS -O2 tests/$t.c -o "$OUT/$t-$cc"; then :; fi
+        [ -x "$OUT/$t-$cc" ] && run "$t ($cc)" "$OUT/$t-$cc"
+        if step "$cc builds $t with ASan+UBSan" $cc $TESTFLAGS $SAN tests/$t.c -o "$OUT/$t-$cc-san"; then :; fi
+        [ -x "$OUT/$t-$cc-san" ] && run "$t ($cc ASan+UBSan)" "$OUT/$t-$cc-san"
+    done
+    if step "g++ builds $t as C++" g++ -x c++ -std=c++11 -Wall -Wextra -Werror -O2 tests/$t.c -o "$OUT/$t-cxx"; then
+        run "$t (C++)" "$OUT/$t-cxx"
+    fi
+    run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/$t-gcc"
+done
+
+# 4. Every C example in README.md compiles, strict.
+rm -f "$OUT"/readme_*.c
+awk -v out="$OUT" '/^```c$/ { n++; f = sprintf("%s/readme_%d.c", out, n); next } /^```$/ { f = "" } f { print > f }' README.md
+for f in "$OUT"/readme_*.c; do
+    step "README example $(basename "$f" .c) compiles" gcc $STRICT -I. -c "$f" -o "$OUT/readme.o"
+done
+
+# 5. Cross builds: Cortex-M0, Cortex-M4, RV32; no soft-float helper; the flash budget.
+step "cross builds with no soft-float (make cross)" make -s cross
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

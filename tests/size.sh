@@ -1,0 +1,105 @@
+#!/bin/sh
+# Cross-compiles llmres.h for Cortex-M0, Cortex-M4 and RV32 at -Os, fails on any
+# soft-float helper, and prints flash (text + rodata) and RAM (data + bss) per primitive.
+#   sh tests/size.sh              the table (make size)
+#   sh tests/size.sh --cross      builds and the soft-float check only (make cross)
+#   sh tests/size.sh --check-m4 N fails when all five exceed N bytes of flash on Cortex-M4
+set -eu
+cd "$(dirname "$0")/.."
+OUT=build/size
+mkdir -p "$OUT"
+MODE=${1:-table}
+LIMIT=${2:-0}
+PRIMS="BUCKET BREAKER BACKOFF CACHE QUEUE"
+COMMON="-Os -std=c99 -pedantic -Wall -Wextra -Werror -ffunction-sections -fdata-sections"
+SOFTFLOAT='__aeabi_[fdli]*[fd]|__aeabi_[fd]|__(add|sub|mul|div|neg|cmp|eq|ne|lt|le|gt|ge|unord)[sdt]f[23]|__(float|fix|extend|trunc)[a-z]*[sdt]f|__aeabi_(f|d|i2f|i2d|ui2f|ui2d|l2f|l2d|f2|d2)'
+
+flags() {
+    case $1 in
+    m0) echo "arm-none-eabi -mcpu=cortex-m0 -mthumb -mfloat-abi=soft" ;;
+    m4) echo "arm-none-eabi -mcpu=cortex-m4 -mthumb -mfloat-abi=soft" ;;
+    rv32) echo "riscv64-unknown-elf -march=rv32imac -mabi=ilp32 --specs=picolibc.specs" ;;
+    esac
+}
+
+# build TARGET NAME DEFINES: compiles the implementation, echoes "flash ram", checks floats.
+build() {
+    set -- "$1" "$2" "$3"
+    f=$(flags "$1"); prefix=${f%% *}; arch=${f#* }
+    src="$OUT/impl.c"
+    printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$src"
+    obj="$OUT/$1-$2.o"
+    # shellcheck disable=SC2086
+    $prefix-gcc $arch $COMMON $3 -c "$src" -o "$obj"
+    if $prefix-nm -u "$obj" | grep -Eq "$SOFTFLOAT"; then
+        echo "$obj references soft-float helpers:" >&2
+        $prefix-nm -u "$obj" | grep -E "$SOFTFLOAT" >&2
+        exit 1
+    fi
+    $prefix-size -B "$obj" | awk 'NR == 2 { print $1 + $2, $2 + $3 }'
+}
+
+without() { # -D switches that leave only $1 (or nothing for "none")
+    d=""
+    for p in $PRIMS; do [ "$p" = "$1" ] || d="$d -DLLMRES_NO_$p"; done
+    echo "$d"
+}
+
+# State RAM per instance: sizeof of each struct for the target, read from the object.
+state_sizes() {
+    f=$(flags "$1"); prefix=${f%% *}; arch=${f#* }
+    cat >"$OUT/sizes.c" <<'C'
+#include "../../llmres.h"
+char s_bucket[sizeof(llmres_bucket_t)], s_breaker[sizeof(llmres_breaker_t)],
+     s_backoff[sizeof(llmres_backoff_t)], s_cache[sizeof(llmres_cache_t)], s_queue[sizeof(llmres_queue_t)];
+C
+    # shellcheck disable=SC2086
+    $prefix-gcc $arch -Os -c "$OUT/sizes.c" -o "$OUT/sizes-$1.o"
+    $prefix-nm -S "$OUT/sizes-$1.o" | while read -r _ size _ name; do printf '%s=%d ' "$name" "$((0x$size))"; done
+}
+
+TARGETS="m0 m4 rv32"
+case $MODE in
+--cross)
+    for t in $TARGETS; do build "$t" all "" >/dev/null; echo "$t: built, no soft-float helper"; done
+    exit 0 ;;
+--check-m4)
+    total=$(build m4 all "" | cut -d' ' -f1)
+    echo "Cortex-M4 -Os, all five primitives: $total bytes of flash (budget $LIMIT)"
+    [ "$total" -le "$LIMIT" ]
+    exit $? ;;
+esac
+
+for t in $TARGETS; do
+    eval "core_$t=\$(build $t none \"$(without none)\" | cut -d' ' -f1)"
+    for p in $PRIMS; do
+        set -- $(build "$t" "$p" "$(without $p)")
+        eval "core=\$core_$t"
+        eval "flash_${t}_$p=$(($1 - core))"
+        eval "ram_${t}_$p=$2"
+    done
+    set -- $(build "$t" all "")
+    eval "flash_${t}_all=$1 ram_${t}_all=$2"
+    eval "state_$t=\"$(state_sizes $t)\""
+done
+
+echo "Flash = text + rodata, static RAM = data + bss, in bytes, gcc -Os (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion), riscv64-unknown-elf-gcc $(riscv64-unknown-elf-gcc -dumpversion))."
+echo "Per primitive: the object with only that primitive minus the object with none (strerror, xorshift)."
+echo "State: sizeof the caller-owned struct with default LLMRES_MAX_* (the RAM a user declares)."
+echo "libc (memcpy, memset, memcmp) and libgcc helpers (64-bit multiply/divide on M0 and RV32) are not included."
+echo
+echo "| primitive | Cortex-M0 flash | Cortex-M4 flash | RV32IMAC flash | static RAM | state struct (M4) |"
+echo "|---|---:|---:|---:|---:|---:|"
+for p in $PRIMS; do
+    lp=$(echo "$p" | tr 'A-Z' 'a-z')
+    eval "m0=\$flash_m0_$p m4=\$flash_m4_$p rv=\$flash_rv32_$p ram=\$ram_m4_$p"
+    st=$(echo "$state_m4" | tr ' ' '\n' | grep "^s_$lp=" | cut -d= -f2)
+    echo "| $lp | $m0 | $m4 | $rv | $ram | $st |"
+done
+echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
+echo "| **all five** | **$flash_m0_all** | **$flash_m4_all** | **$flash_rv32_all** | $ram_m4_all | - |"
+for t in $TARGETS; do
+    f=$(flags "$t"); prefix=${f%% *}
+    helpers=$($prefix-nm -u "$OUT/$t-all.o" | awk '{print $2}' | grep -v '^mem' | tr '\n' ' ')
+    echo "$t: undefined symbols besides mem*: ${helpers:-none}"
+done
