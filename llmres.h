@@ -194,14 +194,14 @@ LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t n
 /* Gives n tokens back, say when the actual usage came in below the estimate that was
    taken; the level never exceeds capacity. Errors: INVALID. */
 LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n);
-/* Changes capacity and rate live, keeping the tokens held (cut to the new capacity).
-   Errors: INVALID (b NULL or period_ms 0). */
+/* Changes capacity and rate live, keeping the tokens held (cut to the new capacity);
+   peak_used restarts from here. Errors: INVALID (b NULL or period_ms 0). */
 LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms);
 /* Empties the bucket; nothing refills before `until` (a server's "none until T").
    An `until` at or before now just empties it. Errors: INVALID. */
 LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until);
-/* The most tokens ever in use at once (capacity minus the lowest level seen). */
+/* The most tokens in use at once since init or the last set_rate. */
 LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b);
 #endif
 
@@ -566,18 +566,15 @@ LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n
 
 LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms) {
-    uint64_t level, used;
+    uint64_t level;
     if (!b || period_ms == 0) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now); /* what accrued so far, at the old rate */
     level = llmres__rescale(b->level, b->period_ms, period_ms);
-    used = llmres__rescale(b->full - b->low, b->period_ms, period_ms);
     b->capacity = capacity;
     b->rate = rate;
     b->period_ms = period_ms;
     b->full = (uint64_t)capacity * period_ms;
-    b->level = level > b->full ? b->full : level;
-    b->low = used > b->full ? 0 : b->full - used; /* the peak use, kept in tokens */
-    if (b->level < b->low) b->low = b->level;
+    b->level = b->low = level > b->full ? b->full : level; /* peak use restarts here */
     return LLMRES_OK;
 }
 
@@ -614,28 +611,28 @@ static int llmres__pct_ok(uint32_t pct) { return (pct >= 1 && pct <= 100) || pct
 
 LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
                                          size_t struct_size) {
-    llmres_breaker_config_t c;
+    llmres_breaker_config_t *c;
     if (!b) return LLMRES_ERR_INVALID;
     if (struct_size != sizeof(*b)) return LLMRES_ERR_SIZE_MISMATCH;
-    if (cfg) c = *cfg; else LLMRES_MEMSET(&c, 0, sizeof(c));
-    if (!c.failure_threshold) c.failure_threshold = 5;
-    if (!c.window) c.window = LLMRES_MAX_BREAKER_WINDOW < 20 ? LLMRES_MAX_BREAKER_WINDOW : 20;
-    if (!c.min_calls) c.min_calls = c.window < 10 ? c.window : 10;
-    if (!c.failure_rate_pct) c.failure_rate_pct = 50;
-    if (!c.slow_rate_pct) c.slow_rate_pct = 50;
-    if (!c.open_ms) c.open_ms = 30000;
-    if (!c.max_open_ms) c.max_open_ms = c.open_ms > 300000 ? c.open_ms : 300000;
-    if (!c.probes) c.probes = 1;
-    if (!c.close_after) c.close_after = c.probes;
-    if (!c.slow_call_ms) c.slow_call_ms = LLMRES_DISABLED; /* one compare decides "slow" */
-    if (c.window > LLMRES_MAX_BREAKER_WINDOW || c.min_calls > c.window || c.probes > c.window ||
-        !llmres__pct_ok(c.failure_rate_pct) || !llmres__pct_ok(c.slow_rate_pct) ||
-        c.max_open_ms < c.open_ms || c.open_ms > 0x7FFFFFFFu || c.max_open_ms > 0x7FFFFFFFu)
-        return LLMRES_ERR_INVALID;
+    /* defaults are filled in place: after INVALID the breaker is unusable until a good init */
     LLMRES_MEMSET(b, 0, sizeof(*b));
-    b->cfg = c;
-    b->state = LLMRES_BREAKER_CLOSED;
-    b->open_period = c.open_ms;
+    c = &b->cfg;
+    if (cfg) *c = *cfg;
+    if (!c->failure_threshold) c->failure_threshold = 5;
+    if (!c->window) c->window = LLMRES_MAX_BREAKER_WINDOW < 20 ? LLMRES_MAX_BREAKER_WINDOW : 20;
+    if (!c->min_calls) c->min_calls = c->window < 10 ? c->window : 10;
+    if (!c->failure_rate_pct) c->failure_rate_pct = 50;
+    if (!c->slow_rate_pct) c->slow_rate_pct = 50;
+    if (!c->open_ms) c->open_ms = 30000;
+    if (!c->max_open_ms) c->max_open_ms = c->open_ms > 300000 ? c->open_ms : 300000;
+    if (!c->probes) c->probes = 1;
+    if (!c->close_after) c->close_after = c->probes;
+    if (!c->slow_call_ms) c->slow_call_ms = LLMRES_DISABLED; /* one compare decides "slow" */
+    if (c->window > LLMRES_MAX_BREAKER_WINDOW || c->min_calls > c->window || c->probes > c->window ||
+        !llmres__pct_ok(c->failure_rate_pct) || !llmres__pct_ok(c->slow_rate_pct) ||
+        c->max_open_ms < c->open_ms || c->max_open_ms > 0x7FFFFFFFu)
+        return LLMRES_ERR_INVALID;
+    b->open_period = c->open_ms; /* state: CLOSED (0) */
     return LLMRES_OK;
 }
 
@@ -796,21 +793,22 @@ LLMRES_API int llmres_breaker_reset(llmres_breaker_t *b, uint32_t now) {
 #ifndef LLMRES_NO_BACKOFF
 
 LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg) {
-    llmres_backoff_config_t c;
+    llmres_backoff_config_t *c;
     if (!b) return LLMRES_ERR_INVALID;
-    if (cfg) c = *cfg; else LLMRES_MEMSET(&c, 0, sizeof(c));
-    if (!c.base_ms) c.base_ms = 500;
-    if (!c.cap_ms) c.cap_ms = c.base_ms > 32000 ? c.base_ms : 32000;
-    if (!c.hint_max_ms) c.hint_max_ms = 60000;
-    if (!c.max_retries) c.max_retries = LLMRES_DISABLED;
-    if (c.cap_ms > 0x7FFFFFFFu || c.hint_max_ms > 0x7FFFFFFFu || c.base_ms > c.cap_ms ||
-        c.jitter > LLMRES_JITTER_NONE)
-        return LLMRES_ERR_INVALID;
+    /* defaults are filled in place: after INVALID the backoff is unusable until a good init */
     LLMRES_MEMSET(b, 0, sizeof(*b));
-    b->cfg = c;
-    b->rng = c.seed ? c.seed : 0x2545F491u;
-    b->step = b->prev = c.base_ms;
-    b->retries_left = c.max_retries;
+    c = &b->cfg;
+    if (cfg) *c = *cfg;
+    if (!c->base_ms) c->base_ms = 500;
+    if (!c->cap_ms) c->cap_ms = c->base_ms > 32000 ? c->base_ms : 32000;
+    if (!c->hint_max_ms) c->hint_max_ms = 60000;
+    if (!c->max_retries) c->max_retries = LLMRES_DISABLED;
+    if (c->cap_ms > 0x7FFFFFFFu || c->hint_max_ms > 0x7FFFFFFFu || c->base_ms > c->cap_ms ||
+        c->jitter > LLMRES_JITTER_NONE)
+        return LLMRES_ERR_INVALID;
+    b->rng = c->seed ? c->seed : 0x2545F491u;
+    b->step = b->prev = c->base_ms;
+    b->retries_left = c->max_retries;
     return LLMRES_OK;
 }
 
