@@ -1133,8 +1133,9 @@ static int llmres__queue_find_take(llmres_queue_t *q, uint32_t now, const void *
 }
 
 static uint32_t llmres__highest_level(uint32_t mask) {
-#if defined(__GNUC__) || defined(__clang__)
-    return 31u - (uint32_t)__builtin_clz(mask); /* mask != 0 here */
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__ARM_FEATURE_CLZ) || defined(__riscv_zbb))
+    return 31u - (uint32_t)__builtin_clz(mask); /* one instruction here; mask != 0 */
 #else
     uint32_t lv = LLMRES_QUEUE_LEVELS - 1;
     while (!(mask & (1u << lv))) lv--;

@@ -98,8 +98,11 @@ for p in $PRIMS; do
 done
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **all five** | **$flash_m0_all** | **$flash_m4_all** | **$flash_rv32_all** | $ram_m4_all | - |"
+echo
+echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
+echo
 for t in $TARGETS; do
     f=$(flags "$t"); prefix=${f%% *}
     helpers=$($prefix-nm -u "$OUT/$t-all.o" | awk '{print $2}' | grep -v '^mem' | tr '\n' ' ')
-    echo "$t: undefined symbols besides mem*: ${helpers:-none}"
+    echo "- $t: ${helpers:-none}"
 done
