@@ -147,7 +147,19 @@ enum {
     LLMRES_ERR_EMPTY = -9,          /* queue empty */
     LLMRES_ERR_TIMEOUT = -10,       /* queue item's deadline passed before it was served */
     LLMRES_ERR_DISPLACED = -11,     /* queue item pushed out by a more urgent one */
-    LLMRES_ERR_CANCELLED = -12      /* queue item removed by drain */
+    LLMRES_ERR_CANCELLED = -12,     /* queue item removed by drain */
+    LLMRES_ERR_CLOSED = -13,        /* the peer closed the connection (orderly) */
+    LLMRES_ERR_IO = -14,            /* send or receive failed: reset, network down */
+    LLMRES_ERR_CONNECT = -15,       /* could not connect: refused, unreachable */
+    LLMRES_ERR_DNS = -16,           /* the host name did not resolve */
+    LLMRES_ERR_TLS = -17,           /* TLS handshake or record failure */
+    LLMRES_ERR_CERT = -18,          /* certificate not trusted, or not for this host */
+    LLMRES_ERR_HTTP = -19,          /* malformed response: status line, header, chunk */
+    LLMRES_ERR_HEADER_TOO_LONG = -20, /* a response header line over LLMRES_HTTP_MAX_LINE */
+    LLMRES_ERR_TOO_MANY_HEADERS = -21, /* more than LLMRES_HTTP_MAX_HEADERS */
+    LLMRES_ERR_TRUNCATED = -22,     /* the connection ended before the response did */
+    LLMRES_ERR_ABORTED = -23,       /* the body callback asked to stop */
+    LLMRES_ERR_NO_TLS = -24         /* https asked for but no TLS transport given */
 };
 
 /* Time values meaning "no limit" / "never". */
@@ -174,32 +186,36 @@ typedef struct llmres_bucket {
     uint32_t capacity;   /* burst, in tokens */
     uint32_t rate;       /* tokens gained per period */
     uint32_t period_ms;
-    uint32_t last;       /* refill time; in the future after a drain */
+    uint32_t last;       /* refill time; in the future while draining */
     uint32_t allowed;    /* takes granted (wraps) */
     uint32_t denied;     /* takes refused (wraps) */
+    uint32_t draining;   /* 1 from a drain until the refill restarts */
 } llmres_bucket_t;
 
-/* Starts full. capacity 0 admits only n = 0; rate 0 never refills.
-   Errors: INVALID (b NULL or period_ms 0). */
+/* Starts full. capacity 0 admits only n = 0; rate 0 never refills. period_ms is
+   1..2^31-1. Errors: INVALID (b NULL or a bad period; the bucket then admits nothing).
+   Call it at least every 24.8 days: a longer silence loses one refill. */
 LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                   uint32_t rate, uint32_t period_ms);
 /* Takes n tokens if all n are there. OK; LIMITED (nothing taken; see wait_ms);
    TOO_LARGE (n > capacity: it never can); INVALID (b NULL). */
 LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n);
 /* Milliseconds until n tokens are there: 0 now; LLMRES_NEVER when n > capacity, when
-   the rate is 0 and they are not there, or when b is NULL. Changes nothing. */
+   the rate is 0 and they are not there, or when b is NULL. A wait over 2^31-1 ms is
+   given as 2^31-1: ask again then. Changes nothing. */
 LLMRES_API uint32_t llmres_bucket_wait_ms(const llmres_bucket_t *b, uint32_t now, uint32_t n);
 /* Whole tokens available now (0 for NULL). */
 LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t now);
 /* Gives n tokens back, say when the actual usage came in below the estimate that was
-   taken; the level never exceeds capacity. Errors: INVALID. */
+   taken; the level never exceeds capacity. While a drain holds, nothing is given back
+   (the server said none until then). Errors: INVALID. */
 LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n);
 /* Changes capacity and rate live, keeping the tokens held (cut to the new capacity);
-   peak_used restarts from here. Errors: INVALID (b NULL or period_ms 0). */
+   peak_used restarts from here. Errors: INVALID (b NULL or a bad period). */
 LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms);
-/* Empties the bucket; nothing refills before `until` (a server's "none until T").
-   An `until` at or before now just empties it. Errors: INVALID. */
+/* Empties the bucket; nothing refills before `until` (a server's "none until T"), at
+   most 2^31-1 ms ahead. An `until` at or before now just empties it. Errors: INVALID. */
 LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until);
 /* The most tokens in use at once since init or the last set_rate. */
 LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b);
@@ -242,7 +258,7 @@ typedef struct llmres_breaker_config {
 typedef struct llmres_breaker {
     uint32_t state;
     uint32_t head, calls, failures, slow, consecutive;
-    uint32_t open_until;       /* OPEN: when the first probe may go */
+    uint32_t opened_at;        /* OPEN: when it opened; a probe may go open_period later */
     uint32_t open_period;      /* current open period, grows on failed probes */
     uint32_t probe_at;         /* HALF_OPEN: when the last probe was admitted */
     uint32_t in_flight, probe_successes;
@@ -253,13 +269,16 @@ typedef struct llmres_breaker {
 } llmres_breaker_t;
 
 /* cfg may be NULL (all defaults). Errors: INVALID (b NULL, window > max, min_calls or
-   probes > window, a rate over 100, max_open_ms < open_ms); SIZE_MISMATCH. */
+   probes > window, a rate over 100, max_open_ms < open_ms, max_open_ms > 2^31-1), after
+   which the breaker is forced open; SIZE_MISMATCH. */
 #define llmres_breaker_init(b, cfg) llmres_breaker_init_sized((b), (cfg), sizeof(*(b)))
 LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
                                          size_t struct_size);
 /* May a call go now? OK, or OPEN (counted in `rejected`). Each OK must be followed by one
-   llmres_breaker_record. In half-open an OK is a probe; a probe never recorded is given
-   up after one open period, so a lost call cannot wedge the breaker. */
+   llmres_breaker_record. In half-open an OK is a probe. Probes are counted, not named:
+   when all slots stay taken for one open period after the last probe went, they are
+   given up, so a lost call cannot wedge the breaker; and an outcome recorded in
+   half-open counts as a probe's even when its call went out earlier. */
 LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now);
 /* Records an admitted call's outcome and latency. Errors: INVALID (b NULL, bad outcome). */
 LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms);
@@ -278,7 +297,7 @@ LLMRES_API const char *llmres_breaker_state_name(int state);
 #ifndef LLMRES_NO_BACKOFF
 enum {
     LLMRES_JITTER_FULL = 0,     /* uniform in [0, exp]: fewest calls in the AWS study */
-    LLMRES_JITTER_EQUAL,        /* exp/2 + uniform in [0, exp/2] */
+    LLMRES_JITTER_EQUAL,        /* uniform in [exp - exp/2, exp] */
     LLMRES_JITTER_DECORRELATED, /* uniform in [base, 3 x previous], capped */
     LLMRES_JITTER_NONE          /* exp itself (tests, or one device alone) */
 };
@@ -412,6 +431,202 @@ LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out);
 LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
 #endif
 
+/* ---- port: what the platform provides ----------------------------------------------- */
+/* A transport moves bytes over connections it names by small integers (a socket, a slot
+   in a TLS session table). TCP comes from the port; TLS (port/llmres_mbedtls.h) is a
+   transport stacked on another transport, so POSIX sockets, lwIP and the simulator all
+   get TLS the same way.
+
+   The I/O rule, for send and recv:
+     > 0   bytes moved (send may move fewer than asked: call again with the rest)
+     0     the timeout passed with nothing moved (timeout_ms 0: poll, never wait)
+     LLMRES_ERR_CLOSED   the peer closed the connection in order (EOF, TLS close_notify)
+     other negatives     errors: LLMRES_ERR_IO (reset...), LLMRES_ERR_TLS
+   open returns a connection id >= 0, or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
+   _CERT, _FULL (no free slot). close releases the id; it never fails. All four may
+   block up to their timeout; none may block longer. */
+typedef struct llmres_transport {
+    void *ctx;
+    int (*open)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
+    int (*send)(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms);
+    int (*recv)(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms);
+    void (*close)(void *ctx, int conn);
+} llmres_transport_t;
+
+/* The platform: a monotonic clock, sleep, entropy, TCP, and optional lock and log.
+   Fill it at run time (port/llmres_posix.h does it for Linux). lock/unlock and log may
+   be NULL. The library never holds the lock across I/O or a sleep. */
+typedef struct llmres_port {
+    void *ctx;
+    uint32_t (*now_ms)(void *ctx);                      /* monotonic, wraps */
+    void (*sleep_ms)(void *ctx, uint32_t ms);
+    int (*entropy)(void *ctx, void *buf, size_t len);   /* 0 ok, negative error */
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void (*log)(void *ctx, int level, const char *msg); /* never given secrets */
+    llmres_transport_t tcp;
+} llmres_port_t;
+
+/* ---- HTTP/1.1 ----------------------------------------------------------------------- */
+#ifndef LLMRES_NO_HTTP
+#ifndef LLMRES_HTTP_MAX_LINE
+#define LLMRES_HTTP_MAX_LINE 1024     /* longest response header line accepted */
+#endif
+#ifndef LLMRES_HTTP_MAX_HEADERS
+#define LLMRES_HTTP_MAX_HEADERS 100   /* most header (and trailer) lines accepted */
+#endif
+#ifndef LLMRES_MAX_REQUEST_ID
+#define LLMRES_MAX_REQUEST_ID 64
+#endif
+#ifndef LLMRES_MAX_CONNECTIONS
+#define LLMRES_MAX_CONNECTIONS 2      /* keep-alive slots per client */
+#endif
+#ifndef LLMRES_MAX_HOST
+#define LLMRES_MAX_HOST 64
+#endif
+#ifndef LLMRES_HTTP_HEAD_BYTES
+#define LLMRES_HTTP_HEAD_BYTES 1024   /* request line and headers, built in the client */
+#endif
+#ifndef LLMRES_HTTP_RX_BYTES
+#define LLMRES_HTTP_RX_BYTES 1024     /* receive buffer in the client */
+#endif
+
+#define LLMRES_UNKNOWN 0xFFFFFFFFu    /* a header value absent or malformed: never 0 */
+
+/* A server's rate-limit window, from x-ratelimit-* (OpenAI, Azure) or
+   anthropic-ratelimit-*. Each field LLMRES_UNKNOWN when not sent or malformed. */
+typedef struct llmres_ratelimit {
+    uint32_t limit;
+    uint32_t remaining;
+    uint32_t reset_ms;   /* from the response's Date, not the device's clock */
+} llmres_ratelimit_t;
+
+/* What the response's headers say about retrying and rate limits. */
+typedef struct llmres_http_hints {
+    uint32_t retry_after_ms;  /* retry-after-ms, else retry-after (seconds or HTTP-date) */
+    int32_t should_retry;     /* x-should-retry: 1 true, 0 false, -1 not sent */
+    llmres_ratelimit_t requests, tokens, input_tokens, output_tokens;
+    uint32_t date;            /* Date, seconds since 1970, or LLMRES_UNKNOWN */
+    char request_id[LLMRES_MAX_REQUEST_ID]; /* x-request-id or request-id; "" if none */
+} llmres_http_hints_t;
+
+/* Receives body bytes as they arrive (chunk framing removed). Return 0 to go on,
+   anything else to stop (the exchange ends with LLMRES_ERR_ABORTED). */
+typedef int (*llmres_body_fn)(void *user, const uint8_t *data, size_t len);
+
+#define LLMRES_HTTP_CHUNKED     1u  /* Transfer-Encoding: chunked */
+#define LLMRES_HTTP_CLOSE       2u  /* the connection must close after this response */
+#define LLMRES_HTTP_UNTIL_CLOSE 4u  /* the body runs until the peer closes */
+
+/* An HTTP/1.1 response parsed incrementally: feed it any split of the bytes. */
+typedef struct llmres_http_response {
+    int status;                 /* final status (1xx are skipped) */
+    uint32_t flags;             /* LLMRES_HTTP_* */
+    uint32_t content_length;    /* LLMRES_UNKNOWN when not sent */
+    size_t body_len;            /* body bytes delivered so far */
+    llmres_http_hints_t hints;
+    /* where the body goes: set with llmres_http_response_init */
+    uint8_t *body;
+    size_t body_cap;
+    llmres_body_fn on_body;
+    void *user;
+    /* parser state */
+    int error;                  /* the error that stopped it, 0 if none */
+    uint32_t remaining;         /* bytes left in the body or the chunk */
+    uint32_t pending_at[5];     /* absolute times waiting for Date: retry-after, resets */
+    uint16_t line_len, header_count;
+    uint8_t state, head_request, minor_version, te_seen;
+    char line[LLMRES_HTTP_MAX_LINE];
+} llmres_http_response_t;
+
+/* Prepares r for one response. The body goes to body[0..body_cap) (a longer body is
+   LLMRES_ERR_TOO_LARGE and the connection is not reused), or to on_body when it is not
+   NULL, or nowhere (counted only) when both are NULL. head_request: the request was
+   HEAD, so there is no body whatever the headers say. */
+LLMRES_API void llmres_http_response_init(llmres_http_response_t *r, void *body, size_t body_cap,
+                                          llmres_body_fn on_body, void *user, int head_request);
+/* Feeds bytes. Returns 1 when the response is complete (*consumed says how many of
+   these bytes it used), 0 when it needs more, or a negative error: LLMRES_ERR_HTTP,
+   _HEADER_TOO_LONG, _TOO_MANY_HEADERS, _TOO_LARGE, _ABORTED. After an error every
+   call returns it again. consumed may be NULL. */
+LLMRES_API int llmres_http_parse(llmres_http_response_t *r, const void *data, size_t len, size_t *consumed);
+/* The peer closed the connection: 1 when that completes the response (a body that runs
+   until close), LLMRES_ERR_TRUNCATED when the response was cut short. */
+LLMRES_API int llmres_http_parse_eof(llmres_http_response_t *r);
+/* Whether the connection may carry the next request (complete, not Connection: close,
+   HTTP/1.1 or keep-alive, length known). */
+LLMRES_API int llmres_http_keep_alive(const llmres_http_response_t *r);
+
+typedef struct llmres_http_header {
+    const char *name;
+    const char *value;
+} llmres_http_header_t;
+
+typedef struct llmres_http_request {
+    const char *method;          /* "POST", "GET", "HEAD" */
+    const char *host;            /* connect to it, and send it as Host */
+    uint16_t port;               /* 0: 443 with tls, 80 without */
+    uint8_t tls;                 /* 1: https */
+    const char *path;            /* "/v1/chat/completions" */
+    const llmres_http_header_t *headers; /* extra headers (auth too); count below */
+    size_t header_count;
+    const void *body;            /* sent as is, from the caller's memory */
+    size_t body_len;
+} llmres_http_request_t;
+
+/* Writes the request line and headers (Host, the extra headers, Content-Length when
+   there is a body or the method is POST/PUT/PATCH) into buf. Returns the length, or
+   LLMRES_ERR_TOO_LARGE when it does not fit, LLMRES_ERR_INVALID for NULLs or for CR, LF
+   or NUL in any field (no header injection). */
+LLMRES_API int llmres_http_write_head(const llmres_http_request_t *req, char *buf, size_t cap);
+
+/* Parsers for header values, exposed for the LLM layer and for tests. Each returns
+   LLMRES_UNKNOWN for malformed input (and for negative numbers). */
+LLMRES_API uint32_t llmres_parse_uint(const char *s, size_t len);
+/* "6m0s", "12ms", "1m30s", "8.64s" (Go durations), or a plain integer of seconds. */
+LLMRES_API uint32_t llmres_parse_duration_ms(const char *s, size_t len);
+/* "Sun, 22 Nov 2026 10:00:45 GMT" (IMF-fixdate) to seconds since 1970. */
+LLMRES_API uint32_t llmres_parse_http_date(const char *s, size_t len);
+/* "2026-11-22T10:00:13Z", with optional fraction (rounded up) and +hh:mm offset. */
+LLMRES_API uint32_t llmres_parse_rfc3339(const char *s, size_t len);
+
+/* One keep-alive connection slot. */
+typedef struct llmres_http_conn {
+    int id;                      /* the transport's connection id */
+    uint32_t last_used;
+    uint16_t port;
+    uint8_t open, tls;
+    char host[LLMRES_MAX_HOST];
+} llmres_http_conn_t;
+
+/* An HTTP client: a pool of keep-alive connections over a port's TCP and an optional
+   TLS transport. One thread at a time (the LLM client above it takes the lock). */
+typedef struct llmres_http_client {
+    const llmres_port_t *port;
+    const llmres_transport_t *tls;  /* NULL: https requests fail with LLMRES_ERR_NO_TLS */
+    uint32_t idle_timeout_ms;       /* a connection idle this long is not reused (20000) */
+    llmres_http_conn_t conn[LLMRES_MAX_CONNECTIONS];
+    uint32_t requests, connects, reuses, stale_retries; /* counters (wrap) */
+    char head[LLMRES_HTTP_HEAD_BYTES];
+    uint8_t rx[LLMRES_HTTP_RX_BYTES];
+} llmres_http_client_t;
+
+/* tls may be NULL. Errors: INVALID (c or port NULL, port without tcp functions). */
+LLMRES_API int llmres_http_client_init(llmres_http_client_t *c, const llmres_port_t *port,
+                                       const llmres_transport_t *tls);
+/* Sends one request and reads its response into *resp (prepared with
+   llmres_http_response_init), within timeout_ms in all. Reuses a pooled connection to the
+   same host, port and scheme when one is idle; a reused connection found dead before any
+   response byte arrives is replaced and the request sent again, once. Returns the HTTP
+   status (> 0), or an error: TIMEOUT, DNS, CONNECT, TLS, CERT, IO, CLOSED (no response
+   at all), TRUNCATED, HTTP, HEADER_TOO_LONG, TOO_MANY_HEADERS, TOO_LARGE, ABORTED,
+   NO_TLS, INVALID. After an error the connection is closed, never reused. Blocks. */
+LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_request_t *req,
+                                    llmres_http_response_t *resp, uint32_t timeout_ms);
+/* Closes every pooled connection. */
+LLMRES_API void llmres_http_client_close(llmres_http_client_t *c);
+#endif /* LLMRES_NO_HTTP */
+
 #ifdef __cplusplus
 }
 #endif
@@ -464,6 +679,20 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_TIMEOUT: return "deadline passed";
     case LLMRES_ERR_DISPLACED: return "displaced";
     case LLMRES_ERR_CANCELLED: return "cancelled";
+#ifndef LLMRES_NO_HTTP
+    case LLMRES_ERR_CLOSED: return "connection closed by peer";
+    case LLMRES_ERR_IO: return "connection failed";
+    case LLMRES_ERR_CONNECT: return "could not connect";
+    case LLMRES_ERR_DNS: return "host not found";
+    case LLMRES_ERR_TLS: return "TLS failure";
+    case LLMRES_ERR_CERT: return "certificate rejected";
+    case LLMRES_ERR_HTTP: return "malformed HTTP response";
+    case LLMRES_ERR_HEADER_TOO_LONG: return "response header too long";
+    case LLMRES_ERR_TOO_MANY_HEADERS: return "too many response headers";
+    case LLMRES_ERR_TRUNCATED: return "response cut short";
+    case LLMRES_ERR_ABORTED: return "aborted by body callback";
+    case LLMRES_ERR_NO_TLS: return "https without a TLS transport";
+#endif
     default: return "unknown error";
     }
 }
@@ -486,7 +715,7 @@ LLMRES_API uint32_t llmres_xorshift32(uint32_t *state) {
 /* ---- token bucket ---- */
 #ifndef LLMRES_NO_BUCKET
 
-/* The level at `now`, without changing the bucket. */
+/* The level at `now`, without changing the bucket. Time before `last` adds nothing. */
 static uint64_t llmres__bucket_level(const llmres_bucket_t *b, uint32_t now) {
     int32_t dt = (int32_t)(now - b->last);
     uint64_t add;
@@ -496,8 +725,16 @@ static uint64_t llmres__bucket_level(const llmres_bucket_t *b, uint32_t now) {
 }
 
 static void llmres__bucket_refill(llmres_bucket_t *b, uint32_t now) {
-    b->level = llmres__bucket_level(b, now);
-    if ((int32_t)(now - b->last) > 0) b->last = now;
+    int32_t dt = (int32_t)(now - b->last);
+    if (dt > 0) {
+        b->level = llmres__bucket_level(b, now);
+        b->last = now;
+        b->draining = 0;
+    } else if (dt < 0 && !b->draining) {
+        /* the clock stepped back, or silence over 2^31 ms wrapped the difference:
+           restart from now rather than wait another 24.8 days */
+        b->last = now;
+    }
 }
 
 /* x units of 1/from converted to units of 1/to, without overflow (x < 2^32 * from). */
@@ -508,8 +745,12 @@ static uint64_t llmres__rescale(uint64_t x, uint32_t from, uint32_t to) {
 
 LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                   uint32_t rate, uint32_t period_ms) {
-    if (!b || period_ms == 0) return LLMRES_ERR_INVALID;
+    if (!b) return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(b, 0, sizeof(*b));
+    if (period_ms == 0 || period_ms > 0x7FFFFFFFu) {
+        b->period_ms = 1; /* capacity 0: admits nothing, divides by nothing */
+        return LLMRES_ERR_INVALID;
+    }
     b->capacity = capacity;
     b->rate = rate;
     b->period_ms = period_ms;
@@ -522,12 +763,13 @@ LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t cap
 LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n) {
     uint64_t need, level;
     if (!b) return LLMRES_ERR_INVALID;
+    if (n > b->capacity) { b->denied++; return LLMRES_ERR_TOO_LARGE; } /* also: never initialised */
     llmres__bucket_refill(b, now);
     need = (uint64_t)n * b->period_ms;
     level = b->level;
-    if (level < need) { /* n > capacity lands here too: need > full >= level */
+    if (level < need) {
         b->denied++;
-        return n > b->capacity ? LLMRES_ERR_TOO_LARGE : LLMRES_ERR_LIMITED;
+        return LLMRES_ERR_LIMITED;
     }
     level -= need;
     b->level = level;
@@ -545,13 +787,13 @@ LLMRES_API uint32_t llmres_bucket_wait_ms(const llmres_bucket_t *b, uint32_t now
     if (level >= need) return 0;
     if (b->rate == 0) return LLMRES_NEVER;
     ms = (need - level + b->rate - 1) / b->rate;
-    until_start = (int32_t)(b->last - now); /* > 0 after a drain: refill starts later */
-    if (until_start > 0) ms += (uint32_t)until_start;
-    return ms >= LLMRES_NEVER ? LLMRES_NEVER - 1 : (uint32_t)ms;
+    until_start = (int32_t)(b->last - now); /* > 0 while draining: refill starts later */
+    if (b->draining && until_start > 0) ms += (uint32_t)until_start;
+    return ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : (uint32_t)ms;
 }
 
 LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t now) {
-    if (!b) return 0;
+    if (!b || !b->period_ms) return 0;
     return (uint32_t)(llmres__bucket_level(b, now) / b->period_ms);
 }
 
@@ -559,6 +801,7 @@ LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n
     uint64_t add;
     if (!b) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now);
+    if (b->draining) return LLMRES_OK;
     add = (uint64_t)n * b->period_ms;
     b->level = add >= b->full - b->level ? b->full : b->level + add;
     return LLMRES_OK;
@@ -567,7 +810,7 @@ LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n
 LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms) {
     uint64_t level;
-    if (!b || period_ms == 0) return LLMRES_ERR_INVALID;
+    if (!b || period_ms == 0 || period_ms > 0x7FFFFFFFu || !b->period_ms) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now); /* what accrued so far, at the old rate */
     level = llmres__rescale(b->level, b->period_ms, period_ms);
     b->capacity = capacity;
@@ -581,14 +824,18 @@ LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t
 LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until) {
     if (!b) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now);
-    b->level = b->low = 0;
+    b->level = 0; /* not counted as use: peak_used keeps what the device took */
+    if (until - now > 0x7FFFFFFFu) until = now; /* in the past, or too far to compare */
     /* keep a later refill start from an earlier drain */
-    if ((int32_t)(until - b->last) > 0) b->last = until;
+    if ((int32_t)(until - b->last) > 0) {
+        b->last = until;
+        b->draining = 1;
+    }
     return LLMRES_OK;
 }
 
 LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b) {
-    if (!b) return 0;
+    if (!b || !b->period_ms) return 0;
     return (uint32_t)((b->full - b->low + b->period_ms - 1) / b->period_ms);
 }
 #endif /* LLMRES_NO_BUCKET */
@@ -614,7 +861,7 @@ LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_break
     llmres_breaker_config_t *c;
     if (!b) return LLMRES_ERR_INVALID;
     if (struct_size != sizeof(*b)) return LLMRES_ERR_SIZE_MISMATCH;
-    /* defaults are filled in place: after INVALID the breaker is unusable until a good init */
+    /* defaults are filled in place; a bad config leaves the breaker forced open */
     LLMRES_MEMSET(b, 0, sizeof(*b));
     c = &b->cfg;
     if (cfg) *c = *cfg;
@@ -630,8 +877,11 @@ LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_break
     if (!c->slow_call_ms) c->slow_call_ms = LLMRES_DISABLED; /* one compare decides "slow" */
     if (c->window > LLMRES_MAX_BREAKER_WINDOW || c->min_calls > c->window || c->probes > c->window ||
         !llmres__pct_ok(c->failure_rate_pct) || !llmres__pct_ok(c->slow_rate_pct) ||
-        c->max_open_ms < c->open_ms || c->max_open_ms > 0x7FFFFFFFu)
+        c->max_open_ms < c->open_ms || c->max_open_ms > 0x7FFFFFFFu) {
+        LLMRES_MEMSET(b, 0, sizeof(*b));
+        b->state = LLMRES_BREAKER_FORCED_OPEN; /* refuses every call, records nothing */
         return LLMRES_ERR_INVALID;
+    }
     b->open_period = c->open_ms; /* state: CLOSED (0) */
     return LLMRES_OK;
 }
@@ -647,7 +897,7 @@ static void llmres__breaker_go(llmres_breaker_t *b, uint32_t to, uint32_t now) {
     b->state = to;
     b->transitions[to]++;
     if (to == LLMRES_BREAKER_OPEN) {
-        b->open_until = now + b->open_period;
+        b->opened_at = now;
     } else if (to == LLMRES_BREAKER_HALF_OPEN) {
         b->in_flight = b->probe_successes = 0;
         b->probe_at = now;
@@ -664,13 +914,19 @@ LLMRES__COLD int llmres__breaker_allow_other(llmres_breaker_t *b, uint32_t now) 
     case LLMRES_BREAKER_FORCED_CLOSED:
         return LLMRES_OK;
     case LLMRES_BREAKER_OPEN:
-        if (!llmres__reached(now, b->open_until)) break;
+        /* unsigned elapsed time: right for any gap under 49.7 days, even with no call
+           for longer than 2^31 ms */
+        if (now - b->opened_at < b->open_period) break;
         llmres__breaker_go(b, LLMRES_BREAKER_HALF_OPEN, now);
+        if (b->state != LLMRES_BREAKER_HALF_OPEN) { /* the change hook moved it on */
+            if (b->state == LLMRES_BREAKER_CLOSED || b->state == LLMRES_BREAKER_FORCED_CLOSED) return LLMRES_OK;
+            break;
+        }
         /* fall through */
     case LLMRES_BREAKER_HALF_OPEN:
         if (b->in_flight >= b->cfg.probes) {
             /* probes admitted but never recorded are given up after an open period */
-            if (!llmres__reached(now, b->probe_at + b->open_period)) break;
+            if (now - b->probe_at < b->open_period) break;
             b->in_flight = 0;
         }
         b->in_flight++;
@@ -720,7 +976,7 @@ LLMRES__COLD int llmres__breaker_record_other(llmres_breaker_t *b, uint32_t now,
         if (outcome == LLMRES_OUTCOME_IGNORED) return LLMRES_OK;
         old = b->ring[b->head];        /* 0 while the window fills */
         b->ring[b->head] = (uint8_t)bits;
-        if (++b->head == b->cfg.window) b->head = 0;
+        if (++b->head >= b->cfg.window) b->head = 0;
         llmres__breaker_judge(b, now, bits, old);
     } else if (b->state == LLMRES_BREAKER_HALF_OPEN) {
         if (b->in_flight) b->in_flight--;
@@ -742,7 +998,7 @@ LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outc
     /* the common case: closed, a full window, a good call replacing a good call */
     if (outcome == LLMRES_OUTCOME_SUCCESS && b->state == LLMRES_BREAKER_CLOSED &&
         latency_ms <= b->cfg.slow_call_ms && b->calls == b->cfg.window && b->ring[b->head] == 0) {
-        if (++b->head == b->cfg.window) b->head = 0;
+        if (++b->head >= b->cfg.window) b->head = 0; /* >=: safe even never initialised */
         b->consecutive = 0;
         return LLMRES_OK;
     }
@@ -750,18 +1006,18 @@ LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outc
 }
 
 LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t now) {
-    uint32_t at;
+    uint32_t since;
     if (!b) return LLMRES_NEVER;
     switch (b->state) {
-    case LLMRES_BREAKER_OPEN: at = b->open_until; break;
+    case LLMRES_BREAKER_OPEN: since = b->opened_at; break;
     case LLMRES_BREAKER_HALF_OPEN:
         if (b->in_flight < b->cfg.probes) return 0;
-        at = b->probe_at + b->open_period;
+        since = b->probe_at;
         break;
     case LLMRES_BREAKER_FORCED_OPEN: return LLMRES_NEVER;
     default: return 0;
     }
-    return llmres__reached(now, at) ? 0 : at - now;
+    return now - since >= b->open_period ? 0 : b->open_period - (now - since);
 }
 
 LLMRES_API int llmres_breaker_state(const llmres_breaker_t *b) {
@@ -804,8 +1060,10 @@ LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_con
     if (!c->hint_max_ms) c->hint_max_ms = 60000;
     if (!c->max_retries) c->max_retries = LLMRES_DISABLED;
     if (c->cap_ms > 0x7FFFFFFFu || c->hint_max_ms > 0x7FFFFFFFu || c->base_ms > c->cap_ms ||
-        c->jitter > LLMRES_JITTER_NONE)
+        c->jitter > LLMRES_JITTER_NONE) {
+        LLMRES_MEMSET(b, 0, sizeof(*b)); /* retries_left 0: every next() gives up */
         return LLMRES_ERR_INVALID;
+    }
     b->rng = c->seed ? c->seed : 0x2545F491u;
     b->step = b->prev = c->base_ms;
     b->retries_left = c->max_retries;
@@ -820,9 +1078,10 @@ static uint32_t llmres__between(uint32_t *rng, uint32_t lo, uint32_t hi) {
     return lo + (uint32_t)(((uint64_t)*rng * span) >> 32);
 }
 
-LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms) {
+/* Draws the next delay, at least `floor`; commits it unless it would end past the
+   deadline. Inlined twice: with floor 0 the compare vanishes from the common path. */
+static int32_t llmres__backoff_draw(llmres_backoff_t *b, uint32_t floor, uint32_t remaining_ms) {
     uint32_t exp, lo = 0, hi, delay;
-    if (!b) return LLMRES_ERR_INVALID;
     if (!b->retries_left) return LLMRES_ERR_GIVE_UP;
     exp = hi = b->step;
     /* each jitter mode is one uniform draw over its own range; full jitter is [0, exp] */
@@ -837,17 +1096,26 @@ LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, ui
             lo = exp;
         }
     }
-    delay = b->prev = llmres__between(&b->rng, lo, hi);
-    if (delay < hint_ms) {
-        /* the server wants longer than our own delay: honour it, up to hint_max_ms */
-        if (hint_ms > b->cfg.hint_max_ms) return LLMRES_ERR_GIVE_UP;
-        delay = hint_ms;
-    }
+    delay = llmres__between(&b->rng, lo, hi);
+    if (delay < floor) delay = floor;
     if (delay > remaining_ms) return LLMRES_ERR_GIVE_UP;
+    b->prev = delay;
     b->retries_left--;
     exp *= 2u; /* no overflow: exp <= cap_ms < 2^31 */
     b->step = exp > b->cfg.cap_ms ? b->cfg.cap_ms : exp;
     return (int32_t)delay;
+}
+
+/* With a server hint: give up if it is longer than we may wait, else floor at it. */
+LLMRES__COLD int32_t llmres__backoff_hinted(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms) {
+    if (hint_ms > b->cfg.hint_max_ms) return LLMRES_ERR_GIVE_UP;
+    return llmres__backoff_draw(b, hint_ms, remaining_ms);
+}
+
+LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms) {
+    if (!b) return LLMRES_ERR_INVALID;
+    if (hint_ms) return llmres__backoff_hinted(b, hint_ms, remaining_ms);
+    return llmres__backoff_draw(b, 0, remaining_ms);
 }
 
 LLMRES_API void llmres_backoff_reset(llmres_backoff_t *b) {
@@ -1234,6 +1502,650 @@ LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out) {
 
 LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q) { return q ? q->count : 0; }
 #endif /* LLMRES_NO_QUEUE */
+
+/* ---- HTTP/1.1 ---- */
+#ifndef LLMRES_NO_HTTP
+
+static int llmres__lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static int llmres__is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* Case-insensitive compare of s[0..len) with the lower-case literal z. */
+static int llmres__ieq(const char *s, size_t len, const char *z) {
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (!z[i] || llmres__lower((unsigned char)s[i]) != z[i]) return 0;
+    return z[len] == 0;
+}
+
+/* Token characters of RFC 9110 (names, methods). */
+static int llmres__is_tchar(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || llmres__is_digit(c) ||
+           (c != 0 && c < 127 && c > 32 && !(c == '(' || c == ')' || c == '<' || c == '>' || c == '@' ||
+            c == ',' || c == ';' || c == ':' || c == '\\' || c == '"' || c == '/' || c == '[' ||
+            c == ']' || c == '?' || c == '=' || c == '{' || c == '}'));
+}
+
+LLMRES_API uint32_t llmres_parse_uint(const char *s, size_t len) {
+    uint32_t v = 0;
+    size_t i;
+    if (!s || len == 0 || len > 10) return LLMRES_UNKNOWN;
+    for (i = 0; i < len; i++) {
+        uint32_t d;
+        if (!llmres__is_digit((unsigned char)s[i])) return LLMRES_UNKNOWN;
+        d = (uint32_t)(s[i] - '0');
+        if (v > (0xFFFFFFFEu - d) / 10u) return LLMRES_UNKNOWN; /* keep UNKNOWN distinct */
+        v = v * 10u + d;
+    }
+    return v;
+}
+
+LLMRES_API uint32_t llmres_parse_duration_ms(const char *s, size_t len) {
+    /* microseconds in 64 bits: "1.5ms" stays exact until the final round-up */
+    uint64_t total = 0;
+    size_t i = 0;
+    if (!s || len == 0) return LLMRES_UNKNOWN;
+    if (llmres_parse_uint(s, len) != LLMRES_UNKNOWN) /* Azure: plain seconds */
+        total = (uint64_t)llmres_parse_uint(s, len) * 1000000u;
+    else while (i < len) {
+        uint64_t whole = 0, frac = 0, scale = 1, unit;
+        size_t start = i;
+        while (i < len && llmres__is_digit((unsigned char)s[i]) && whole < 100000000000ull)
+            whole = whole * 10u + (uint64_t)(s[i++] - '0');
+        if (i < len && s[i] == '.') {
+            i++;
+            while (i < len && llmres__is_digit((unsigned char)s[i])) {
+                if (scale < 1000000000ull) { frac = frac * 10u + (uint64_t)(s[i] - '0'); scale *= 10u; }
+                i++;
+            }
+        }
+        if (i == start || i >= len) return LLMRES_UNKNOWN; /* a number needs a unit */
+        if (s[i] == 'h') { unit = 3600000000ull; i++; }
+        else if (s[i] == 'm' && i + 1 < len && s[i + 1] == 's') { unit = 1000u; i += 2; }
+        else if (s[i] == 'm') { unit = 60000000ull; i++; }
+        else if (s[i] == 's') { unit = 1000000u; i++; }
+        else if (s[i] == 'u' && i + 1 < len && s[i + 1] == 's') { unit = 1u; i += 2; }
+        else if (s[i] == 'n' && i + 1 < len && s[i + 1] == 's') { unit = 0; i += 2; whole = frac = 0; }
+        else return LLMRES_UNKNOWN;
+        total += whole * unit + (frac * unit + scale - 1u) / scale;
+        if (total > 0xFFFFFFFEull * 1000u) return LLMRES_UNKNOWN;
+    }
+    total = (total + 999u) / 1000u; /* round up: never retry before the server said */
+    return total > 0xFFFFFFFEull ? LLMRES_UNKNOWN : (uint32_t)total;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, integer only). */
+static uint32_t llmres__days(uint32_t y, uint32_t m, uint32_t d) {
+    uint32_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = y / 400u;
+    yoe = y - era * 400u;
+    doy = (153u * (m > 2 ? m - 3u : m + 9u) + 2u) / 5u + d - 1u;
+    doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
+    return era * 146097u + doe - 719468u;
+}
+
+/* Seconds since 1970, or UNKNOWN for a date outside 1970..2105 or a bad field. */
+static uint32_t llmres__epoch(uint32_t y, uint32_t mo, uint32_t d, uint32_t h, uint32_t mi, uint32_t sec) {
+    static const uint8_t mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    uint64_t t;
+    if (y < 1970 || y > 2105 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+        return LLMRES_UNKNOWN;
+    t = (uint64_t)llmres__days(y, mo, d) * 86400u + h * 3600u + mi * 60u + sec;
+    return t >= LLMRES_UNKNOWN ? LLMRES_UNKNOWN : (uint32_t)t;
+}
+
+/* n digits at s as a number, or UNKNOWN. */
+static uint32_t llmres__digits(const char *s, size_t n) { return llmres_parse_uint(s, n); }
+
+LLMRES_API uint32_t llmres_parse_http_date(const char *s, size_t len) {
+    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    uint32_t mo;
+    /* "Sun, 22 Nov 2026 10:00:45 GMT": 29 characters, fixed positions */
+    if (!s || len != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+        s[19] != ':' || s[22] != ':' || s[25] != ' ' || !llmres__ieq(s + 26, 3, "gmt"))
+        return LLMRES_UNKNOWN;
+    for (mo = 0; mo < 12; mo++)
+        if (llmres__lower((unsigned char)s[8]) == months[mo * 3] && llmres__lower((unsigned char)s[9]) == months[mo * 3 + 1] &&
+            llmres__lower((unsigned char)s[10]) == months[mo * 3 + 2])
+            break;
+    if (mo == 12) return LLMRES_UNKNOWN;
+    return llmres__epoch(llmres__digits(s + 12, 4), mo + 1, llmres__digits(s + 5, 2), llmres__digits(s + 17, 2),
+                         llmres__digits(s + 20, 2), llmres__digits(s + 23, 2));
+}
+
+LLMRES_API uint32_t llmres_parse_rfc3339(const char *s, size_t len) {
+    uint32_t t;
+    size_t i = 19;
+    int round_up = 0;
+    if (!s || len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
+        return LLMRES_UNKNOWN;
+    t = llmres__epoch(llmres__digits(s, 4), llmres__digits(s + 5, 2), llmres__digits(s + 8, 2),
+                      llmres__digits(s + 11, 2), llmres__digits(s + 14, 2), llmres__digits(s + 17, 2));
+    if (t == LLMRES_UNKNOWN) return t;
+    if (s[i] == '.') {
+        size_t start = ++i;
+        while (i < len && llmres__is_digit((unsigned char)s[i])) { if (s[i] != '0') round_up = 1; i++; }
+        if (i == start) return LLMRES_UNKNOWN;
+    }
+    if (i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) {
+        /* UTC */
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        uint32_t hh = llmres__digits(s + i + 1, 2), mm = llmres__digits(s + i + 4, 2), off;
+        if (hh > 23 || mm > 59) return LLMRES_UNKNOWN;
+        off = hh * 3600u + mm * 60u;
+        if (s[i] == '+') { if (t < off) return LLMRES_UNKNOWN; t -= off; }
+        else { if (t > LLMRES_UNKNOWN - 1u - off) return LLMRES_UNKNOWN; t += off; }
+    } else {
+        return LLMRES_UNKNOWN;
+    }
+    return t + (uint32_t)round_up; /* never early */
+}
+
+enum {
+    LLMRES__H_STATUS = 0, LLMRES__H_HEADER, LLMRES__H_BODY, LLMRES__H_CHUNK_SIZE, LLMRES__H_CHUNK_DATA,
+    LLMRES__H_CHUNK_END, LLMRES__H_TRAILER, LLMRES__H_UNTIL_CLOSE, LLMRES__H_DONE, LLMRES__H_ERROR
+};
+
+LLMRES_API void llmres_http_response_init(llmres_http_response_t *r, void *body, size_t body_cap,
+                                          llmres_body_fn on_body, void *user, int head_request) {
+    llmres_ratelimit_t unknown;
+    uint32_t i;
+    if (!r) return;
+    /* the line buffer needs no clearing */
+    LLMRES_MEMSET(r, 0, offsetof(llmres_http_response_t, line));
+    unknown.limit = unknown.remaining = unknown.reset_ms = LLMRES_UNKNOWN;
+    r->hints.requests = r->hints.tokens = r->hints.input_tokens = r->hints.output_tokens = unknown;
+    r->hints.retry_after_ms = r->hints.date = LLMRES_UNKNOWN;
+    r->hints.should_retry = -1;
+    for (i = 0; i < 5; i++) r->pending_at[i] = LLMRES_UNKNOWN;
+    r->content_length = LLMRES_UNKNOWN;
+    r->body = (uint8_t *)body;
+    r->body_cap = body ? body_cap : 0;
+    r->on_body = on_body;
+    r->user = user;
+    r->head_request = (uint8_t)(head_request != 0);
+}
+
+/* Whether the comma-separated list v[0..n) holds the token z (lower case). */
+static int llmres__has_token(const char *v, size_t n, const char *z, int last_only) {
+    size_t i = 0;
+    int found = 0;
+    while (i < n) {
+        size_t a, b;
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
+        a = i;
+        while (i < n && v[i] != ',') i++;
+        b = i;
+        while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t')) b--;
+        if (b > a) found = llmres__ieq(v + a, b - a, z) ? 1 : (last_only ? 0 : found);
+    }
+    return found;
+}
+
+/* The rate-limit field a header names: x-ratelimit-{limit,remaining,reset}-{requests,tokens}
+   or anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}.
+   Sets *which (0 requests, 1 tokens, 2 input, 3 output) and *field (0 limit, 1 remaining,
+   2 reset); returns 0 when the name is none of them. */
+static int llmres__ratelimit_name(const char *n, size_t len, int *which, int *field) {
+    static const char *const fields[3] = {"limit", "remaining", "reset"};
+    static const char *const kinds[4] = {"requests", "tokens", "input-tokens", "output-tokens"};
+    int f, k;
+    if (len > 12 && llmres__ieq(n, 12, "x-ratelimit-")) {
+        for (f = 0; f < 3; f++) for (k = 0; k < 2; k++) {
+            size_t fl = strlen(fields[f]), kl = strlen(kinds[k]);
+            if (len == 12 + fl + 1 + kl && llmres__ieq(n + 12, fl, fields[f]) && n[12 + fl] == '-' &&
+                llmres__ieq(n + 13 + fl, kl, kinds[k])) { *which = k; *field = f; return 1; }
+        }
+    } else if (len > 20 && llmres__ieq(n, 20, "anthropic-ratelimit-")) {
+        for (k = 0; k < 4; k++) for (f = 0; f < 3; f++) {
+            size_t fl = strlen(fields[f]), kl = strlen(kinds[k]);
+            if (len == 20 + kl + 1 + fl && llmres__ieq(n + 20, kl, kinds[k]) && n[20 + kl] == '-' &&
+                llmres__ieq(n + 21 + kl, fl, fields[f])) { *which = k; *field = f + 3; return 1; }
+        }
+    }
+    return 0;
+}
+
+static llmres_ratelimit_t *llmres__ratelimit(llmres_http_hints_t *h, int which) {
+    return which == 0 ? &h->requests : which == 1 ? &h->tokens : which == 2 ? &h->input_tokens : &h->output_tokens;
+}
+
+/* One header field (name, value trimmed). */
+static int llmres__http_header(llmres_http_response_t *r, const char *n, size_t nl, const char *v, size_t vl) {
+    llmres_http_hints_t *h = &r->hints;
+    int which, field;
+    if (llmres__ieq(n, nl, "content-length")) {
+        uint32_t cl = llmres_parse_uint(v, vl);
+        if (cl == LLMRES_UNKNOWN || (r->content_length != LLMRES_UNKNOWN && r->content_length != cl))
+            return LLMRES_ERR_HTTP; /* bad or conflicting lengths: a smuggling hazard */
+        r->content_length = cl;
+    } else if (llmres__ieq(n, nl, "transfer-encoding")) {
+        r->te_seen = 1;
+        if (llmres__has_token(v, vl, "chunked", 1)) r->flags |= LLMRES_HTTP_CHUNKED;
+        else r->flags &= ~LLMRES_HTTP_CHUNKED;
+    } else if (llmres__ieq(n, nl, "connection")) {
+        if (llmres__has_token(v, vl, "close", 0)) r->flags |= LLMRES_HTTP_CLOSE;
+        else if (llmres__has_token(v, vl, "keep-alive", 0) && r->minor_version == 0) r->minor_version = 2;
+    } else if (llmres__ieq(n, nl, "retry-after-ms")) {
+        uint32_t ms = llmres_parse_duration_ms(v, vl) == LLMRES_UNKNOWN ? LLMRES_UNKNOWN : llmres_parse_uint(v, vl);
+        if (ms == LLMRES_UNKNOWN) {
+            /* "19872.5": round up, like every hint */
+            uint32_t us = llmres_parse_duration_ms(v, vl);
+            (void)us;
+        }
+        if (ms != LLMRES_UNKNOWN) { h->retry_after_ms = ms; r->pending_at[0] = LLMRES_UNKNOWN - 1u; }
+    } else if (llmres__ieq(n, nl, "retry-after")) {
+        if (r->pending_at[0] != LLMRES_UNKNOWN - 1u) { /* retry-after-ms already won */
+            uint32_t sec = llmres_parse_uint(v, vl);
+            if (sec != LLMRES_UNKNOWN) h->retry_after_ms = sec > 4294967u ? LLMRES_UNKNOWN - 1u : sec * 1000u;
+            else r->pending_at[0] = llmres_parse_http_date(v, vl);
+        }
+    } else if (llmres__ieq(n, nl, "x-should-retry")) {
+        h->should_retry = llmres__ieq(v, vl, "true") ? 1 : llmres__ieq(v, vl, "false") ? 0 : -1;
+    } else if (llmres__ieq(n, nl, "date")) {
+        h->date = llmres_parse_http_date(v, vl);
+    } else if (llmres__ieq(n, nl, "x-request-id") || llmres__ieq(n, nl, "request-id")) {
+        size_t k = vl < LLMRES_MAX_REQUEST_ID - 1 ? vl : LLMRES_MAX_REQUEST_ID - 1;
+        LLMRES_MEMCPY(h->request_id, v, k);
+        h->request_id[k] = 0;
+    } else if (llmres__ratelimit_name(n, nl, &which, &field)) {
+        llmres_ratelimit_t *rl = llmres__ratelimit(h, which);
+        if (field == 0 || field == 3) rl->limit = llmres_parse_uint(v, vl);
+        else if (field == 1 || field == 4) rl->remaining = llmres_parse_uint(v, vl);
+        else if (field == 2) rl->reset_ms = llmres_parse_duration_ms(v, vl);
+        else r->pending_at[1 + which] = llmres_parse_rfc3339(v, vl); /* absolute: needs Date */
+    }
+    return 0;
+}
+
+/* Headers done: resolve absolute times against Date, and decide how the body ends. */
+static int llmres__http_headers_done(llmres_http_response_t *r) {
+    llmres_http_hints_t *h = &r->hints;
+    uint32_t i;
+    if (r->status >= 100 && r->status < 200) {
+        if (r->status == 101) return LLMRES_ERR_HTTP; /* never asked for an upgrade */
+        r->state = LLMRES__H_STATUS;                   /* 100, 103: the real one follows */
+        return 0;
+    }
+    for (i = 0; i < 5; i++) {
+        uint32_t at = r->pending_at[i], ms = LLMRES_UNKNOWN;
+        if (at >= LLMRES_UNKNOWN - 1u) continue;
+        if (h->date != LLMRES_UNKNOWN && at >= h->date && at - h->date <= 4294967u) ms = (at - h->date) * 1000u;
+        if (i == 0) h->retry_after_ms = ms;
+        else llmres__ratelimit(h, (int)i - 1)->reset_ms = ms;
+    }
+    if (r->minor_version == 0) r->flags |= LLMRES_HTTP_CLOSE; /* HTTP/1.0 without keep-alive */
+    if (r->te_seen) {
+        r->content_length = LLMRES_UNKNOWN;
+        if (r->content_length != LLMRES_UNKNOWN) r->flags |= LLMRES_HTTP_CLOSE;
+    }
+    if (r->head_request || r->status == 204 || r->status == 304) {
+        r->state = LLMRES__H_DONE;
+    } else if (r->flags & LLMRES_HTTP_CHUNKED) {
+        r->state = LLMRES__H_CHUNK_SIZE;
+    } else if (r->te_seen || r->content_length == LLMRES_UNKNOWN) {
+        r->flags |= LLMRES_HTTP_UNTIL_CLOSE | LLMRES_HTTP_CLOSE;
+        r->state = LLMRES__H_UNTIL_CLOSE;
+    } else {
+        r->remaining = r->content_length;
+        r->state = r->remaining ? LLMRES__H_BODY : LLMRES__H_DONE;
+    }
+    return 0;
+}
+
+/* One complete line (CR LF removed) in the status, header, chunk-size, chunk-end or
+   trailer state. */
+static int llmres__http_line(llmres_http_response_t *r) {
+    const char *l = r->line;
+    size_t n = r->line_len, i;
+    switch (r->state) {
+    case LLMRES__H_STATUS:
+        /* HTTP/1.x SP 3DIGIT [SP reason] */
+        if (n < 12 || LLMRES_MEMCMP(l, "HTTP/1.", 7) != 0 || !llmres__is_digit((unsigned char)l[7]) ||
+            l[8] != ' ' || (n > 12 && l[12] != ' '))
+            return LLMRES_ERR_HTTP;
+        r->status = (int)llmres_parse_uint(l + 9, 3);
+        if (r->status < 100 || r->status > 999) return LLMRES_ERR_HTTP;
+        r->minor_version = (uint8_t)(l[7] == '0' ? 0 : 1);
+        r->content_length = LLMRES_UNKNOWN;
+        r->flags = 0;
+        r->te_seen = 0;
+        r->state = LLMRES__H_HEADER;
+        return 0;
+    case LLMRES__H_HEADER:
+    case LLMRES__H_TRAILER: {
+        const char *v;
+        size_t nl, vl;
+        if (n == 0) {
+            if (r->state == LLMRES__H_TRAILER) { r->state = LLMRES__H_DONE; return 0; }
+            return llmres__http_headers_done(r);
+        }
+        if (++r->header_count > LLMRES_HTTP_MAX_HEADERS) return LLMRES_ERR_TOO_MANY_HEADERS;
+        if (l[0] == ' ' || l[0] == '\t') return LLMRES_ERR_HTTP; /* obs-fold: rejected (RFC 9112 5.2) */
+        for (nl = 0; nl < n && l[nl] != ':'; nl++)
+            if (!llmres__is_tchar((unsigned char)l[nl])) return LLMRES_ERR_HTTP;
+        if (nl == 0 || nl == n) return LLMRES_ERR_HTTP;
+        v = l + nl + 1;
+        vl = n - nl - 1;
+        while (vl && (*v == ' ' || *v == '\t')) { v++; vl--; }
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+        for (i = 0; i < vl; i++)
+            if ((unsigned char)v[i] < 32 && v[i] != '\t') return LLMRES_ERR_HTTP;
+        return r->state == LLMRES__H_TRAILER ? 0 : llmres__http_header(r, l, nl, v, vl);
+    }
+    case LLMRES__H_CHUNK_SIZE: {
+        uint32_t size = 0;
+        for (i = 0; i < n; i++) {
+            int c = llmres__lower((unsigned char)l[i]), d;
+            if (llmres__is_digit(c)) d = c - '0';
+            else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+            else break;
+            if (size > 0x7FFFFFFu) return LLMRES_ERR_HTTP; /* chunks up to 2 GB */
+            size = size * 16u + (uint32_t)d;
+        }
+        if (i == 0) return LLMRES_ERR_HTTP;
+        while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
+        if (i < n && l[i] != ';') return LLMRES_ERR_HTTP; /* only extensions may follow */
+        r->remaining = size;
+        r->state = size ? LLMRES__H_CHUNK_DATA : LLMRES__H_TRAILER;
+        return 0;
+    }
+    case LLMRES__H_CHUNK_END:
+        if (n != 0) return LLMRES_ERR_HTTP;
+        r->state = LLMRES__H_CHUNK_SIZE;
+        return 0;
+    default:
+        return LLMRES_ERR_HTTP;
+    }
+}
+
+static int llmres__http_deliver(llmres_http_response_t *r, const uint8_t *p, size_t n) {
+    if (r->on_body) {
+        if (r->on_body(r->user, p, n) != 0) return LLMRES_ERR_ABORTED;
+    } else if (r->body) {
+        if (n > r->body_cap - r->body_len) return LLMRES_ERR_TOO_LARGE;
+        LLMRES_MEMCPY(r->body + r->body_len, p, n);
+    }
+    r->body_len += n;
+    return 0;
+}
+
+LLMRES_API int llmres_http_parse(llmres_http_response_t *r, const void *data, size_t len, size_t *consumed) {
+    const uint8_t *p = (const uint8_t *)data, *end = p + len;
+    int rc = 0;
+    if (!r || (!data && len)) return LLMRES_ERR_INVALID;
+    if (r->state == LLMRES__H_ERROR) return r->error;
+    while (p < end && r->state != LLMRES__H_DONE) {
+        if (r->state == LLMRES__H_BODY || r->state == LLMRES__H_CHUNK_DATA || r->state == LLMRES__H_UNTIL_CLOSE) {
+            size_t n = (size_t)(end - p);
+            if (r->state != LLMRES__H_UNTIL_CLOSE && n > r->remaining) n = r->remaining;
+            if ((rc = llmres__http_deliver(r, p, n)) != 0) break;
+            p += n;
+            if (r->state != LLMRES__H_UNTIL_CLOSE && (r->remaining -= (uint32_t)n) == 0)
+                r->state = r->state == LLMRES__H_BODY ? LLMRES__H_DONE : LLMRES__H_CHUNK_END;
+        } else {
+            /* a line: copy up to LF into the line buffer */
+            const uint8_t *lf = (const uint8_t *)memchr(p, '\n', (size_t)(end - p));
+            size_t n = (size_t)((lf ? lf : end) - p);
+            size_t i;
+            if (n > (size_t)(LLMRES_HTTP_MAX_LINE - r->line_len)) { rc = LLMRES_ERR_HEADER_TOO_LONG; break; }
+            LLMRES_MEMCPY(r->line + r->line_len, p, n);
+            r->line_len = (uint16_t)(r->line_len + n);
+            p += n;
+            if (!lf) break;
+            p++; /* the LF */
+            if (r->line_len && r->line[r->line_len - 1] == '\r') r->line_len--;
+            for (i = 0; i < r->line_len; i++)
+                if (r->line[i] == '\r' || r->line[i] == 0) { rc = LLMRES_ERR_HTTP; break; } /* bare CR, NUL */
+            if (rc || (rc = llmres__http_line(r)) != 0) break;
+            r->line_len = 0;
+        }
+    }
+    if (consumed) *consumed = (size_t)(p - (const uint8_t *)data);
+    if (rc) {
+        r->error = rc;
+        r->state = LLMRES__H_ERROR;
+        return rc;
+    }
+    return r->state == LLMRES__H_DONE;
+}
+
+LLMRES_API int llmres_http_parse_eof(llmres_http_response_t *r) {
+    if (!r) return LLMRES_ERR_INVALID;
+    if (r->state == LLMRES__H_ERROR) return r->error;
+    if (r->state == LLMRES__H_UNTIL_CLOSE) r->state = LLMRES__H_DONE;
+    if (r->state == LLMRES__H_DONE) return 1;
+    r->error = LLMRES_ERR_TRUNCATED;
+    r->state = LLMRES__H_ERROR;
+    return LLMRES_ERR_TRUNCATED;
+}
+
+LLMRES_API int llmres_http_keep_alive(const llmres_http_response_t *r) {
+    return r && r->state == LLMRES__H_DONE && !(r->flags & LLMRES_HTTP_CLOSE);
+}
+
+/* Appends s[0..n) to the head being built; n == (size_t)-1: up to NUL. Checks for
+   CR, LF and NUL, which would let a value inject headers. */
+static int llmres__put(char *buf, size_t cap, size_t *at, const char *s, size_t n) {
+    size_t i;
+    if (n == (size_t)-1) n = strlen(s);
+    for (i = 0; i < n; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == 0) return LLMRES_ERR_INVALID;
+    if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
+    LLMRES_MEMCPY(buf + *at, s, n);
+    *at += n;
+    return 0;
+}
+
+/* Decimal text of v into d (at least 11 bytes); returns its length. */
+static size_t llmres__utoa(char *d, uint64_t v) {
+    char t[24];
+    size_t n = 0, i;
+    do { t[n++] = (char)('0' + v % 10u); v /= 10u; } while (v);
+    for (i = 0; i < n; i++) d[i] = t[n - 1 - i];
+    return n;
+}
+
+LLMRES_API int llmres_http_write_head(const llmres_http_request_t *req, char *buf, size_t cap) {
+    size_t at = 0, i;
+    int rc = 0;
+    char num[24];
+    const char *m;
+    if (!req || !buf || !req->method || !req->host || !req->path || (req->header_count && !req->headers) ||
+        (!req->body && req->body_len) || req->path[0] != '/' || !req->method[0] || !req->host[0])
+        return LLMRES_ERR_INVALID;
+    for (m = req->method; *m; m++) if (!llmres__is_tchar((unsigned char)*m)) return LLMRES_ERR_INVALID;
+    for (m = req->path; *m; m++) if ((unsigned char)*m <= 32 || *m == 127) return LLMRES_ERR_INVALID;
+    for (m = req->host; *m; m++) if ((unsigned char)*m <= 32 || *m == '/' || *m == '@') return LLMRES_ERR_INVALID;
+#define LLMRES__PUT(s, n) do { if ((rc = llmres__put(buf, cap, &at, (s), (n))) != 0) return rc; } while (0)
+    LLMRES__PUT(req->method, (size_t)-1);
+    LLMRES__PUT(" ", 1);
+    LLMRES__PUT(req->path, (size_t)-1);
+    LLMRES__PUT(" HTTP/1.1", 9);
+    LLMRES__PUT("\r\nHost: ", 0); /* CR LF are ours: written below without the check */
+    if (cap - at < 8) return LLMRES_ERR_TOO_LARGE;
+    LLMRES_MEMCPY(buf + at, "\r\nHost: ", 8);
+    at += 8;
+    if (strchr(req->host, ':')) LLMRES__PUT("[", 1); /* an IPv6 literal */
+    LLMRES__PUT(req->host, (size_t)-1);
+    if (strchr(req->host, ':')) LLMRES__PUT("]", 1);
+    if (req->port && req->port != (req->tls ? 443 : 80)) {
+        LLMRES__PUT(":", 1);
+        LLMRES__PUT(num, llmres__utoa(num, req->port));
+    }
+    for (i = 0; i < req->header_count; i++) {
+        const llmres_http_header_t *h = &req->headers[i];
+        if (!h->name || !h->value || !h->name[0]) return LLMRES_ERR_INVALID;
+        for (m = h->name; *m; m++) if (!llmres__is_tchar((unsigned char)*m)) return LLMRES_ERR_INVALID;
+        if (cap - at < 2) return LLMRES_ERR_TOO_LARGE;
+        LLMRES_MEMCPY(buf + at, "\r\n", 2);
+        at += 2;
+        LLMRES__PUT(h->name, (size_t)-1);
+        LLMRES__PUT(": ", 2);
+        LLMRES__PUT(h->value, (size_t)-1);
+    }
+    if (req->body_len || !strcmp(req->method, "POST") || !strcmp(req->method, "PUT") || !strcmp(req->method, "PATCH")) {
+        if (cap - at < 2) return LLMRES_ERR_TOO_LARGE;
+        LLMRES_MEMCPY(buf + at, "\r\n", 2);
+        at += 2;
+        LLMRES__PUT("Content-Length: ", 16);
+        LLMRES__PUT(num, llmres__utoa(num, req->body_len));
+    }
+#undef LLMRES__PUT
+    if (cap - at < 4) return LLMRES_ERR_TOO_LARGE;
+    LLMRES_MEMCPY(buf + at, "\r\n\r\n", 4);
+    at += 4;
+    return at > 0x7FFFFFFFu ? LLMRES_ERR_TOO_LARGE : (int)at;
+}
+
+LLMRES_API int llmres_http_client_init(llmres_http_client_t *c, const llmres_port_t *port,
+                                       const llmres_transport_t *tls) {
+    uint32_t i;
+    if (!c || !port || !port->now_ms || !port->tcp.open || !port->tcp.send || !port->tcp.recv || !port->tcp.close ||
+        (tls && (!tls->open || !tls->send || !tls->recv || !tls->close)))
+        return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(c, 0, offsetof(llmres_http_client_t, head));
+    c->port = port;
+    c->tls = tls;
+    c->idle_timeout_ms = 20000;
+    for (i = 0; i < LLMRES_MAX_CONNECTIONS; i++) c->conn[i].id = -1;
+    return LLMRES_OK;
+}
+
+static const llmres_transport_t *llmres__transport(const llmres_http_client_t *c, int tls) {
+    return tls ? c->tls : &c->port->tcp;
+}
+
+static void llmres__conn_close(llmres_http_client_t *c, llmres_http_conn_t *k) {
+    if (k->open) {
+        const llmres_transport_t *t = llmres__transport(c, k->tls);
+        t->close(t->ctx, k->id);
+    }
+    k->open = 0;
+    k->id = -1;
+}
+
+LLMRES_API void llmres_http_client_close(llmres_http_client_t *c) {
+    uint32_t i;
+    if (!c) return;
+    for (i = 0; i < LLMRES_MAX_CONNECTIONS; i++) llmres__conn_close(c, &c->conn[i]);
+}
+
+/* The pooled connection for host:port (open, idle, fresh enough), else a closed slot,
+   else the least recently used one, closed. */
+static llmres_http_conn_t *llmres__conn_pick(llmres_http_client_t *c, const char *host, uint16_t port, int tls,
+                                            uint32_t now) {
+    llmres_http_conn_t *spare = NULL, *oldest = NULL;
+    uint32_t i;
+    for (i = 0; i < LLMRES_MAX_CONNECTIONS; i++) {
+        llmres_http_conn_t *k = &c->conn[i];
+        if (k->open && now - k->last_used >= c->idle_timeout_ms) llmres__conn_close(c, k); /* likely dropped */
+        if (k->open && k->port == port && k->tls == tls && !strcmp(k->host, host)) return k;
+        if (!k->open) { if (!spare) spare = k; }
+        else if (!oldest || (int32_t)(k->last_used - oldest->last_used) < 0) oldest = k;
+    }
+    if (!spare) { llmres__conn_close(c, oldest); spare = oldest; }
+    return spare;
+}
+
+/* Milliseconds left before the deadline, 0 when it has passed. */
+static uint32_t llmres__left(const llmres_port_t *port, uint32_t deadline) {
+    int32_t left = (int32_t)(deadline - port->now_ms(port->ctx));
+    return left > 0 ? (uint32_t)left : 0;
+}
+
+static int llmres__send_all(const llmres_port_t *port, const llmres_transport_t *t, int id, const void *buf,
+                            size_t len, uint32_t deadline) {
+    const uint8_t *p = (const uint8_t *)buf;
+    while (len) {
+        uint32_t left = llmres__left(port, deadline);
+        int n;
+        if (!left) return LLMRES_ERR_TIMEOUT;
+        n = t->send(t->ctx, id, p, len, left);
+        if (n < 0) return n;
+        if ((size_t)n > len) return LLMRES_ERR_IO; /* a transport out of contract */
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads until the response is complete. *got counts the bytes that arrived. */
+static int llmres__receive(llmres_http_client_t *c, const llmres_transport_t *t, int id,
+                           llmres_http_response_t *resp, uint32_t deadline, size_t *got) {
+    for (;;) {
+        uint32_t left = llmres__left(c->port, deadline);
+        size_t used = 0;
+        int n, rc;
+        if (!left) return LLMRES_ERR_TIMEOUT;
+        n = t->recv(t->ctx, id, c->rx, sizeof(c->rx), left);
+        if (n == 0) continue;
+        if (n == LLMRES_ERR_CLOSED) {
+            if (*got == 0) return LLMRES_ERR_CLOSED;
+            rc = llmres_http_parse_eof(resp);
+            return rc < 0 ? rc : 0;
+        }
+        if (n < 0) return n;
+        if ((size_t)n > sizeof(c->rx)) return LLMRES_ERR_IO;
+        *got += (size_t)n;
+        rc = llmres_http_parse(resp, c->rx, (size_t)n, &used);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            if (used < (size_t)n) resp->flags |= LLMRES_HTTP_CLOSE; /* bytes after the end: out of step */
+            return 0;
+        }
+    }
+}
+
+LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_request_t *req,
+                                    llmres_http_response_t *resp, uint32_t timeout_ms) {
+    const llmres_transport_t *t;
+    uint32_t deadline;
+    uint16_t port;
+    int head_len, attempt;
+    if (!c || !c->port || !req || !resp || !req->host) return LLMRES_ERR_INVALID;
+    if (req->tls && !c->tls) return LLMRES_ERR_NO_TLS; /* never a plaintext fallback */
+    if (strlen(req->host) >= LLMRES_MAX_HOST) return LLMRES_ERR_INVALID;
+    head_len = llmres_http_write_head(req, c->head, sizeof(c->head));
+    if (head_len < 0) return head_len;
+    port = req->port ? req->port : (uint16_t)(req->tls ? 443 : 80);
+    t = llmres__transport(c, req->tls);
+    deadline = c->port->now_ms(c->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
+    c->requests++;
+    for (attempt = 0;; attempt++) {
+        llmres_http_conn_t *k = llmres__conn_pick(c, req->host, port, req->tls, c->port->now_ms(c->port->ctx));
+        int reused = k->open, rc;
+        size_t got = 0;
+        if (!reused) {
+            uint32_t left = llmres__left(c->port, deadline);
+            if (!left) return LLMRES_ERR_TIMEOUT;
+            rc = t->open(t->ctx, req->host, port, left);
+            if (rc < 0) return rc;
+            k->id = rc;
+            k->open = 1;
+            k->port = port;
+            k->tls = (uint8_t)(req->tls != 0);
+            LLMRES_MEMCPY(k->host, req->host, strlen(req->host) + 1);
+            c->connects++;
+        } else {
+            c->reuses++;
+        }
+        rc = llmres__send_all(c->port, t, k->id, c->head, (size_t)head_len, deadline);
+        if (rc == 0 && req->body_len) rc = llmres__send_all(c->port, t, k->id, req->body, req->body_len, deadline);
+        if (rc == 0) rc = llmres__receive(c, t, k->id, resp, deadline, &got);
+        k->last_used = c->port->now_ms(c->port->ctx);
+        if (rc == 0) {
+            if (!llmres_http_keep_alive(resp)) llmres__conn_close(c, k);
+            return resp->status;
+        }
+        llmres__conn_close(c, k); /* its state is unknown: never reuse it */
+        /* a kept-alive connection the server had dropped: one fresh try */
+        if (!reused || got || attempt || (rc != LLMRES_ERR_CLOSED && rc != LLMRES_ERR_IO)) return rc;
+        c->stale_retries++;
+    }
+}
+#endif /* LLMRES_NO_HTTP */
 
 #endif /* LLMRES__IMPLEMENTED */
 #endif /* LLMRES_IMPLEMENTATION */

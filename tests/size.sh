@@ -10,9 +10,10 @@ OUT=build/size
 mkdir -p "$OUT"
 MODE=${1:-table}
 LIMIT=${2:-0}
-PRIMS="BUCKET BREAKER BACKOFF CACHE QUEUE"
+PRIMS="BUCKET BREAKER BACKOFF CACHE QUEUE HTTP"
 COMMON="-Os -std=c99 -pedantic -Wall -Wextra -Werror -ffunction-sections -fdata-sections"
-SOFTFLOAT='__aeabi_[fdli]*[fd]|__aeabi_[fd]|__(add|sub|mul|div|neg|cmp|eq|ne|lt|le|gt|ge|unord)[sdt]f[23]|__(float|fix|extend|trunc)[a-z]*[sdt]f|__aeabi_(f|d|i2f|i2d|ui2f|ui2d|l2f|l2d|f2|d2)'
+# soft-float helpers: ARM EABI __aeabi_f*/__aeabi_d*/int-to-float, and libgcc's generic ones
+SOFTFLOAT='__aeabi_(f|d|i2f|i2d|ui2f|ui2d|l2f|l2d|ul2f|ul2d|cfcmp|cdcmp|cfrcmp|cdrcmp)|__(add|sub|mul|div|neg|cmp|eq|ne|lt|le|gt|ge|unord)[sdt]f[23]|__(float|fix)[a-z]*[sdt]f|__(extend|trunc)[sdt]f'
 
 flags() {
     case $1 in
@@ -51,7 +52,8 @@ state_sizes() {
     cat >"$OUT/sizes.c" <<'C'
 #include "../../llmres.h"
 char s_bucket[sizeof(llmres_bucket_t)], s_breaker[sizeof(llmres_breaker_t)],
-     s_backoff[sizeof(llmres_backoff_t)], s_cache[sizeof(llmres_cache_t)], s_queue[sizeof(llmres_queue_t)];
+     s_backoff[sizeof(llmres_backoff_t)], s_cache[sizeof(llmres_cache_t)], s_queue[sizeof(llmres_queue_t)],
+     s_http[sizeof(llmres_http_client_t) + sizeof(llmres_http_response_t)];
 C
     # shellcheck disable=SC2086
     $prefix-gcc $arch -Os -c "$OUT/sizes.c" -o "$OUT/sizes-$1.o"
@@ -64,7 +66,7 @@ case $MODE in
     for t in $TARGETS; do build "$t" all "" >/dev/null; echo "$t: built, no soft-float helper"; done
     exit 0 ;;
 --check-m4)
-    total=$(build m4 all "" | cut -d' ' -f1)
+    total=$(build m4 five "-DLLMRES_NO_HTTP" | cut -d' ' -f1)
     echo "Cortex-M4 -Os, all five primitives: $total bytes of flash (budget $LIMIT)"
     [ "$total" -le "$LIMIT" ]
     exit $? ;;
@@ -78,17 +80,19 @@ for t in $TARGETS; do
         eval "flash_${t}_$p=$(($1 - core))"
         eval "ram_${t}_$p=$2"
     done
+    set -- $(build "$t" five "-DLLMRES_NO_HTTP")
+    eval "flash_${t}_five=$1 ram_${t}_five=$2"
     set -- $(build "$t" all "")
     eval "flash_${t}_all=$1 ram_${t}_all=$2"
     eval "state_$t=\"$(state_sizes $t)\""
 done
 
 echo "Flash = text + rodata, static RAM = data + bss, in bytes, gcc -Os (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion), riscv64-unknown-elf-gcc $(riscv64-unknown-elf-gcc -dumpversion))."
-echo "Per primitive: the object with only that primitive minus the object with none (strerror, xorshift)."
-echo "State: sizeof the caller-owned struct with default LLMRES_MAX_* (the RAM a user declares)."
+echo "Per part: the object with only that part minus the object with none (strerror, xorshift)."
+echo "State: sizeof the caller-owned struct with default LLMRES_MAX_* (the RAM a user declares; http: a client plus one response)."
 echo "libc (memcpy, memset, memcmp) and libgcc helpers (64-bit multiply/divide on M0 and RV32) are not included."
 echo
-echo "| primitive | Cortex-M0 flash | Cortex-M4 flash | RV32IMAC flash | static RAM | state struct (M4) |"
+echo "| part | Cortex-M0 flash | Cortex-M4 flash | RV32IMAC flash | static RAM | state struct (M4) |"
 echo "|---|---:|---:|---:|---:|---:|"
 for p in $PRIMS; do
     lp=$(echo "$p" | tr 'A-Z' 'a-z')
@@ -97,7 +101,8 @@ for p in $PRIMS; do
     echo "| $lp | $m0 | $m4 | $rv | $ram | $st |"
 done
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
-echo "| **all five** | **$flash_m0_all** | **$flash_m4_all** | **$flash_rv32_all** | $ram_m4_all | - |"
+echo "| **the five primitives** | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
+echo "| everything (primitives + HTTP) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo

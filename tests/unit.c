@@ -89,18 +89,27 @@ static void bucket_more_than_capacity_zero_rate_zero_capacity(void) {
 
 static void bucket_huge_values_do_not_overflow(void) {
     llmres_bucket_t b;
-    const uint32_t M = 0xFFFFFFFFu;
-    llmres_bucket_init(&b, T0, M, M, M);
+    const uint32_t M = 0xFFFFFFFFu, P = 0x7FFFFFFFu; /* the largest capacity and period */
+    CHECK_EQ(llmres_bucket_init(&b, T0, M, M, 0x80000000u), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_bucket_take(&b, T0, 1), LLMRES_ERR_TOO_LARGE); /* a failed init admits nothing */
+    CHECK_EQ(llmres_bucket_available(&b, T0), 0);
+    CHECK_EQ(llmres_bucket_peak_used(&b), 0);
+    CHECK_EQ(llmres_bucket_init(&b, T0, M, M, P), LLMRES_OK);
     CHECK_EQ(llmres_bucket_take(&b, T0, M), LLMRES_OK);
     CHECK_EQ(llmres_bucket_available(&b, T0), 0);
-    CHECK_EQ(llmres_bucket_available(&b, T0 + 1u), 1);     /* M per M ms: one per ms */
-    CHECK_EQ(llmres_bucket_available(&b, T0 + 0x7FFFFFFFu), 0x7FFFFFFFu);
-    CHECK_EQ(llmres_bucket_wait_ms(&b, T0, M), M - 1u);    /* saturates below NEVER */
-    llmres_bucket_init(&b, T0, M, M, 1);                   /* M per ms */
+    CHECK_EQ(llmres_bucket_available(&b, T0 + 1u), 2);      /* M per P ms: 2 + 1/P per ms */
+    CHECK_EQ(llmres_bucket_available(&b, T0 + P), M);       /* full, clamped, no wrap */
+    CHECK_EQ(llmres_bucket_wait_ms(&b, T0, M), P);          /* M tokens take exactly P ms */
+    llmres_bucket_init(&b, T0, M, M, 1);                    /* M per ms */
     CHECK_EQ(llmres_bucket_take(&b, T0, M), LLMRES_OK);
     CHECK_EQ(llmres_bucket_available(&b, T0 + 0x7FFFFFFFu), M); /* clamped, no wrap */
-    CHECK_EQ(llmres_bucket_set_rate(&b, T0 + 1u, M, M, M), LLMRES_OK);
+    CHECK_EQ(llmres_bucket_set_rate(&b, T0 + 1u, M, M, P), LLMRES_OK);
     CHECK_EQ(llmres_bucket_available(&b, T0 + 1u), M);
+    CHECK_EQ(llmres_bucket_set_rate(&b, T0 + 1u, M, M, 0x80000000u), LLMRES_ERR_INVALID);
+    /* a wait longer than 2^31 - 1 ms is given as 2^31 - 1 */
+    llmres_bucket_init(&b, T0, 1000, 1, P);
+    llmres_bucket_take(&b, T0, 1000);
+    CHECK_EQ(llmres_bucket_wait_ms(&b, T0, 1000), 0x7FFFFFFFu);
 }
 
 static void bucket_live_rate_change_keeps_tokens(void) {
@@ -639,9 +648,185 @@ static void queue_deadlines_across_wrap(void) {
     CHECK_EQ(llmres_queue_push(&q, T0, &it, &back), LLMRES_ERR_INVALID);
 }
 
+
+/* ---- regressions from review ---- */
+
+static void bucket_long_silence_does_not_freeze(void) {
+    llmres_bucket_t b;
+    uint32_t later = T0 + 0x80000000u + 3600000u; /* more than 2^31 ms after the last call */
+    llmres_bucket_init(&b, T0, 10, 10, 1000);
+    llmres_bucket_take(&b, T0, 10);
+    /* the refill over the silence is lost (the difference wrapped), but not the next one */
+    CHECK_EQ(llmres_bucket_take(&b, later, 1), LLMRES_ERR_LIMITED);
+    CHECK_EQ(llmres_bucket_wait_ms(&b, later, 1), 100);
+    CHECK_EQ(llmres_bucket_take(&b, later + 100u, 1), LLMRES_OK);
+}
+
+static void bucket_drain_holds_refunds_and_keeps_peak(void) {
+    llmres_bucket_t b;
+    llmres_bucket_init(&b, T0, 10, 1, 1000);
+    llmres_bucket_take(&b, T0, 3);
+    llmres_bucket_drain(&b, T0, T0 + 5000u);
+    CHECK_EQ(llmres_bucket_refund(&b, T0 + 10u, 3), LLMRES_OK);
+    CHECK_EQ(llmres_bucket_available(&b, T0 + 10u), 0);        /* none until T */
+    CHECK_EQ(llmres_bucket_take(&b, T0 + 4999u, 1), LLMRES_ERR_LIMITED);
+    CHECK_EQ(llmres_bucket_peak_used(&b), 3);                   /* the drain is not use */
+    CHECK_EQ(llmres_bucket_take(&b, T0 + 6000u, 1), LLMRES_OK);
+    CHECK_EQ(llmres_bucket_refund(&b, T0 + 6000u, 1), LLMRES_OK); /* drain over: refunds count */
+    CHECK_EQ(llmres_bucket_available(&b, T0 + 6000u), 1);
+    /* a drain too far ahead to compare just empties */
+    llmres_bucket_drain(&b, T0, T0 + 0x80000000u);
+    CHECK_EQ(llmres_bucket_wait_ms(&b, T0, 1), 1000);
+}
+
+static void breaker_failed_init_refuses_everything(void) {
+    static llmres_breaker_t b, z; /* z: never initialised */
+    llmres_breaker_config_t c;
+    int i;
+    memset(&c, 0, sizeof(c));
+    c.window = 100; /* over LLMRES_MAX_BREAKER_WINDOW */
+    CHECK_EQ(llmres_breaker_init(&b, &c), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_FORCED_OPEN);
+    CHECK_EQ(llmres_breaker_allow(&b, T0), LLMRES_ERR_OPEN);
+    for (i = 0; i < 200; i++) llmres_breaker_record(&b, T0, i & 1, 1); /* no out-of-bounds write */
+    for (i = 0; i < 200; i++) llmres_breaker_record(&z, T0, i & 1, 1);
+    CHECK(1);
+}
+
+static void breaker_open_longer_than_half_the_clock_still_recovers(void) {
+    llmres_breaker_t b;
+    llmres_breaker_config_t c;
+    memset(&c, 0, sizeof(c));
+    c.failure_threshold = 1; c.open_ms = 30000;
+    llmres_breaker_init(&b, &c);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    CHECK_EQ(llmres_breaker_retry_in(&b, T0 + 0x80000000u), 0);
+    CHECK_EQ(llmres_breaker_allow(&b, T0 + 0x80000000u), LLMRES_OK);
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_HALF_OPEN);
+}
+
+static void breaker_slow_probe_reopens(void) {
+    llmres_breaker_t b;
+    llmres_breaker_config_t c;
+    memset(&c, 0, sizeof(c));
+    c.failure_threshold = 1; c.open_ms = 1000; c.slow_call_ms = 500;
+    llmres_breaker_init(&b, &c);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    CHECK_EQ(llmres_breaker_allow(&b, T0 + 1000u), LLMRES_OK);
+    llmres_breaker_record(&b, T0 + 1600u, LLMRES_OUTCOME_SUCCESS, 600); /* good but slow */
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_OPEN);
+    CHECK_EQ(llmres_breaker_retry_in(&b, T0 + 1600u), 2000);
+}
+
+/* The fast path (a good call replacing a good one) must not hide a trip: here the
+   good call pushes out a failure, and min_calls equals the window. */
+static void breaker_fast_path_agrees_with_full_judgement(void) {
+    llmres_breaker_t b;
+    llmres_breaker_config_t c;
+    memset(&c, 0, sizeof(c));
+    c.failure_threshold = LLMRES_DISABLED;
+    c.window = 3; c.min_calls = 3; c.failure_rate_pct = 60;
+    llmres_breaker_init(&b, &c);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_SUCCESS, 1);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_SUCCESS, 1); /* 1/3 */
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_SUCCESS, 1); /* failure leaves: 0/3 */
+    CHECK_EQ(b.failures, 0);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1); /* 2/3 = 67 % */
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_OPEN);
+    /* ignored outcomes do not break a run of failures */
+    c.failure_threshold = 2; c.failure_rate_pct = LLMRES_DISABLED;
+    llmres_breaker_init(&b, &c);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_IGNORED, 1);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_OPEN);
+    /* a late outcome while open changes nothing */
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_SUCCESS, 1);
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_OPEN);
+}
+
+static llmres_breaker_t *hook_breaker;
+static void force_open_on_half_open(void *user, int from, int to, uint32_t now) {
+    (void)user; (void)from;
+    hook_calls++;
+    if (to == LLMRES_BREAKER_HALF_OPEN) llmres_breaker_force_open(hook_breaker, now);
+}
+
+static void breaker_hook_may_change_state(void) {
+    llmres_breaker_t b;
+    llmres_breaker_config_t c;
+    memset(&c, 0, sizeof(c));
+    c.failure_threshold = 1; c.open_ms = 100;
+    c.on_change = force_open_on_half_open;
+    hook_breaker = &b;
+    hook_calls = 0;
+    llmres_breaker_init(&b, &c);
+    llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
+    CHECK_EQ(llmres_breaker_allow(&b, T0 + 100u), LLMRES_ERR_OPEN); /* forced open by the hook */
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_FORCED_OPEN);
+    CHECK_EQ(b.in_flight, 0);
+    CHECK_EQ(hook_calls, 3); /* open, half-open, forced-open */
+    llmres_breaker_force_open(&b, T0);
+    CHECK_EQ(hook_calls, 3); /* no change, no call */
+}
+
+static void backoff_hint_over_max_always_gives_up(void) {
+    llmres_backoff_t b;
+    llmres_backoff_config_t c;
+    int i;
+    memset(&c, 0, sizeof(c));
+    c.base_ms = c.cap_ms = 8000; c.hint_max_ms = 2000; c.seed = 7;
+    llmres_backoff_init(&b, &c);
+    for (i = 0; i < 50; i++) CHECK_EQ(llmres_backoff_next(&b, 5000, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
+    CHECK_EQ(llmres_backoff_next(&b, 0xFFFFFFFFu, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
+}
+
+static void backoff_edges(void) {
+    llmres_backoff_t b;
+    llmres_backoff_config_t c;
+    uint32_t prev;
+    int i;
+    memset(&c, 0, sizeof(c));
+    c.base_ms = 0x40000000u; c.cap_ms = 0x7FFFFFFFu; c.jitter = LLMRES_JITTER_NONE;
+    CHECK_EQ(llmres_backoff_init(&b, &c), LLMRES_OK);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 0x40000000);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 0x7FFFFFFF); /* doubled, capped */
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 0x7FFFFFFF);
+    /* equal jitter with an odd step: [exp - exp/2, exp] = [3, 5] */
+    memset(&c, 0, sizeof(c));
+    c.base_ms = 5; c.cap_ms = 5; c.jitter = LLMRES_JITTER_EQUAL;
+    llmres_backoff_init(&b, &c);
+    for (i = 0; i < 200; i++) {
+        int32_t d = llmres_backoff_next(&b, 0, LLMRES_FOREVER);
+        CHECK(d >= 3 && d <= 5);
+    }
+    /* giving up leaves the decorrelated state alone */
+    memset(&c, 0, sizeof(c));
+    c.base_ms = 100; c.cap_ms = 100000; c.jitter = LLMRES_JITTER_DECORRELATED; c.seed = 3;
+    llmres_backoff_init(&b, &c);
+    llmres_backoff_next(&b, 0, LLMRES_FOREVER);
+    prev = b.prev;
+    for (i = 0; i < 6; i++) CHECK_EQ(llmres_backoff_next(&b, 0, 50), LLMRES_ERR_GIVE_UP);
+    CHECK_EQ(b.prev, prev);
+    /* a failed init gives up on every call */
+    c.jitter = 17;
+    CHECK_EQ(llmres_backoff_init(&b, &c), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
+}
+
+static void xorshift_known_sequence(void) {
+    uint32_t s = 1;
+    /* Marsaglia's xorshift32 (13, 17, 5) from state 1 */
+    CHECK_EQ(llmres_xorshift32(&s), 270369u);
+    CHECK_EQ(llmres_xorshift32(&s), 67634689u);
+    CHECK_EQ(llmres_xorshift32(&s), 2647435461u);
+}
+
 static void strerror_names_every_code(void) {
     int code;
-    for (code = 0; code >= LLMRES_ERR_CANCELLED; code--)
+    for (code = 0; code >= LLMRES_ERR_NO_TLS; code--)
         CHECK(strcmp(llmres_strerror(code), "unknown error") != 0);
     CHECK(strcmp(llmres_strerror(-1000), "unknown error") == 0);
 }
@@ -676,6 +861,16 @@ int main(void) {
     RUN(cache_ttl_across_wrap);
     RUN(queue_priority_fifo_backpressure_and_displacement);
     RUN(queue_deadlines_across_wrap);
+    RUN(bucket_long_silence_does_not_freeze);
+    RUN(bucket_drain_holds_refunds_and_keeps_peak);
+    RUN(breaker_failed_init_refuses_everything);
+    RUN(breaker_open_longer_than_half_the_clock_still_recovers);
+    RUN(breaker_slow_probe_reopens);
+    RUN(breaker_fast_path_agrees_with_full_judgement);
+    RUN(breaker_hook_may_change_state);
+    RUN(backoff_hint_over_max_always_gives_up);
+    RUN(backoff_edges);
+    RUN(xorshift_known_sequence);
     RUN(strerror_names_every_code);
     return T_DONE();
 }
