@@ -1642,6 +1642,8 @@ LLMRES_API uint32_t llmres_parse_rfc3339(const char *s, size_t len) {
     return t + (uint32_t)round_up; /* never early */
 }
 
+#define LLMRES__HTTP_MS_SEEN 0x100u /* retry-after-ms was sent: it wins over retry-after */
+
 enum {
     LLMRES__H_STATUS = 0, LLMRES__H_HEADER, LLMRES__H_BODY, LLMRES__H_CHUNK_SIZE, LLMRES__H_CHUNK_DATA,
     LLMRES__H_CHUNK_END, LLMRES__H_TRAILER, LLMRES__H_UNTIL_CLOSE, LLMRES__H_DONE, LLMRES__H_ERROR
@@ -1728,17 +1730,29 @@ static int llmres__http_header(llmres_http_response_t *r, const char *n, size_t 
         if (llmres__has_token(v, vl, "close", 0)) r->flags |= LLMRES_HTTP_CLOSE;
         else if (llmres__has_token(v, vl, "keep-alive", 0) && r->minor_version == 0) r->minor_version = 2;
     } else if (llmres__ieq(n, nl, "retry-after-ms")) {
-        uint32_t ms = llmres_parse_duration_ms(v, vl) == LLMRES_UNKNOWN ? LLMRES_UNKNOWN : llmres_parse_uint(v, vl);
-        if (ms == LLMRES_UNKNOWN) {
-            /* "19872.5": round up, like every hint */
-            uint32_t us = llmres_parse_duration_ms(v, vl);
-            (void)us;
+        /* "19872", or "19872.5" rounded up: never early */
+        size_t dot = 0;
+        uint32_t ms;
+        while (dot < vl && v[dot] != '.') dot++;
+        ms = llmres_parse_uint(v, dot);
+        if (ms != LLMRES_UNKNOWN && dot < vl) {
+            size_t i;
+            uint32_t up = 0;
+            for (i = dot + 1; i < vl; i++) {
+                if (!llmres__is_digit((unsigned char)v[i])) ms = LLMRES_UNKNOWN;
+                else if (v[i] != '0') up = 1;
+            }
+            if (ms != LLMRES_UNKNOWN && up && ms < LLMRES_UNKNOWN - 1u) ms++;
         }
-        if (ms != LLMRES_UNKNOWN) { h->retry_after_ms = ms; r->pending_at[0] = LLMRES_UNKNOWN - 1u; }
+        if (ms != LLMRES_UNKNOWN) {
+            h->retry_after_ms = ms;
+            r->pending_at[0] = LLMRES_UNKNOWN;
+            r->flags |= LLMRES__HTTP_MS_SEEN;
+        }
     } else if (llmres__ieq(n, nl, "retry-after")) {
-        if (r->pending_at[0] != LLMRES_UNKNOWN - 1u) { /* retry-after-ms already won */
+        if (!(r->flags & LLMRES__HTTP_MS_SEEN)) { /* retry-after-ms wins, in any order */
             uint32_t sec = llmres_parse_uint(v, vl);
-            if (sec != LLMRES_UNKNOWN) h->retry_after_ms = sec > 4294967u ? LLMRES_UNKNOWN - 1u : sec * 1000u;
+            if (sec != LLMRES_UNKNOWN) h->retry_after_ms = sec > 4294967u ? LLMRES_UNKNOWN : sec * 1000u;
             else r->pending_at[0] = llmres_parse_http_date(v, vl);
         }
     } else if (llmres__ieq(n, nl, "x-should-retry")) {
@@ -1768,17 +1782,18 @@ static int llmres__http_headers_done(llmres_http_response_t *r) {
         r->state = LLMRES__H_STATUS;                   /* 100, 103: the real one follows */
         return 0;
     }
+    r->flags &= ~LLMRES__HTTP_MS_SEEN;
     for (i = 0; i < 5; i++) {
         uint32_t at = r->pending_at[i], ms = LLMRES_UNKNOWN;
-        if (at >= LLMRES_UNKNOWN - 1u) continue;
+        if (at == LLMRES_UNKNOWN) continue;
         if (h->date != LLMRES_UNKNOWN && at >= h->date && at - h->date <= 4294967u) ms = (at - h->date) * 1000u;
         if (i == 0) h->retry_after_ms = ms;
         else llmres__ratelimit(h, (int)i - 1)->reset_ms = ms;
     }
     if (r->minor_version == 0) r->flags |= LLMRES_HTTP_CLOSE; /* HTTP/1.0 without keep-alive */
-    if (r->te_seen) {
-        r->content_length = LLMRES_UNKNOWN;
+    if (r->te_seen) { /* Transfer-Encoding overrides Content-Length; both: close after */
         if (r->content_length != LLMRES_UNKNOWN) r->flags |= LLMRES_HTTP_CLOSE;
+        r->content_length = LLMRES_UNKNOWN;
     }
     if (r->head_request || r->status == 204 || r->status == 304) {
         r->state = LLMRES__H_DONE;
