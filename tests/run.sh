@@ -70,14 +70,43 @@ for t in $TESTS; do
     run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/$t-gcc"
 done
 
-# 4. Every C example in README.md compiles, strict.
+# 4. Integration: the POSIX port and the HTTP client against real servers on 127.0.0.1,
+#    started here by PID and stopped on the way out.
+FAULT_PID=""
+cleanup() {
+    [ -n "$FAULT_PID" ] && kill "$FAULT_PID" 2>/dev/null && wait "$FAULT_PID" 2>/dev/null
+    FAULT_PID=""
+}
+trap cleanup EXIT INT TERM
+start_fault_server() {
+    rm -f "$OUT/fault.ready"
+    python3 tests/fault_server.py --ready-file "$OUT/fault.ready" --stall-max 10 "$@" 2>"$OUT/fault.log" &
+    FAULT_PID=$!
+    i=0
+    while [ ! -s "$OUT/fault.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$OUT/fault.ready" ]
+}
+if step "fault server starts on 127.0.0.1" start_fault_server; then
+    LLMRES_FAULT_PORT=$(cat "$OUT/fault.ready"); export LLMRES_FAULT_PORT
+    IFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
+    if step "gcc builds integration" gcc $IFLAGS -O2 tests/integration.c -o "$OUT/integration" -lpthread; then
+        run "integration (gcc)" "$OUT/integration"
+        run "integration (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/integration"
+    fi
+    if step "clang builds integration with ASan+UBSan" clang $IFLAGS $SAN tests/integration.c -o "$OUT/integration-san" -lpthread; then
+        run "integration (clang ASan+UBSan)" "$OUT/integration-san"
+    fi
+fi
+cleanup
+
+# 5. Every C example in README.md compiles, strict.
 rm -f "$OUT"/readme_*.c
 awk -v out="$OUT" '/^```c$/ { n++; f = sprintf("%s/readme_%d.c", out, n); next } /^```$/ { f = "" } f { print > f }' README.md
 for f in "$OUT"/readme_*.c; do
     step "README example $(basename "$f" .c) compiles" gcc $STRICT -I. -c "$f" -o "$OUT/readme.o"
 done
 
-# 5. Cross builds: Cortex-M0, Cortex-M4, RV32; no soft-float helper; the flash budget.
+# 6. Cross builds: Cortex-M0, Cortex-M4, RV32; no soft-float helper; the flash budget.
 step "cross builds with no soft-float (make cross)" make -s cross
 
 echo "$PASSED passed, $FAILED failed"
