@@ -606,7 +606,8 @@ typedef struct llmres_http_client {
     const llmres_transport_t *tls;  /* NULL: https requests fail with LLMRES_ERR_NO_TLS */
     uint32_t idle_timeout_ms;       /* a connection idle this long is not reused (20000) */
     llmres_http_conn_t conn[LLMRES_MAX_CONNECTIONS];
-    uint32_t requests, connects, reuses, stale_retries; /* counters (wrap) */
+    uint32_t requests, connects, reuses;
+    uint32_t stale_retries;          /* pooled connections found dead or out of step (wrap) */
     char head[LLMRES_HTTP_HEAD_BYTES];
     uint8_t rx[LLMRES_HTTP_RX_BYTES];
 } llmres_http_client_t;
@@ -616,8 +617,9 @@ LLMRES_API int llmres_http_client_init(llmres_http_client_t *c, const llmres_por
                                        const llmres_transport_t *tls);
 /* Sends one request and reads its response into *resp (prepared with
    llmres_http_response_init), within timeout_ms in all. Reuses a pooled connection to the
-   same host, port and scheme when one is idle; a reused connection found dead before any
-   response byte arrives is replaced and the request sent again, once. Returns the HTTP
+   same host, port and scheme when one is idle and has nothing unread (checked with a
+   zero-timeout receive); a reused connection found dead before any response byte
+   arrives is replaced and the request sent again, once. Returns the HTTP
    status (> 0), or an error: TIMEOUT, DNS, CONNECT, TLS, CERT, IO, CLOSED (no response
    at all), TRUNCATED, HTTP, HEADER_TOO_LONG, TOO_MANY_HEADERS, TOO_LARGE, ABORTED,
    NO_TLS, INVALID. After an error the connection is closed, never reused. Blocks. */
@@ -2129,9 +2131,17 @@ LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_r
     deadline = c->port->now_ms(c->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
     c->requests++;
     for (attempt = 0;; attempt++) {
-        llmres_http_conn_t *k = llmres__conn_pick(c, req->host, port, req->tls, c->port->now_ms(c->port->ctx));
+        llmres_http_conn_t *k = llmres__conn_pick(c, req->host, port, req->tls != 0, c->port->now_ms(c->port->ctx));
         int reused = k->open, rc;
         size_t got = 0;
+        if (reused && t->recv(t->ctx, k->id, c->rx, sizeof(c->rx), 0) != 0) {
+            /* an idle connection has nothing to say: bytes mean it is out of step (left
+               over from an earlier response), CLOSED or an error mean it is gone.
+               Either way, replace it before sending anything. */
+            llmres__conn_close(c, k);
+            c->stale_retries++;
+            reused = 0;
+        }
         if (!reused) {
             uint32_t left = llmres__left(c->port, deadline);
             if (!left) return LLMRES_ERR_TIMEOUT;

@@ -34,7 +34,7 @@ run() {
     echo "ran $name: $p passed, $f failed"
 }
 
-TESTS="unit model_cache model_queue http"
+TESTS="unit model_cache model_queue http http_client"
 
 # 1. The header alone, strict, in C and C++, with gcc and clang, and over its switches.
 printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$OUT/impl.c"
@@ -70,31 +70,56 @@ for t in $TESTS; do
     run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/$t-gcc"
 done
 
-# 4. Integration: the POSIX port and the HTTP client against real servers on 127.0.0.1,
-#    started here by PID and stopped on the way out.
+# 4. Integration: the POSIX port, TLS and the HTTP client against real servers on
+#    127.0.0.1 (the fault server, plain and TLS, and nginx), started here by PID and
+#    stopped on the way out.
 FAULT_PID=""
+FAULT_TLS_PID=""
+NGINX_DIR="$OUT/nginx"
 cleanup() {
-    [ -n "$FAULT_PID" ] && kill "$FAULT_PID" 2>/dev/null && wait "$FAULT_PID" 2>/dev/null
+    for pid in $FAULT_PID $FAULT_TLS_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     FAULT_PID=""
+    FAULT_TLS_PID=""
+    sh tests/nginx.sh stop "$NGINX_DIR" >/dev/null 2>&1
 }
 trap cleanup EXIT INT TERM
+# start_fault_server NAME [args]: its port lands in $OUT/NAME.ready
 start_fault_server() {
-    rm -f "$OUT/fault.ready"
-    python3 tests/fault_server.py --ready-file "$OUT/fault.ready" --stall-max 10 "$@" 2>"$OUT/fault.log" &
-    FAULT_PID=$!
+    name=$1; shift
+    rm -f "$OUT/$name.ready"
+    python3 tests/fault_server.py --ready-file "$OUT/$name.ready" --stall-max 10 "$@" 2>"$OUT/$name.log" &
+    pid=$!
+    if [ "$name" = fault ]; then FAULT_PID=$pid; else FAULT_TLS_PID=$pid; fi
     i=0
-    while [ ! -s "$OUT/fault.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    [ -s "$OUT/fault.ready" ]
+    while [ ! -s "$OUT/$name.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$OUT/$name.ready" ]
 }
-if step "fault server starts on 127.0.0.1" start_fault_server; then
+IFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
+TLSLIBS="-lmbedtls -lmbedx509 -lmbedcrypto -lpthread"
+if step "fault server starts on 127.0.0.1" start_fault_server fault; then
     LLMRES_FAULT_PORT=$(cat "$OUT/fault.ready"); export LLMRES_FAULT_PORT
-    IFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
     if step "gcc builds integration" gcc $IFLAGS -O2 tests/integration.c -o "$OUT/integration" -lpthread; then
         run "integration (gcc)" "$OUT/integration"
         run "integration (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/integration"
     fi
     if step "clang builds integration with ASan+UBSan" clang $IFLAGS $SAN tests/integration.c -o "$OUT/integration-san" -lpthread; then
         run "integration (clang ASan+UBSan)" "$OUT/integration-san"
+    fi
+    # nginx closes idle keep-alive connections after 1 s, for the reconnect test
+    if step "nginx starts over TLS on 127.0.0.1" sh -c "NGINX_KEEPALIVE_TIMEOUT=1s sh tests/nginx.sh start '$NGINX_DIR' >/dev/null" &&
+       step "fault server starts over TLS" start_fault_server fault_tls --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key"; then
+        LLMRES_NGINX_DIR=$NGINX_DIR; export LLMRES_NGINX_DIR
+        LLMRES_NGINX_PORT=$(cat "$NGINX_DIR/port"); export LLMRES_NGINX_PORT
+        LLMRES_NGINX_PORT_WRONGHOST=$(cat "$NGINX_DIR/port_wronghost"); export LLMRES_NGINX_PORT_WRONGHOST
+        LLMRES_NGINX_PORT_SELFSIGNED=$(cat "$NGINX_DIR/port_selfsigned"); export LLMRES_NGINX_PORT_SELFSIGNED
+        LLMRES_FAULT_TLS_PORT=$(cat "$OUT/fault_tls.ready"); export LLMRES_FAULT_TLS_PORT
+        if step "gcc builds tls" gcc $IFLAGS -O2 tests/tls.c -o "$OUT/tls" $TLSLIBS; then
+            run "tls (gcc)" "$OUT/tls"
+            run "tls (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/tls"
+        fi
+        if step "clang builds tls with ASan+UBSan" clang $IFLAGS $SAN tests/tls.c -o "$OUT/tls-san" $TLSLIBS; then
+            run "tls (clang ASan+UBSan)" "$OUT/tls-san"
+        fi
     fi
 fi
 cleanup
