@@ -3,7 +3,7 @@ CC      ?= cc
 CFLAGS  ?= -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2
 BUILD   := build
 
-.PHONY: all test cross size bench bench-instr demo clean
+.PHONY: all test cross size bench bench-instr bench-https fuzz demo clean
 
 all: $(BUILD)/unit
 
@@ -23,9 +23,14 @@ cross:
 size:
 	@sh tests/size.sh
 
-# Nanoseconds per operation (median of runs) and instructions per operation (callgrind).
+# Nanoseconds per operation (median of runs), then llmres versus libcurl over HTTPS.
 bench: $(BUILD)/bench
 	@$(BUILD)/bench
+	@sh tests/bench_https.sh
+
+# 2000 HTTPS GETs over keep-alive to a local nginx: llmres versus libcurl, side by side.
+bench-https:
+	@sh tests/bench_https.sh
 
 bench-instr: $(BUILD)/bench
 	@sh tests/bench_instr.sh $(BUILD)/bench
@@ -33,6 +38,13 @@ bench-instr: $(BUILD)/bench
 $(BUILD)/bench: tests/bench.c tests/bench_impl.c llmres.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror tests/bench.c tests/bench_impl.c -o $@
+
+# A longer fuzzing run of the HTTP parser (FUZZ_SECONDS, default 300).
+fuzz:
+	@mkdir -p $(BUILD)/fuzz/corpus
+	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/fuzz_http.c -o $(BUILD)/fuzz/fuzz_http
+	@for f in ../shared/vectors/*.http; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
+	cd $(BUILD)/fuzz && ./fuzz_http -max_total_time=$${FUZZ_SECONDS:-300} corpus
 
 demo:
 	@echo "make demo arrives with the LLM client (issue 4); this release holds the primitives: make test, make bench, make size."

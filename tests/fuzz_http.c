@@ -1,0 +1,43 @@
+/* libFuzzer target for everything llmres parses from the network: the HTTP response
+   parser (fed in pieces whose sizes come from the input, so any split is tried, and
+   compared with one whole feed), and the header-value parsers. Seeded with the shared
+   provider vectors by tests/run.sh. Build: clang -fsanitize=fuzzer,address,undefined. */
+#define LLMRES_IMPLEMENTATION
+#include "../llmres.h"
+#include <stdlib.h>
+#include <string.h>
+
+static llmres_http_response_t a, b;
+static uint8_t body_a[512], body_b[512];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    size_t at = 0, used = 0, step;
+    int ra, rb = 0;
+    if (size < 1) return 0;
+    step = (size_t)data[0] % 17u + 1u; /* the split to try */
+    data++;
+    size--;
+    llmres_http_response_init(&a, body_a, sizeof(body_a), NULL, NULL, 0);
+    ra = llmres_http_parse(&a, data, size, &used);
+    if (ra == 0) ra = llmres_http_parse_eof(&a);
+    llmres_http_response_init(&b, body_b, sizeof(body_b), NULL, NULL, 0);
+    while (at < size && rb == 0) {
+        size_t n = size - at < step ? size - at : step;
+        rb = llmres_http_parse(&b, data + at, n, &used);
+        at += used;
+    }
+    if (rb == 0) rb = llmres_http_parse_eof(&b);
+    /* the same result for any split; the body never outgrows its buffer */
+    /* (an error may come after different amounts of body: pieces arrive differently) */
+    if (ra != rb || a.status != b.status || a.body_len > sizeof(body_a) || b.body_len > sizeof(body_b) ||
+        (ra == 1 && (a.body_len != b.body_len || memcmp(body_a, body_b, a.body_len) != 0 ||
+                     memcmp(&a.hints, &b.hints, sizeof(a.hints)) != 0)))
+        abort();
+    if (ra < 0 && llmres_http_parse(&a, "x", 1, NULL) != ra) abort(); /* errors stick */
+    /* the value parsers on the raw bytes */
+    llmres_parse_duration_ms((const char *)data, size);
+    llmres_parse_http_date((const char *)data, size);
+    llmres_parse_rfc3339((const char *)data, size);
+    llmres_parse_uint((const char *)data, size);
+    return 0;
+}
