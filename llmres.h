@@ -1,4 +1,4 @@
-/* llmres.h - v0.1.0 - keeps an edge device's LLM API calls working over flaky links
+/* llmres.h - v0.2.0 - keeps an edge device's LLM API calls working over flaky links
    against overloaded providers. Single header, no heap, no floating point, C99 and C++.
 
    In exactly ONE C or C++ file:
@@ -7,9 +7,11 @@
    Everywhere else include it plainly. See the end of the file for the license.
 
 OVERVIEW
-   This release holds the resilience primitives (ring 1 of the architecture). Each is a
-   struct the caller owns plus a few functions; time comes in as an argument, nothing
-   reads a clock, nothing allocates, nothing touches a global.
+   Ring 1, the resilience primitives: each is a struct the caller owns plus a few
+   functions; time comes in as an argument, nothing reads a clock, nothing allocates,
+   nothing touches a global. Ring 2, transport and protocol: the port (clock, sleep,
+   entropy, TCP; see PORT below) and an HTTP/1.1 client over it, with TLS as a
+   transport from port/llmres_mbedtls.h. LLMRES_NO_HTTP leaves ring 2 out.
 
      bucket   token bucket: requests per second, tokens per minute (rates as exact fractions)
      breaker  circuit breaker: closed / open / half-open, consecutive, failure-rate and
@@ -33,6 +35,13 @@ TIME
    two stamps more than 2^31 ms (24.8 days) apart read as "the past". A deadline must be
    less than 24.8 days ahead; a bucket idle longer than that misses one refill.
 
+PORT
+   A platform gives llmres_port_t: now_ms, sleep_ms, entropy, optional lock/unlock and
+   log, and a TCP llmres_transport_t (open, send, recv, close). The I/O rule: > 0 bytes
+   moved, 0 timed out with nothing moved, LLMRES_ERR_CLOSED for an orderly close by the
+   peer (EOF is never confused with a timeout), other negatives for errors. See the
+   comment above llmres_transport_t; port/llmres_posix.h is a complete example.
+
 CONFIGURATION (define before the include, the same in every file)
    macro                        default  RAM cost
    LLMRES_MAX_BREAKER_WINDOW      32     1 byte per call in the breaker's count window
@@ -42,8 +51,14 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_CACHE_HASH_BUCKETS      32     2 bytes each; a power of two
    LLMRES_MAX_QUEUE               32     18 bytes per item (64-bit), 14 (32-bit)
    LLMRES_QUEUE_LEVELS             4     priority levels, at most 32; 4 bytes each
+   LLMRES_HTTP_MAX_LINE         1024     longest response header line (in each response)
+   LLMRES_HTTP_MAX_HEADERS       100     most response header lines
+   LLMRES_MAX_CONNECTIONS          2     keep-alive slots per client, ~72 bytes each
+   LLMRES_MAX_HOST                64     longest host name
+   LLMRES_HTTP_HEAD_BYTES       1024     request line + headers, in the client
+   LLMRES_HTTP_RX_BYTES         1024     receive buffer, in the client
    LLMRES_STATIC                 off     make every function static to the including file
-   LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE: compile a primitive out
+   LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP: leave one out
    LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace the <string.h> functions
    LLMRES_CONFIG_FILE: a header to include first (keep the macros above in it)
    The size macros change struct sizes; the init functions of the breaker, cache and
@@ -67,6 +82,8 @@ MEMORY AND CODE SIZE
    exactly); on 32-bit targets that links libgcc's 64-bit helpers, never soft-float.
 
 CHANGELOG
+   0.2.0  the port contract; HTTP/1.1: request writer, incremental response parser,
+          resilience headers, keep-alive pool; port/llmres_posix.h, port/llmres_mbedtls.h.
    0.1.0  token bucket, circuit breaker, backoff, LRU cache, priority queue.
 */
 #ifdef LLMRES_CONFIG_FILE
@@ -80,9 +97,9 @@ CHANGELOG
 #include <stddef.h>
 
 #define LLMRES_VERSION_MAJOR 0
-#define LLMRES_VERSION_MINOR 1
+#define LLMRES_VERSION_MINOR 2
 #define LLMRES_VERSION_PATCH 0
-#define LLMRES_VERSION_STRING "0.1.0"
+#define LLMRES_VERSION_STRING "0.2.0"
 
 #ifndef LLMRES_API
 #ifdef LLMRES_STATIC
@@ -654,11 +671,18 @@ LLMRES_API void llmres_http_client_close(llmres_http_client_t *c);
 
 #define LLMRES__NIL 0xFFFFu
 
-/* Keeps a rare path out of its caller, so the common path needs no stack frame. */
+/* Keeps a rare path out of its caller, so the common path needs no stack frame; and
+   puts a small helper into its callers, where constant arguments fold away. */
 #if defined(__GNUC__) || defined(__clang__)
 #define LLMRES__COLD static __attribute__((noinline))
+#if defined(__OPTIMIZE_SIZE__) /* -Os: one copy, smaller */
+#define LLMRES__HOT static
+#else
+#define LLMRES__HOT static inline __attribute__((always_inline))
+#endif
 #else
 #define LLMRES__COLD static
+#define LLMRES__HOT static
 #endif
 
 /* ---- util / time ---- */
@@ -1082,7 +1106,7 @@ static uint32_t llmres__between(uint32_t *rng, uint32_t lo, uint32_t hi) {
 
 /* Draws the next delay, at least `floor`; commits it unless it would end past the
    deadline. Inlined twice: with floor 0 the compare vanishes from the common path. */
-static int32_t llmres__backoff_draw(llmres_backoff_t *b, uint32_t floor, uint32_t remaining_ms) {
+LLMRES__HOT int32_t llmres__backoff_draw(llmres_backoff_t *b, uint32_t floor, uint32_t remaining_ms) {
     uint32_t exp, lo = 0, hi, delay;
     if (!b->retries_left) return LLMRES_ERR_GIVE_UP;
     exp = hi = b->step;

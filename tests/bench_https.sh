@@ -32,4 +32,4 @@ echo "|---|---:|---:|"
 echo "| llmres (mbedTLS $(dpkg-query -W -f='${Version}' libmbedtls-dev 2>/dev/null)) | $l_rps | $l_rss KB |"
 echo "| libcurl (OpenSSL, $(curl-config --version 2>/dev/null)) | $c_rps | $c_rss KB |"
 awk -v l="$l_rps" -v c="$c_rps" -v lr="$l_rss" -v cr="$c_rss" \
-    'BEGIN { printf "\nspeed ratio llmres/libcurl: %.2f; memory ratio llmres/libcurl: %.2f\n", l / c, lr / cr }'
+    'BEGIN { printf "\nspeed ratio llmres/libcurl: %.3f; memory ratio llmres/libcurl: %.3f\n", l / c, lr / cr }'
