@@ -1,4 +1,4 @@
-/* llmres_mbedtls.h - TLS for llmres from mbedTLS (2.28 and 3.x), as a transport stacked
+/* llmres_mbedtls.h - TLS for llmres from mbedTLS (2.28 and 3.6), as a transport stacked
    on any other transport: POSIX sockets, lwIP or the simulator get TLS the same way.
    Include llmres.h first, then this:
 
@@ -49,6 +49,14 @@
 #endif
 #include <string.h>
 
+/* TLS 1.3 tickets arrive after the handshake; from 3.6.1 mbedTLS reports each one with
+   this code, once asked to (see init): the session is then saved and the call made again. */
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+#define LLMRES__TLS_TICKET MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#else
+#define LLMRES__TLS_TICKET (-0x7FFF) /* never returned */
+#endif
+
 #ifndef LLMRES_MBEDTLS_MAX_CONNECTIONS
 #define LLMRES_MBEDTLS_MAX_CONNECTIONS LLMRES_MAX_CONNECTIONS
 #endif
@@ -72,6 +80,8 @@ typedef struct llmres_mbedtls_conn {
     uint32_t deadline;   /* of the operation under way */
     uint8_t used;
     uint8_t verified;    /* a certificate was checked: a full handshake, not a resumed one */
+    uint16_t port;
+    char host[LLMRES_MAX_HOST];
 } llmres_mbedtls_conn_t;
 
 typedef struct llmres_mbedtls_session {
@@ -171,6 +181,22 @@ static llmres_mbedtls_session_t *llmres__tls_session(llmres_mbedtls_t *t, const 
     return oldest;
 }
 
+/* Keeps the connection's session for the next connection to its host. TLS 1.2 tickets
+   come in the handshake; TLS 1.3 tickets come after it, so this runs at close too. */
+static void llmres__tls_save_session(llmres_mbedtls_t *t, llmres_mbedtls_conn_t *c) {
+    llmres_mbedtls_session_t *slot;
+    mbedtls_ssl_session now;
+    mbedtls_ssl_session_init(&now);
+    if (mbedtls_ssl_get_session(&c->ssl, &now) != 0) { mbedtls_ssl_session_free(&now); return; }
+    slot = llmres__tls_session(t, c->host, c->port, 1);
+    if (slot->valid) mbedtls_ssl_session_free(&slot->session);
+    slot->session = now; /* takes over the ticket it owns */
+    slot->valid = 1;
+    slot->port = c->port;
+    slot->saved_at = t->port->now_ms(t->port->ctx);
+    memcpy(slot->host, c->host, strlen(c->host) + 1);
+}
+
 static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
     llmres_mbedtls_conn_t *c = NULL;
@@ -197,29 +223,18 @@ static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t
         goto fail;
     mbedtls_ssl_set_bio(&c->ssl, c, llmres__tls_bio_send, llmres__tls_bio_recv, NULL);
     mbedtls_ssl_set_verify(&c->ssl, llmres__tls_verify, c);
+    c->port = port;
+    memcpy(c->host, host, strlen(host) + 1);
     cached = llmres__tls_session(t, host, port, 0);
     if (cached) mbedtls_ssl_set_session(&c->ssl, &cached->session);
     while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+        if (ret == LLMRES__TLS_TICKET) { llmres__tls_save_session(t, c); continue; }
         if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) goto fail;
         if (!llmres__tls_left(c)) { strcpy(t->reason, "TLS handshake timed out"); ret = LLMRES_ERR_TIMEOUT; goto fail_mapped; }
     }
     t->handshakes++;
     if (cached && !c->verified) t->resumed++; /* no certificate checked: the session resumed */
-    {
-        mbedtls_ssl_session now;
-        mbedtls_ssl_session_init(&now);
-        if (mbedtls_ssl_get_session(&c->ssl, &now) == 0) {
-            cached = llmres__tls_session(t, host, port, 1);
-            if (cached->valid) mbedtls_ssl_session_free(&cached->session);
-            cached->session = now; /* takes over the ticket it owns */
-            cached->valid = 1;
-            cached->port = port;
-            cached->saved_at = t->port->now_ms(t->port->ctx);
-            memcpy(cached->host, host, strlen(host) + 1);
-        } else {
-            mbedtls_ssl_session_free(&now);
-        }
-    }
+    llmres__tls_save_session(t, c); /* TLS 1.2: the ticket came with the handshake */
     return id;
 fail:
     ret = llmres__tls_fail(t, c, ret);
@@ -248,7 +263,10 @@ static int llmres__tls_send(void *ctx, int id, const void *buf, size_t len, uint
     if (!c) return LLMRES_ERR_INVALID;
     c->deadline = t->port->now_ms(t->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
     c->inner_error = 0;
-    ret = mbedtls_ssl_write(&c->ssl, (const unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
+    do {
+        ret = mbedtls_ssl_write(&c->ssl, (const unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
+        if (ret == LLMRES__TLS_TICKET) llmres__tls_save_session(t, c);
+    } while (ret == LLMRES__TLS_TICKET);
     if (ret >= 0) return ret;
     if (ret == MBEDTLS_ERR_SSL_WANT_WRITE || ret == MBEDTLS_ERR_SSL_WANT_READ) return 0;
     return llmres__tls_fail(t, c, ret);
@@ -261,7 +279,10 @@ static int llmres__tls_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
     if (!c) return LLMRES_ERR_INVALID;
     c->deadline = t->port->now_ms(t->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
     c->inner_error = 0;
-    ret = mbedtls_ssl_read(&c->ssl, (unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
+    do {
+        ret = mbedtls_ssl_read(&c->ssl, (unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
+        if (ret == LLMRES__TLS_TICKET) llmres__tls_save_session(t, c);
+    } while (ret == LLMRES__TLS_TICKET);
     if (ret > 0) return ret;
     if (ret == 0) return LLMRES_ERR_CLOSED;
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return c->inner_error ? llmres__tls_fail(t, c, ret) : 0;
@@ -273,6 +294,7 @@ static void llmres__tls_close(void *ctx, int id) {
     llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id);
     if (!c) return;
     c->deadline = t->port->now_ms(t->port->ctx); /* close_notify only if it goes at once */
+    llmres__tls_save_session(t, c);
     mbedtls_ssl_close_notify(&c->ssl);
     t->inner->close(t->inner->ctx, c->inner);
     mbedtls_ssl_free(&c->ssl);
@@ -322,6 +344,9 @@ LLMRES_MBEDTLS_FN int llmres_mbedtls_init(llmres_mbedtls_t *t, const llmres_port
 #endif
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
     mbedtls_ssl_conf_session_tickets(&t->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && MBEDTLS_VERSION_NUMBER >= 0x03060100
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+#endif
 #endif
     t->transport.ctx = t;
     t->transport.open = llmres__tls_open;

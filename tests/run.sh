@@ -120,6 +120,17 @@ if step "fault server starts on 127.0.0.1" start_fault_server fault; then
         if step "clang builds tls with ASan+UBSan" clang $IFLAGS $SAN tests/tls.c -o "$OUT/tls-san" $TLSLIBS; then
             run "tls (clang ASan+UBSan)" "$OUT/tls-san"
         fi
+        # mbedTLS 3.6 (TLS 1.3) with the static pool, built by tests/mbedtls36.sh (.ci/run does)
+        M36=build/mbedtls-3.6
+        if [ -f "$M36/lib/libmbedtls.a" ]; then
+            if step "gcc builds tls against mbedTLS 3.6 with a static pool" gcc $IFLAGS -O1 $SAN \
+                    -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36/include" tests/tls.c -o "$OUT/tls36" \
+                    "$M36/lib/libmbedtls.a" "$M36/lib/libmbedx509.a" "$M36/lib/libmbedcrypto.a" -lpthread; then
+                run "tls (mbedTLS 3.6, ASan+UBSan)" "$OUT/tls36"
+            fi
+        else
+            echo "SKIP tls against mbedTLS 3.6: run tests/mbedtls36.sh first (.ci/run does)"
+        fi
     fi
 fi
 cleanup

@@ -159,6 +159,14 @@ static void faults_over_tls(void) {
     CHECK_EQ(get(fault_tls_port, "/ok", 5000), 200);
 }
 
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C) && defined(LLMRES_MBEDTLS_HEAP_BYTES)
+/* Built against an mbedTLS with the buffer allocator: everything came from llmres's
+   static pool, and the pool is intact. */
+static void static_pool_is_intact(void) {
+    CHECK_EQ(mbedtls_memory_buffer_alloc_verify(), 0);
+}
+#endif
+
 int main(void) {
     dir = getenv("LLMRES_NGINX_DIR");
     nginx_port = env_port("LLMRES_NGINX_PORT");
@@ -187,6 +195,10 @@ int main(void) {
     RUN(ca_from_buffers_and_none);
     RUN(idle_close_reconnects_and_resumes);
     RUN(faults_over_tls);
+#if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C) && defined(LLMRES_MBEDTLS_HEAP_BYTES)
+    RUN(static_pool_is_intact);
+#endif
+    printf("    mbedTLS %s\n", MBEDTLS_VERSION_STRING);
     llmres_http_client_close(&client);
     llmres_mbedtls_free(&tls);
     return T_DONE();
