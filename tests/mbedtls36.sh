@@ -3,11 +3,14 @@
 # signed index, so the source is verified) with a private apt state that leaves the
 # system's configuration alone, and builds its static libraries with
 # MBEDTLS_MEMORY_BUFFER_ALLOC_C into build/mbedtls-3.6, so make test also runs the TLS
-# tests against 3.6 (TLS 1.3) with llmres's static pool. Idempotent.
+# tests against 3.6 (TLS 1.3) with llmres's static pool; and a second copy built with
+# musl-gcc into build/mbedtls-3.6-musl, for the static musl build of the same tests.
+# Idempotent.
 set -eu
 cd "$(dirname "$0")/.."
 DEST=build/mbedtls-3.6
-[ -f "$DEST/lib/libmbedtls.a" ] && { echo "mbedTLS 3.6 already in $DEST"; exit 0; }
+MUSL=build/mbedtls-3.6-musl
+[ -f "$DEST/lib/libmbedtls.a" ] && [ -f "$MUSL/lib/libmbedtls.a" ] && { echo "mbedTLS 3.6 already in $DEST"; exit 0; }
 W=build/mbedtls-3.6.work
 rm -rf "$W"
 mkdir -p "$W/etc/sources.list.d" "$W/state/lists/partial" "$W/cache/archives/partial" "$W/src"
@@ -27,5 +30,12 @@ make -C "$SRC" -j2 lib >"$W/build.log" 2>&1 || { tail -20 "$W/build.log"; exit 1
 mkdir -p "$DEST/lib"
 cp -r "$SRC/include" "$DEST/"
 cp "$SRC"/library/libmbed*.a "$DEST/lib/"
+if command -v musl-gcc >/dev/null 2>&1; then
+    make -C "$SRC" clean >/dev/null 2>&1
+    make -C "$SRC" -j2 CC=musl-gcc lib >"$W/build-musl.log" 2>&1 || { tail -20 "$W/build-musl.log"; exit 1; }
+    mkdir -p "$MUSL/lib"
+    cp -r "$SRC/include" "$MUSL/"
+    cp "$SRC"/library/libmbed*.a "$MUSL/lib/"
+fi
 rm -rf "$W"
 echo "mbedTLS $(basename "$SRC") built into $DEST"

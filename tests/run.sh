@@ -105,6 +105,9 @@ if step "fault server starts on 127.0.0.1" start_fault_server fault; then
     if step "clang builds integration with ASan+UBSan" clang $IFLAGS $SAN tests/integration.c -o "$OUT/integration-san" -lpthread; then
         run "integration (clang ASan+UBSan)" "$OUT/integration-san"
     fi
+    if step "musl-gcc builds integration, static" musl-gcc $IFLAGS -O2 -static tests/integration.c -o "$OUT/integration-musl"; then
+        run "integration (musl static)" "$OUT/integration-musl"
+    fi
     # nginx closes idle keep-alive connections after 1 s, for the reconnect test
     if step "nginx starts over TLS on 127.0.0.1" sh -c "NGINX_KEEPALIVE_TIMEOUT=1s sh tests/nginx.sh start '$NGINX_DIR' >/dev/null" &&
        step "fault server starts over TLS" start_fault_server fault_tls --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key"; then
@@ -130,6 +133,16 @@ if step "fault server starts on 127.0.0.1" start_fault_server fault; then
             fi
         else
             echo "SKIP tls against mbedTLS 3.6: run tests/mbedtls36.sh first (.ci/run does)"
+        fi
+        M36M=build/mbedtls-3.6-musl
+        if [ -f "$M36M/lib/libmbedtls.a" ]; then
+            if step "musl-gcc builds tls, static, with mbedTLS 3.6" musl-gcc $IFLAGS -O2 -static \
+                    -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36M/include" tests/tls.c -o "$OUT/tls-musl" \
+                    "$M36M/lib/libmbedtls.a" "$M36M/lib/libmbedx509.a" "$M36M/lib/libmbedcrypto.a"; then
+                run "tls (musl static, mbedTLS 3.6)" "$OUT/tls-musl"
+            fi
+        else
+            echo "SKIP tls as a static musl binary: run tests/mbedtls36.sh first (.ci/run does)"
         fi
     fi
 fi
