@@ -252,17 +252,21 @@ fail_mapped:
     return ret;
 }
 
-static llmres_mbedtls_conn_t *llmres__tls_conn(llmres_mbedtls_t *t, int id) {
-    return id >= 0 && id < LLMRES_MBEDTLS_MAX_CONNECTIONS && t->conn[id].used ? &t->conn[id] : NULL;
+/* The open connection `id`, with the deadline of an operation of timeout_ms set. */
+static llmres_mbedtls_conn_t *llmres__tls_conn(llmres_mbedtls_t *t, int id, uint32_t timeout_ms) {
+    llmres_mbedtls_conn_t *c = id >= 0 && id < LLMRES_MBEDTLS_MAX_CONNECTIONS && t->conn[id].used ? &t->conn[id] : NULL;
+    if (c) {
+        c->deadline = t->port->now_ms(t->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
+        c->inner_error = 0;
+    }
+    return c;
 }
 
 static int llmres__tls_send(void *ctx, int id, const void *buf, size_t len, uint32_t timeout_ms) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
-    llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id);
+    llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, timeout_ms);
     int ret;
     if (!c) return LLMRES_ERR_INVALID;
-    c->deadline = t->port->now_ms(t->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
-    c->inner_error = 0;
     do {
         ret = mbedtls_ssl_write(&c->ssl, (const unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
         if (ret == LLMRES__TLS_TICKET) llmres__tls_save_session(t, c);
@@ -274,11 +278,9 @@ static int llmres__tls_send(void *ctx, int id, const void *buf, size_t len, uint
 
 static int llmres__tls_recv(void *ctx, int id, void *buf, size_t len, uint32_t timeout_ms) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
-    llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id);
+    llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, timeout_ms);
     int ret;
     if (!c) return LLMRES_ERR_INVALID;
-    c->deadline = t->port->now_ms(t->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
-    c->inner_error = 0;
     do {
         ret = mbedtls_ssl_read(&c->ssl, (unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
         if (ret == LLMRES__TLS_TICKET) llmres__tls_save_session(t, c);
@@ -291,9 +293,8 @@ static int llmres__tls_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
 
 static void llmres__tls_close(void *ctx, int id) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
-    llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id);
+    llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, 0); /* close_notify only if it goes at once */
     if (!c) return;
-    c->deadline = t->port->now_ms(t->port->ctx); /* close_notify only if it goes at once */
     llmres__tls_save_session(t, c);
     mbedtls_ssl_close_notify(&c->ssl);
     t->inner->close(t->inner->ctx, c->inner);
@@ -356,16 +357,22 @@ LLMRES_MBEDTLS_FN int llmres_mbedtls_init(llmres_mbedtls_t *t, const llmres_port
     return LLMRES_OK;
 }
 
+/* After a CA parse: counts what the chain holds now. */
+static int llmres__tls_ca_loaded(llmres_mbedtls_t *t, int ret) {
+    const mbedtls_x509_crt *c;
+    if (ret < 0) { llmres__tls_fail(t, NULL, ret); return LLMRES_ERR_CERT; }
+    t->ca_count = 0;
+    for (c = &t->ca; c && c->raw.len; c = c->next) t->ca_count++;
+    return t->ca_count ? LLMRES_OK : LLMRES_ERR_CERT;
+}
+
 /* Adds trusted CA certificates from a PEM or DER buffer (in flash, say). PEM must end
    with its NUL, counted in len (mbedTLS's rule). Errors: INVALID, CERT (reason set). */
 LLMRES_MBEDTLS_FN int llmres_mbedtls_ca_buffer(llmres_mbedtls_t *t, const void *buf, size_t len) {
     int ret;
     if (!t || !buf || !len) return LLMRES_ERR_INVALID;
     ret = mbedtls_x509_crt_parse(&t->ca, (const unsigned char *)buf, len);
-    if (ret < 0) { llmres__tls_fail(t, NULL, ret); return LLMRES_ERR_CERT; }
-    t->ca_count = 0;
-    { const mbedtls_x509_crt *c; for (c = &t->ca; c && c->raw.len; c = c->next) t->ca_count++; }
-    return t->ca_count ? LLMRES_OK : LLMRES_ERR_CERT;
+    return llmres__tls_ca_loaded(t, ret);
 }
 
 #if defined(MBEDTLS_FS_IO)
@@ -374,10 +381,7 @@ LLMRES_MBEDTLS_FN int llmres_mbedtls_ca_file(llmres_mbedtls_t *t, const char *pa
     int ret;
     if (!t || !path) return LLMRES_ERR_INVALID;
     ret = mbedtls_x509_crt_parse_file(&t->ca, path);
-    if (ret < 0) { llmres__tls_fail(t, NULL, ret); return LLMRES_ERR_CERT; }
-    t->ca_count = 0;
-    { const mbedtls_x509_crt *c; for (c = &t->ca; c && c->raw.len; c = c->next) t->ca_count++; }
-    return t->ca_count ? LLMRES_OK : LLMRES_ERR_CERT;
+    return llmres__tls_ca_loaded(t, ret);
 }
 #endif
 

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "bench_rss.h"
 #include <string.h>
 #include <time.h>
 
@@ -19,16 +20,6 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *user) {
     return n;
 }
 
-static long peak_rss_kb(void) {
-    char line[256];
-    long kb = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
-    fclose(f);
-    return kb;
-}
 
 int main(int argc, char **argv) {
     char url[256];

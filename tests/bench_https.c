@@ -8,17 +8,8 @@
 #include "../port/llmres_mbedtls.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include "bench_rss.h"
 
-static long peak_rss_kb(void) {
-    char line[256];
-    long kb = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
-    fclose(f);
-    return kb;
-}
 
 int main(int argc, char **argv) {
     static llmres_port_t port;
