@@ -238,6 +238,13 @@ LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t un
 LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b);
 #endif
 
+/* The outcome of a call as the breaker sees it (also used by the error taxonomy). */
+enum {
+    LLMRES_OUTCOME_SUCCESS = 0,
+    LLMRES_OUTCOME_FAILURE,         /* counts against the provider's health */
+    LLMRES_OUTCOME_IGNORED          /* says nothing about it (a 400, a 401); frees a probe slot */
+};
+
 /* ---- circuit breaker ---------------------------------------------------------------- */
 #ifndef LLMRES_NO_BREAKER
 enum {
@@ -247,11 +254,6 @@ enum {
     LLMRES_BREAKER_FORCED_OPEN,     /* refused until reset or force_closed */
     LLMRES_BREAKER_FORCED_CLOSED,   /* admitted whatever happens, until reset or force_open */
     LLMRES_BREAKER_STATES
-};
-enum {
-    LLMRES_OUTCOME_SUCCESS = 0,
-    LLMRES_OUTCOME_FAILURE,         /* counts against the provider's health */
-    LLMRES_OUTCOME_IGNORED          /* says nothing about it (a 400, a 401); frees a probe slot */
 };
 
 typedef void (*llmres_breaker_hook_fn)(void *user, int from_state, int to_state, uint32_t now);
@@ -645,6 +647,95 @@ LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_r
 /* Closes every pooled connection. */
 LLMRES_API void llmres_http_client_close(llmres_http_client_t *c);
 #endif /* LLMRES_NO_HTTP */
+
+#if defined(LLMRES_NO_HTTP) && !defined(LLMRES_NO_LLM)
+#define LLMRES_NO_LLM /* the wire formats need the HTTP types */
+#endif
+/* ---- LLM wire formats and the error taxonomy ------------------------------------------ */
+#ifndef LLMRES_NO_LLM
+#ifndef LLMRES_JSON_MAX_DEPTH
+#define LLMRES_JSON_MAX_DEPTH 16      /* deepest JSON nesting read from a response */
+#endif
+
+enum {
+    LLMRES_PROVIDER_OPENAI = 0,  /* chat completions: OpenAI, Azure, Ollama's /v1, llama.cpp, vLLM */
+    LLMRES_PROVIDER_ANTHROPIC,   /* Messages API */
+    LLMRES_PROVIDER_OLLAMA       /* native /api/chat */
+};
+
+/* One error taxonomy, decided from the status, the body and the headers. */
+enum {
+    LLMRES_CLASS_OK = 0,
+    LLMRES_CLASS_TRANSIENT_NETWORK, /* connect, reset, EOF, TLS record: try again */
+    LLMRES_CLASS_TIMEOUT,           /* no answer in time (also 408) */
+    LLMRES_CLASS_RATE_LIMIT,        /* 429 rate_limit_exceeded / rate_limit_error: after retry-after */
+    LLMRES_CLASS_OVERLOADED,        /* 529, 5xx "Overloaded", Ollama "server busy": back off */
+    LLMRES_CLASS_SERVER_ERROR,      /* other 5xx */
+    LLMRES_CLASS_AUTHENTICATION,    /* 401, 403: never retried */
+    LLMRES_CLASS_QUOTA,             /* 429 insufficient_quota, 402 billing: never retried */
+    LLMRES_CLASS_PERMANENT,         /* 400, 404, 413, 422, context_length_exceeded, bad certificate */
+    LLMRES_CLASS_UNKNOWN,
+    LLMRES_CLASSES
+};
+
+/* What each class means for the caller: retried? counted against the breaker? The one
+   table, in llmres_class_policy_get. */
+typedef struct llmres_class_policy {
+    uint8_t retry;        /* 1: worth another attempt (x-should-retry overrides) */
+    uint8_t outcome;      /* LLMRES_OUTCOME_* to record in the provider's breaker */
+} llmres_class_policy_t;
+
+LLMRES_API const char *llmres_class_name(int cls);
+LLMRES_API llmres_class_policy_t llmres_class_policy_get(int cls);
+
+typedef struct llmres_llm_message {
+    const char *role;     /* "user", "assistant", "system" (OpenAI, Ollama) */
+    const char *content;  /* UTF-8, escaped on the way out */
+} llmres_llm_message_t;
+
+typedef struct llmres_llm_request {
+    int provider;                        /* LLMRES_PROVIDER_* */
+    const char *model;
+    const char *system;                  /* optional system prompt (NULL: none) */
+    const llmres_llm_message_t *messages;
+    size_t message_count;
+    uint32_t max_tokens;                 /* 0: not sent (Anthropic requires it: 1024) */
+    int32_t temperature_milli;           /* 700 = 0.7; -1: not sent; 0..2000 */
+} llmres_llm_request_t;
+
+/* Writes the request body JSON into buf. Returns its length, LLMRES_ERR_TOO_LARGE when
+   it does not fit, LLMRES_ERR_INVALID for NULLs, an unknown provider, a temperature out
+   of range or no message. Strings are escaped (quotes, backslash, control characters);
+   UTF-8 passes through. */
+LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap);
+
+/* What a response body says. text is the caller's buffer. */
+typedef struct llmres_llm_result {
+    char *text;                /* the assistant's text, NUL-terminated, unescaped to UTF-8 */
+    size_t text_cap;
+    size_t text_len;
+    char finish[24];           /* finish_reason / stop_reason / done_reason; "" if none */
+    uint32_t input_tokens;     /* usage; LLMRES_UNKNOWN when not sent */
+    uint32_t output_tokens;
+    char error_type[40];       /* error.type (OpenAI, Anthropic); "" if none */
+    char error_code[40];       /* error.code (OpenAI, Azure) */
+    char error_message[160];   /* error.message, or Ollama's error string; cut to fit */
+} llmres_llm_result_t;
+
+/* Reads a response body (success or error) of `provider` into *out, whose text/text_cap
+   the caller set (text may be NULL with text_cap 0 when only an error is expected).
+   Unknown fields and any field order are fine. Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
+   when the text does not fit (never a silent cut); LLMRES_ERR_HTTP for a body that is
+   not JSON or not a complete one (truncated); LLMRES_ERR_INVALID for bad arguments. */
+LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t len, llmres_llm_result_t *out);
+
+/* The class of one attempt: http_status is the exchange's result (a status, or a
+   negative transport error); hints and result may be NULL. */
+LLMRES_API int llmres_classify(int http_status, const llmres_http_hints_t *hints, const llmres_llm_result_t *result);
+/* Whether to try again after an attempt of class cls: the class's policy, unless the
+   server said otherwise in x-should-retry (hints may be NULL). */
+LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
+#endif /* LLMRES_NO_LLM */
 
 #ifdef __cplusplus
 }
@@ -2195,6 +2286,455 @@ LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_r
     }
 }
 #endif /* LLMRES_NO_HTTP */
+
+/* ---- LLM wire formats ---- */
+#ifndef LLMRES_NO_LLM
+
+LLMRES_API const char *llmres_class_name(int cls) {
+    static const char *const names[LLMRES_CLASSES] = {"ok", "transient_network", "timeout", "rate_limit",
+                                                      "overloaded", "server_error", "authentication", "quota",
+                                                      "permanent", "unknown"};
+    return cls >= 0 && cls < LLMRES_CLASSES ? names[cls] : "unknown";
+}
+
+/* The one table: which classes are retried, and which count against the breaker. A 429
+   or a 401 says nothing about the provider's health; an overload or a reset does. */
+LLMRES_API llmres_class_policy_t llmres_class_policy_get(int cls) {
+    static const llmres_class_policy_t table[LLMRES_CLASSES] = {
+        {0, LLMRES_OUTCOME_SUCCESS}, /* ok */
+        {1, LLMRES_OUTCOME_FAILURE}, /* transient_network */
+        {1, LLMRES_OUTCOME_FAILURE}, /* timeout */
+        {1, LLMRES_OUTCOME_IGNORED}, /* rate_limit: our budget, not their health */
+        {1, LLMRES_OUTCOME_FAILURE}, /* overloaded */
+        {1, LLMRES_OUTCOME_FAILURE}, /* server_error */
+        {0, LLMRES_OUTCOME_IGNORED}, /* authentication */
+        {0, LLMRES_OUTCOME_IGNORED}, /* quota */
+        {0, LLMRES_OUTCOME_IGNORED}, /* permanent */
+        {0, LLMRES_OUTCOME_FAILURE}  /* unknown */
+    };
+    return table[cls >= 0 && cls < LLMRES_CLASSES ? cls : LLMRES_CLASS_UNKNOWN];
+}
+
+LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints) {
+    if (hints && hints->should_retry >= 0) return hints->should_retry;
+    return llmres_class_policy_get(cls).retry;
+}
+
+/* ---- JSON out ---- */
+
+static int llmres__jraw(char *buf, size_t cap, size_t *at, const char *s, size_t n) {
+    if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
+    LLMRES_MEMCPY(buf + *at, s, n);
+    *at += n;
+    return 0;
+}
+
+/* A JSON string with its quotes: " \ and control characters escaped, UTF-8 as is. */
+static int llmres__jstr(char *buf, size_t cap, size_t *at, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    if (*at >= cap) return LLMRES_ERR_TOO_LARGE;
+    buf[(*at)++] = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6];
+        size_t n = 2;
+        esc[0] = '\\';
+        if (c == '"' || c == '\\') esc[1] = (char)c;
+        else if (c == '\n') esc[1] = 'n';
+        else if (c == '\r') esc[1] = 'r';
+        else if (c == '\t') esc[1] = 't';
+        else if (c == '\b') esc[1] = 'b';
+        else if (c == '\f') esc[1] = 'f';
+        else if (c < 0x20) { esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; n = 6; }
+        else { esc[0] = (char)c; n = 1; }
+        if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
+        LLMRES_MEMCPY(buf + *at, esc, n);
+        *at += n;
+    }
+    return llmres__jraw(buf, cap, at, "\"", 1);
+}
+
+/* "0.7" from 700, "1" from 1000, "1.25" from 1250: no float anywhere. */
+static size_t llmres__milli(char *d, uint32_t v) {
+    size_t n = llmres__utoa(d, v / 1000u);
+    uint32_t frac = v % 1000u;
+    if (frac) { /* three decimals, trailing zeros dropped */
+        size_t m = 3;
+        d[n++] = '.';
+        d[n] = (char)('0' + frac / 100u);
+        d[n + 1] = (char)('0' + frac / 10u % 10u);
+        d[n + 2] = (char)('0' + frac % 10u);
+        while (d[n + m - 1] == '0') m--; /* frac != 0: a digit stays */
+        n += m;
+    }
+    return n;
+}
+
+LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap) {
+    size_t at = 0, i;
+    int rc = 0;
+    char num[32];
+    uint32_t max_tokens;
+    if (!r || !buf || !r->model || !r->messages || !r->message_count || r->provider < LLMRES_PROVIDER_OPENAI ||
+        r->provider > LLMRES_PROVIDER_OLLAMA || r->temperature_milli < -1 || r->temperature_milli > 2000)
+        return LLMRES_ERR_INVALID;
+    for (i = 0; i < r->message_count; i++)
+        if (!r->messages[i].role || !r->messages[i].content) return LLMRES_ERR_INVALID;
+    max_tokens = r->max_tokens ? r->max_tokens : (r->provider == LLMRES_PROVIDER_ANTHROPIC ? 1024u : 0u);
+#define LLMRES__J(x) do { if ((rc = (x)) != 0) return rc; } while (0)
+    LLMRES__J(llmres__jraw(buf, cap, &at, "{\"model\":", 9));
+    LLMRES__J(llmres__jstr(buf, cap, &at, r->model));
+    if (r->provider == LLMRES_PROVIDER_ANTHROPIC) {
+        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"max_tokens\":", 14));
+        LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__utoa(num, max_tokens)));
+        if (r->system) {
+            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"system\":", 10));
+            LLMRES__J(llmres__jstr(buf, cap, &at, r->system));
+        }
+    }
+    LLMRES__J(llmres__jraw(buf, cap, &at, ",\"messages\":[", 13));
+    if (r->system && r->provider != LLMRES_PROVIDER_ANTHROPIC) {
+        LLMRES__J(llmres__jraw(buf, cap, &at, "{\"role\":\"system\",\"content\":", 27));
+        LLMRES__J(llmres__jstr(buf, cap, &at, r->system));
+        LLMRES__J(llmres__jraw(buf, cap, &at, "},", 2));
+    }
+    for (i = 0; i < r->message_count; i++) {
+        LLMRES__J(llmres__jraw(buf, cap, &at, i ? ",{\"role\":" : "{\"role\":", i ? 9 : 8));
+        LLMRES__J(llmres__jstr(buf, cap, &at, r->messages[i].role));
+        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"content\":", 11));
+        LLMRES__J(llmres__jstr(buf, cap, &at, r->messages[i].content));
+        LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
+    }
+    LLMRES__J(llmres__jraw(buf, cap, &at, "]", 1));
+    if (r->provider == LLMRES_PROVIDER_OLLAMA) {
+        /* native API: no streaming; sampling options in "options" */
+        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":false,\"options\":{", 27));
+        if (r->temperature_milli >= 0) {
+            LLMRES__J(llmres__jraw(buf, cap, &at, "\"temperature\":", 14));
+            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__milli(num, (uint32_t)r->temperature_milli)));
+        }
+        if (max_tokens) {
+            LLMRES__J(llmres__jraw(buf, cap, &at, r->temperature_milli >= 0 ? ",\"num_predict\":" : "\"num_predict\":",
+                                   r->temperature_milli >= 0 ? 15 : 14));
+            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__utoa(num, max_tokens)));
+        }
+        LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
+    } else {
+        if (max_tokens && r->provider == LLMRES_PROVIDER_OPENAI) {
+            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"max_tokens\":", 14));
+            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__utoa(num, max_tokens)));
+        }
+        if (r->temperature_milli >= 0) {
+            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"temperature\":", 15));
+            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__milli(num, (uint32_t)r->temperature_milli)));
+        }
+    }
+    LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
+#undef LLMRES__J
+    return at > 0x7FFFFFFFu ? LLMRES_ERR_TOO_LARGE : (int)at;
+}
+
+/* ---- JSON in: one pass, no DOM, no recursion ---- */
+
+typedef struct llmres__jlevel {
+    const char *key;   /* objects: the current member's name (raw, escapes intact) */
+    size_t key_len;
+    uint32_t index;    /* arrays: the current element */
+    uint8_t array;
+} llmres__jlevel_t;
+
+/* Whether the path equals a pattern like "choices.0.message.content" ("*" matches any
+   array index). Keys are compared raw: the names we look for have no escapes. */
+static int llmres__path_is(const llmres__jlevel_t *p, int depth, const char *pat) {
+    int d;
+    for (d = 0; d < depth; d++) {
+        const char *end = pat;
+        size_t n;
+        while (*end && *end != '.') end++;
+        n = (size_t)(end - pat);
+        if (!n) return 0;
+        if (p[d].array) {
+            if (!(n == 1 && pat[0] == '*') && llmres_parse_uint(pat, n) != p[d].index) return 0;
+        } else if (p[d].key_len != n || LLMRES_MEMCMP(p[d].key, pat, n) != 0) {
+            return 0;
+        }
+        pat = *end ? end + 1 : end;
+        if (!*end && d + 1 < depth) return 0;
+    }
+    return *pat == 0;
+}
+
+/* Appends the UTF-8 of code point cp; 0 or TOO_LARGE. */
+static int llmres__utf8(char *dst, size_t cap, size_t *at, uint32_t cp) {
+    char u[4];
+    size_t n;
+    if (cp < 0x80) { u[0] = (char)cp; n = 1; }
+    else if (cp < 0x800) { u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
+    else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+    }
+    if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
+    LLMRES_MEMCPY(dst + *at, u, n);
+    *at += n;
+    return 0;
+}
+
+static uint32_t llmres__hex4(const char *s) {
+    uint32_t v = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        int c = llmres__lower((unsigned char)s[i]);
+        if (llmres__is_digit(c)) v = v * 16u + (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v = v * 16u + (uint32_t)(c - 'a' + 10);
+        else return LLMRES_UNKNOWN;
+    }
+    return v;
+}
+
+/* Unescapes the raw string s[0..n) (no quotes) onto dst[*at..cap). A lone surrogate
+   becomes U+FFFD. Returns 0, TOO_LARGE, or HTTP for a bad escape. With cut, what fits
+   is kept when the rest does not (and TOO_LARGE still returned). */
+static int llmres__junescape(const char *s, size_t n, char *dst, size_t cap, size_t *at, int cut) {
+    size_t i = 0;
+    int rc;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && s[run] != '\\') run++;
+        if (run > i) {
+            if (run - i > cap - *at) {
+                if (cut) { LLMRES_MEMCPY(dst + *at, s + i, cap - *at); *at = cap; }
+                return LLMRES_ERR_TOO_LARGE;
+            }
+            LLMRES_MEMCPY(dst + *at, s + i, run - i);
+            *at += run - i;
+            i = run;
+            continue;
+        }
+        if (i + 1 >= n) return LLMRES_ERR_HTTP;
+        switch (s[i + 1]) {
+        case '"': case '\\': case '/': rc = llmres__utf8(dst, cap, at, (unsigned char)s[i + 1]); i += 2; break;
+        case 'n': rc = llmres__utf8(dst, cap, at, '\n'); i += 2; break;
+        case 'r': rc = llmres__utf8(dst, cap, at, '\r'); i += 2; break;
+        case 't': rc = llmres__utf8(dst, cap, at, '\t'); i += 2; break;
+        case 'b': rc = llmres__utf8(dst, cap, at, '\b'); i += 2; break;
+        case 'f': rc = llmres__utf8(dst, cap, at, '\f'); i += 2; break;
+        case 'u': {
+            uint32_t cp = i + 6 <= n ? llmres__hex4(s + i + 2) : LLMRES_UNKNOWN;
+            if (cp == LLMRES_UNKNOWN) return LLMRES_ERR_HTTP;
+            i += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                uint32_t lo = i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' ? llmres__hex4(s + i + 2) : LLMRES_UNKNOWN;
+                if (lo >= 0xDC00 && lo <= 0xDFFF) { cp = 0x10000u + ((cp - 0xD800u) << 10) + (lo - 0xDC00u); i += 6; }
+                else cp = 0xFFFD;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD;
+            }
+            rc = llmres__utf8(dst, cap, at, cp);
+            break;
+        }
+        default: return LLMRES_ERR_HTTP;
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* A short field: unescaped, cut to fit on a character boundary, NUL-terminated. */
+static void llmres__jfield(char *dst, size_t cap, const char *v, size_t n, int kind) {
+    size_t at = 0;
+    if (kind == 's') {
+        if (llmres__junescape(v, n, dst, cap - 1, &at, 1) == LLMRES_ERR_TOO_LARGE) {
+            size_t end = at;
+            while (end && ((unsigned char)dst[end - 1] & 0xC0) == 0x80) end--; /* continuation bytes */
+            if (end && (unsigned char)dst[end - 1] >= 0xC0) {                  /* their lead byte */
+                unsigned char lead = (unsigned char)dst[end - 1];
+                size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+                if (at - (end - 1) < need) at = end - 1; /* the character did not fit whole */
+            }
+        }
+    } else if (kind == 'n') {
+        at = n < cap - 1 ? n : cap - 1;
+        LLMRES_MEMCPY(dst, v, at);
+    }
+    dst[at] = 0;
+}
+
+typedef struct llmres__jvisit {
+    int provider;
+    llmres_llm_result_t *out;
+    int rc;
+} llmres__jvisit_t;
+
+static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
+    llmres_llm_result_t *o = x->out;
+    int text = 0;
+    if (x->provider == LLMRES_PROVIDER_OPENAI) {
+        if (llmres__path_is(p, depth, "choices.0.message.content")) text = 1;
+        else if (llmres__path_is(p, depth, "choices.0.finish_reason")) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        else if (llmres__path_is(p, depth, "usage.prompt_tokens") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
+        else if (llmres__path_is(p, depth, "usage.completion_tokens") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
+    } else if (x->provider == LLMRES_PROVIDER_ANTHROPIC) {
+        if (llmres__path_is(p, depth, "content.*.text")) text = 1; /* only text blocks have "text" */
+        else if (llmres__path_is(p, depth, "stop_reason")) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        else if (llmres__path_is(p, depth, "usage.input_tokens") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
+        else if (llmres__path_is(p, depth, "usage.output_tokens") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
+    } else {
+        if (llmres__path_is(p, depth, "message.content")) text = 1;
+        else if (llmres__path_is(p, depth, "done_reason")) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        else if (llmres__path_is(p, depth, "prompt_eval_count") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
+        else if (llmres__path_is(p, depth, "eval_count") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
+        else if (llmres__path_is(p, depth, "error")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
+    }
+    if (llmres__path_is(p, depth, "error.type")) llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind);
+    else if (llmres__path_is(p, depth, "error.code")) llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind);
+    else if (llmres__path_is(p, depth, "error.message")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
+    if (text && kind == 's' && !x->rc) {
+        if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
+        x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &o->text_len, 0);
+        o->text[o->text_len] = 0;
+    }
+}
+
+static int llmres__json_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Walks a complete JSON document, calling the visitor at every scalar. LLMRES_ERR_HTTP
+   for anything that is not one complete JSON value (truncated, garbage, too deep). */
+static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
+    llmres__jlevel_t lv[LLMRES_JSON_MAX_DEPTH];
+    int depth = 0, want_key = 0, done = 0;
+    size_t i = 0;
+    for (;;) {
+        while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
+        if (i >= n) return done ? 0 : LLMRES_ERR_HTTP;
+        if (done) return LLMRES_ERR_HTTP; /* something after the value */
+        if (want_key) {
+            size_t k;
+            if (s[i] != '"') return LLMRES_ERR_HTTP;
+            for (k = i + 1; k < n && s[k] != '"'; k++) if (s[k] == '\\') k++;
+            if (k >= n) return LLMRES_ERR_HTTP;
+            lv[depth - 1].key = s + i + 1;
+            lv[depth - 1].key_len = k - i - 1;
+            i = k + 1;
+            while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
+            if (i >= n || s[i] != ':') return LLMRES_ERR_HTTP;
+            i++;
+            want_key = 0;
+            continue;
+        }
+        /* a value */
+        if (s[i] == '{' || s[i] == '[') {
+            if (depth == LLMRES_JSON_MAX_DEPTH) return LLMRES_ERR_HTTP;
+            lv[depth].array = (uint8_t)(s[i] == '[');
+            lv[depth].index = 0;
+            lv[depth].key = NULL;
+            lv[depth].key_len = 0;
+            depth++;
+            i++;
+            while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
+            if (i < n && s[i] == (lv[depth - 1].array ? ']' : '}')) goto close;
+            if (!lv[depth - 1].array) want_key = 1;
+            continue;
+        } else if (s[i] == '"') {
+            size_t k;
+            for (k = i + 1; k < n && s[k] != '"'; k++) {
+                if ((unsigned char)s[k] < 0x20) return LLMRES_ERR_HTTP;
+                if (s[k] == '\\') k++;
+            }
+            if (k >= n) return LLMRES_ERR_HTTP;
+            llmres__llm_visit(x, lv, depth, s + i + 1, k - i - 1, 's');
+            i = k + 1;
+        } else {
+            size_t k = i;
+            int kind;
+            if (s[i] == '-' || llmres__is_digit((unsigned char)s[i])) {
+                while (k < n && (llmres__is_digit((unsigned char)s[k]) || s[k] == '-' || s[k] == '+' || s[k] == '.' ||
+                                 s[k] == 'e' || s[k] == 'E'))
+                    k++;
+                kind = 'n';
+            } else if (n - i >= 4 && !LLMRES_MEMCMP(s + i, "true", 4)) { k = i + 4; kind = 't'; }
+            else if (n - i >= 5 && !LLMRES_MEMCMP(s + i, "false", 5)) { k = i + 5; kind = 'f'; }
+            else if (n - i >= 4 && !LLMRES_MEMCMP(s + i, "null", 4)) { k = i + 4; kind = '0'; }
+            else return LLMRES_ERR_HTTP;
+            llmres__llm_visit(x, lv, depth, s + i, k - i, kind);
+            i = k;
+        }
+        /* after a value: a comma, or the end of its container */
+        for (;;) {
+            while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
+            if (depth == 0) { done = 1; break; }
+            if (i >= n) return LLMRES_ERR_HTTP;
+            if (s[i] == ',') {
+                i++;
+                if (lv[depth - 1].array) lv[depth - 1].index++; else want_key = 1;
+                break;
+            }
+            if (s[i] != (lv[depth - 1].array ? ']' : '}')) return LLMRES_ERR_HTTP;
+        close:
+            i++;
+            depth--;
+            want_key = 0;
+        }
+    }
+}
+
+LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t len, llmres_llm_result_t *out) {
+    llmres__jvisit_t x;
+    int rc;
+    if (!out || (!body && len) || (!out->text && out->text_cap) || provider < LLMRES_PROVIDER_OPENAI ||
+        provider > LLMRES_PROVIDER_OLLAMA)
+        return LLMRES_ERR_INVALID;
+    out->text_len = 0;
+    if (out->text_cap) out->text[0] = 0;
+    out->finish[0] = out->error_type[0] = out->error_code[0] = out->error_message[0] = 0;
+    out->input_tokens = out->output_tokens = LLMRES_UNKNOWN;
+    x.provider = provider;
+    x.out = out;
+    x.rc = 0;
+    rc = llmres__json_walk((const char *)body, len, &x);
+    return rc ? rc : x.rc;
+}
+
+/* Case-insensitive search for the lower-case word w in the string s. */
+static int llmres__contains(const char *s, const char *w) {
+    size_t n = strlen(w), len = strlen(s), i;
+    for (i = 0; i + n <= len; i++)
+        if (llmres__ieq(s + i, n, w)) return 1;
+    return 0;
+}
+
+LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const llmres_llm_result_t *r) {
+    const char *type = r ? r->error_type : "", *code = r ? r->error_code : "", *msg = r ? r->error_message : "";
+    (void)hints; /* x-should-retry steers the retry, not the class: llmres_should_retry */
+    if (st < 0) {
+        switch (st) {
+        case LLMRES_ERR_TIMEOUT: return LLMRES_CLASS_TIMEOUT;
+        case LLMRES_ERR_CERT: case LLMRES_ERR_NO_TLS: case LLMRES_ERR_INVALID:
+        case LLMRES_ERR_TOO_LARGE: case LLMRES_ERR_ABORTED:
+            return LLMRES_CLASS_PERMANENT; /* the same again would fail the same way */
+        case LLMRES_ERR_HTTP: case LLMRES_ERR_HEADER_TOO_LONG: case LLMRES_ERR_TOO_MANY_HEADERS:
+            return LLMRES_CLASS_SERVER_ERROR; /* the server sent garbage */
+        default:
+            return LLMRES_CLASS_TRANSIENT_NETWORK; /* IO, CLOSED, CONNECT, DNS, TLS, TRUNCATED */
+        }
+    }
+    if (st >= 200 && st < 300) return LLMRES_CLASS_OK;
+    if (!strcmp(type, "insufficient_quota") || !strcmp(code, "insufficient_quota") || !strcmp(type, "billing_error") ||
+        st == 402)
+        return LLMRES_CLASS_QUOTA;
+    if (st == 429) return LLMRES_CLASS_RATE_LIMIT;
+    if (st == 401 || st == 403) return LLMRES_CLASS_AUTHENTICATION;
+    if (st == 408) return LLMRES_CLASS_TIMEOUT;
+    if (st == 529 || !strcmp(type, "overloaded_error") ||
+        (st >= 500 && (llmres__contains(msg, "overloaded") || llmres__contains(msg, "server busy"))))
+        return LLMRES_CLASS_OVERLOADED;
+    if (st >= 500 && st <= 599) return LLMRES_CLASS_SERVER_ERROR;
+    if (st >= 400 && st <= 499) return LLMRES_CLASS_PERMANENT;
+    return LLMRES_CLASS_UNKNOWN;
+}
+#endif /* LLMRES_NO_LLM */
 
 #endif /* LLMRES__IMPLEMENTED */
 #endif /* LLMRES_IMPLEMENTATION */

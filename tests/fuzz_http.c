@@ -1,6 +1,7 @@
 /* libFuzzer target for everything llmres parses from the network: the HTTP response
    parser (fed in pieces whose sizes come from the input, so any split is tried, and
-   compared with one whole feed), and the header-value parsers. Seeded with the shared
+   compared with one whole feed), the header-value parsers, and the JSON reader of each
+   provider's responses. Seeded with the shared
    provider vectors by tests/run.sh. Build: clang -fsanitize=fuzzer,address,undefined. */
 #define LLMRES_IMPLEMENTATION
 #include "../llmres.h"
@@ -9,6 +10,7 @@
 
 static llmres_http_response_t a, b;
 static uint8_t body_a[512], body_b[512];
+static char text[64];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t at = 0, used = 0, step;
@@ -39,5 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     llmres_parse_http_date((const char *)data, size);
     llmres_parse_rfc3339((const char *)data, size);
     llmres_parse_uint((const char *)data, size);
+    /* the JSON reader, on the raw bytes and on the body the parser gave */
+    {
+        int provider;
+        for (provider = LLMRES_PROVIDER_OPENAI; provider <= LLMRES_PROVIDER_OLLAMA; provider++) {
+            llmres_llm_result_t r;
+            memset(&r, 0, sizeof(r));
+            r.text = text;
+            r.text_cap = sizeof(text);
+            llmres_llm_parse_response(provider, data, size, &r);
+            if (r.text_len >= sizeof(text) || strlen(r.error_message) >= sizeof(r.error_message)) abort();
+            llmres_classify(a.status, &a.hints, &r);
+            if (ra == 1) llmres_llm_parse_response(provider, body_a, a.body_len, &r);
+        }
+    }
     return 0;
 }
