@@ -735,6 +735,50 @@ LLMRES_API int llmres_classify(int http_status, const llmres_http_hints_t *hints
 /* Whether to try again after an attempt of class cls: the class's policy, unless the
    server said otherwise in x-should-retry (hints may be NULL). */
 LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
+
+/* Cache policy of the client. */
+enum {
+    LLMRES_CACHE_OFF = 0,
+    LLMRES_CACHE_DETERMINISTIC,  /* only requests with temperature 0 */
+    LLMRES_CACHE_ALL
+};
+
+/* The client's settings. llmres_config_defaults fills sane ones; llmres_config_set takes
+   one KEY=VALUE (the environment names below); llmres_config_parse takes a whole text
+   (from flash, NVS or a file); presets set the issue's three profiles. Rates are
+   thousandths, so "1.5" requests per second is 1500 and nothing needs a float. */
+typedef struct llmres_config {
+    uint32_t max_concurrent;      /* LLM_MAX_CONCURRENT_REQUESTS (4) */
+    uint32_t rps_milli;           /* LLM_REQUESTS_PER_SECOND, "1.5" (2.0); 0: no limit */
+    uint32_t burst;               /* LLM_BURST: requests at once (0: the rate rounded up) */
+    uint32_t tokens_per_minute;   /* LLM_TOKENS_PER_MINUTE (0: no limit) */
+    uint32_t max_queue;           /* LLM_MAX_QUEUE_SIZE (32), at most LLMRES_MAX_QUEUE in use */
+    uint32_t breaker_failures;    /* LLM_CIRCUIT_BREAKER_MAX_FAILURES (5) */
+    uint32_t breaker_timeout_ms;  /* LLM_CIRCUIT_BREAKER_TIMEOUT_MS (30000) */
+    uint32_t max_retries;         /* LLM_MAX_RETRIES (4) */
+    uint32_t backoff_base_ms;     /* LLM_BACKOFF_BASE_MS (500) */
+    uint32_t backoff_max_ms;      /* LLM_BACKOFF_MAX_MS (20000) */
+    uint32_t retry_after_max_ms;  /* LLM_RETRY_AFTER_MAX_MS (60000): longer waits give up */
+    uint32_t timeout_ms;          /* LLM_TIMEOUT_MS (60000): one deadline for a whole call */
+    uint32_t attempt_timeout_ms;  /* LLM_ATTEMPT_TIMEOUT_MS (30000): one attempt */
+    uint32_t cache;               /* LLM_CACHE: off, deterministic, all (deterministic) */
+    uint32_t cache_ttl_ms;        /* LLM_CACHE_TTL_MS (300000) */
+} llmres_config_t;
+
+LLMRES_API void llmres_config_defaults(llmres_config_t *c);
+/* "heavy_load" (2 concurrent, 1.0 rps, queue 30, breaker after 3 failures),
+   "light_load" (5, 3.0, 100, 8), "unstable_provider" (1, 0.5, breaker after 2, open
+   60000 ms). Errors: INVALID for an unknown name (err says so). */
+LLMRES_API int llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap);
+/* One setting by its environment name. Errors: INVALID, with a message naming the key
+   in err (may be NULL): unknown key, not a number, out of range. */
+LLMRES_API int llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap);
+/* KEY=VALUE lines; blank lines and # comments skipped; spaces around both trimmed.
+   Stops at the first bad line (err names the line and the key). */
+LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap);
+/* The i-th key name (for reading the environment), NULL past the last. */
+LLMRES_API const char *llmres_config_key(int i);
+
 #endif /* LLMRES_NO_LLM */
 
 #ifdef __cplusplus
@@ -2733,6 +2777,192 @@ LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const l
     if (st >= 500 && st <= 599) return LLMRES_CLASS_SERVER_ERROR;
     if (st >= 400 && st <= 499) return LLMRES_CLASS_PERMANENT;
     return LLMRES_CLASS_UNKNOWN;
+}
+
+/* ---- configuration ---- */
+
+/* One table: the key, where it lives, its range; rates are thousandths. */
+typedef struct llmres__cfgkey {
+    const char *name;
+    size_t offset;
+    uint32_t min, max;
+    uint8_t milli;
+} llmres__cfgkey_t;
+
+#define LLMRES__CK(n, f, lo, hi, m) {n, offsetof(llmres_config_t, f), lo, hi, m}
+static const llmres__cfgkey_t llmres__cfgkeys[] = {
+    LLMRES__CK("LLM_MAX_CONCURRENT_REQUESTS", max_concurrent, 1, 1000, 0),
+    LLMRES__CK("LLM_REQUESTS_PER_SECOND", rps_milli, 0, 1000000000u, 1),
+    LLMRES__CK("LLM_BURST", burst, 0, 1000000, 0),
+    LLMRES__CK("LLM_TOKENS_PER_MINUTE", tokens_per_minute, 0, 0xFFFFFFFEu, 0),
+    LLMRES__CK("LLM_MAX_QUEUE_SIZE", max_queue, 1, 65534, 0),
+    LLMRES__CK("LLM_CIRCUIT_BREAKER_MAX_FAILURES", breaker_failures, 1, 100000, 0),
+    LLMRES__CK("LLM_CIRCUIT_BREAKER_TIMEOUT_MS", breaker_timeout_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_MAX_RETRIES", max_retries, 0, 1000, 0),
+    LLMRES__CK("LLM_BACKOFF_BASE_MS", backoff_base_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_BACKOFF_MAX_MS", backoff_max_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_RETRY_AFTER_MAX_MS", retry_after_max_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_TIMEOUT_MS", timeout_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_ATTEMPT_TIMEOUT_MS", attempt_timeout_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_CACHE", cache, 0, 2, 0),
+    LLMRES__CK("LLM_CACHE_TTL_MS", cache_ttl_ms, 0, 0x7FFFFFFFu, 0),
+};
+#undef LLMRES__CK
+#define LLMRES__CFGKEYS (sizeof(llmres__cfgkeys) / sizeof(llmres__cfgkeys[0]))
+
+LLMRES_API const char *llmres_config_key(int i) {
+    return i >= 0 && (size_t)i < LLMRES__CFGKEYS ? llmres__cfgkeys[i].name : NULL;
+}
+
+LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
+    if (!c) return;
+    LLMRES_MEMSET(c, 0, sizeof(*c));
+    c->max_concurrent = 4;
+    c->rps_milli = 2000;
+    c->max_queue = 32;
+    c->breaker_failures = 5;
+    c->breaker_timeout_ms = 30000;
+    c->max_retries = 4;
+    c->backoff_base_ms = 500;
+    c->backoff_max_ms = 20000;
+    c->retry_after_max_ms = 60000;
+    c->timeout_ms = 60000;
+    c->attempt_timeout_ms = 30000;
+    c->cache = LLMRES_CACHE_DETERMINISTIC;
+    c->cache_ttl_ms = 300000;
+}
+
+/* Copies a message into err, cut to fit. */
+static void llmres__say(char *err, size_t cap, const char *a, const char *b, size_t blen, const char *c) {
+    size_t at = 0;
+    const char *parts[3];
+    size_t lens[3], i;
+    if (!err || !cap) return;
+    parts[0] = a; lens[0] = strlen(a);
+    parts[1] = b; lens[1] = blen;
+    parts[2] = c; lens[2] = strlen(c);
+    for (i = 0; i < 3; i++) {
+        size_t n = lens[i] < cap - 1 - at ? lens[i] : cap - 1 - at;
+        LLMRES_MEMCPY(err + at, parts[i], n);
+        at += n;
+    }
+    err[at] = 0;
+}
+
+static void llmres__say4(char *err, size_t cap, const char *a, const char *b, const char *c, const char *d) {
+    char tmp[160];
+    llmres__say(tmp, sizeof(tmp), a, b, strlen(b), "");
+    llmres__say(err, cap, tmp, c, strlen(c), d);
+}
+
+/* "12", or with milli "1.5" and "0.001" (at most three decimals) as thousandths, into
+   *out. 0 or INVALID. */
+static int llmres__cfgnum(const char *v, size_t n, int milli, uint32_t *out) {
+    size_t dot = 0, i, decimals;
+    uint64_t whole, frac = 0;
+    while (dot < n && v[dot] != '.') dot++;
+    decimals = dot < n ? n - dot - 1 : 0;
+    if (dot == 0 || (dot < n && (!milli || decimals == 0 || decimals > 3))) return LLMRES_ERR_INVALID;
+    whole = llmres_parse_uint(v, dot);
+    if (whole == LLMRES_UNKNOWN) return LLMRES_ERR_INVALID;
+    for (i = dot + 1; i < n; i++) {
+        if (!llmres__is_digit((unsigned char)v[i])) return LLMRES_ERR_INVALID;
+        frac = frac * 10u + (uint64_t)(v[i] - '0');
+    }
+    for (i = decimals; i < 3; i++) frac *= 10u; /* to thousandths */
+    if (milli) whole = whole * 1000u + frac;
+    if (whole > 0xFFFFFFFEull) return LLMRES_ERR_INVALID;
+    *out = (uint32_t)whole;
+    return 0;
+}
+
+LLMRES_API int llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap) {
+    size_t i, n;
+    uint32_t v = 0;
+    if (!c || !key || !value) { llmres__say(err, err_cap, "config: NULL argument", "", 0, ""); return LLMRES_ERR_INVALID; }
+    n = strlen(value);
+    for (i = 0; i < LLMRES__CFGKEYS; i++) {
+        const llmres__cfgkey_t *k = &llmres__cfgkeys[i];
+        if (strcmp(k->name, key) != 0) continue;
+        if (!strcmp(k->name, "LLM_CACHE")) {
+            if (llmres__ieq(value, n, "off")) v = LLMRES_CACHE_OFF;
+            else if (llmres__ieq(value, n, "deterministic")) v = LLMRES_CACHE_DETERMINISTIC;
+            else if (llmres__ieq(value, n, "all")) v = LLMRES_CACHE_ALL;
+            else { llmres__say4(err, err_cap, key, ": want off, deterministic or all, not '", value, "'"); return LLMRES_ERR_INVALID; }
+        } else if (llmres__cfgnum(value, n, k->milli, &v) != 0) {
+            llmres__say4(err, err_cap, key, k->milli ? ": not a number like 1.5: '" : ": not a whole number: '", value, "'");
+            return LLMRES_ERR_INVALID;
+        } else if (v < k->min || v > k->max) {
+            llmres__say4(err, err_cap, key, ": out of range: '", value, "'");
+            return LLMRES_ERR_INVALID;
+        }
+        LLMRES_MEMCPY((char *)c + k->offset, &v, sizeof(v));
+        return LLMRES_OK;
+    }
+    llmres__say(err, err_cap, "unknown key '", key, strlen(key), "'");
+    return LLMRES_ERR_INVALID;
+}
+
+LLMRES_API int llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap) {
+    if (!c || !name) return LLMRES_ERR_INVALID;
+    if (!strcmp(name, "heavy_load")) {
+        c->max_concurrent = 2; c->rps_milli = 1000; c->max_queue = 30; c->breaker_failures = 3;
+    } else if (!strcmp(name, "light_load")) {
+        c->max_concurrent = 5; c->rps_milli = 3000; c->max_queue = 100; c->breaker_failures = 8;
+    } else if (!strcmp(name, "unstable_provider")) {
+        c->max_concurrent = 1; c->rps_milli = 500; c->breaker_failures = 2; c->breaker_timeout_ms = 60000;
+    } else {
+        llmres__say(err, err_cap, "unknown preset '", name, strlen(name), "' (heavy_load, light_load, unstable_provider)");
+        return LLMRES_ERR_INVALID;
+    }
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap) {
+    size_t at = 0;
+    uint32_t line = 0;
+    if (!c || (!text && len)) return LLMRES_ERR_INVALID;
+    while (at < len) {
+        char key[48], value[48], where[16];
+        size_t end = at, a, b, eq, klen, vlen;
+        int rc;
+        while (end < len && text[end] != '\n') end++;
+        line++;
+        a = at;
+        b = end;
+        at = end + 1;
+        while (a < b && (text[a] == ' ' || text[a] == '\t')) a++;
+        while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r')) b--;
+        if (a == b || text[a] == '#') continue;
+        for (eq = a; eq < b && text[eq] != '='; eq++) {}
+        where[llmres__utoa(where, line)] = 0;
+        if (eq == b) { llmres__say(err, err_cap, "line ", where, strlen(where), ": want KEY=VALUE"); return LLMRES_ERR_INVALID; }
+        klen = eq;
+        while (klen > a && (text[klen - 1] == ' ' || text[klen - 1] == '\t')) klen--;
+        klen -= a;
+        eq++;
+        while (eq < b && (text[eq] == ' ' || text[eq] == '\t')) eq++;
+        vlen = b - eq;
+        if (klen >= sizeof(key) || vlen >= sizeof(value)) {
+            llmres__say(err, err_cap, "line ", where, strlen(where), ": key or value too long");
+            return LLMRES_ERR_INVALID;
+        }
+        LLMRES_MEMCPY(key, text + a, klen);
+        key[klen] = 0;
+        LLMRES_MEMCPY(value, text + eq, vlen);
+        value[vlen] = 0;
+        rc = llmres_config_set(c, key, value, err, err_cap);
+        if (rc) {
+            if (err && err_cap) { /* prefix the line */
+                char tmp[200];
+                llmres__say(tmp, sizeof(tmp), "line ", where, strlen(where), ": ");
+                llmres__say(tmp + strlen(tmp), sizeof(tmp) - strlen(tmp), err, "", 0, "");
+                llmres__say(err, err_cap, tmp, "", 0, "");
+            }
+            return rc;
+        }
+    }
+    return LLMRES_OK;
 }
 #endif /* LLMRES_NO_LLM */
 

@@ -30,6 +30,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -196,6 +197,21 @@ LLMRES_POSIX_FN void llmres_posix_close(void *ctx, int conn) {
     (void)ctx;
     if (conn >= 0) close(conn);
 }
+
+#ifndef LLMRES_NO_LLM
+/* Reads the client settings from the environment (LLM_MAX_CONCURRENT_REQUESTS,
+   LLM_REQUESTS_PER_SECOND="1.5", ... every key of llmres_config_key); variables not
+   set keep their value. Errors: INVALID, with err naming the variable. */
+LLMRES_POSIX_FN int llmres_posix_config_from_env(llmres_config_t *c, char *err, size_t err_cap) {
+    const char *key;
+    int i;
+    for (i = 0; (key = llmres_config_key(i)) != NULL; i++) {
+        const char *v = getenv(key);
+        if (v && llmres_config_set(c, key, v, err, err_cap) != LLMRES_OK) return LLMRES_ERR_INVALID;
+    }
+    return LLMRES_OK;
+}
+#endif
 
 /* Fills *port with the POSIX functions, ctx as their context. Returns LLMRES_OK, or
    LLMRES_ERR_INVALID for NULLs or when the mutex cannot be made. */

@@ -125,6 +125,23 @@ static void port_basics(void) {
     port.unlock(port.ctx);
 }
 
+static void config_from_the_environment(void) {
+    llmres_config_t c;
+    char err[160];
+    llmres_config_defaults(&c);
+    setenv("LLM_REQUESTS_PER_SECOND", "1.5", 1);
+    setenv("LLM_MAX_QUEUE_SIZE", "30", 1);
+    CHECK_EQ(llmres_posix_config_from_env(&c, err, sizeof(err)), LLMRES_OK);
+    CHECK_EQ(c.rps_milli, 1500);
+    CHECK_EQ(c.max_queue, 30);
+    setenv("LLM_CIRCUIT_BREAKER_MAX_FAILURES", "many", 1);
+    CHECK_EQ(llmres_posix_config_from_env(&c, err, sizeof(err)), LLMRES_ERR_INVALID);
+    CHECK(strstr(err, "LLM_CIRCUIT_BREAKER_MAX_FAILURES") != NULL);
+    unsetenv("LLM_REQUESTS_PER_SECOND");
+    unsetenv("LLM_MAX_QUEUE_SIZE");
+    unsetenv("LLM_CIRCUIT_BREAKER_MAX_FAILURES");
+}
+
 int main(void) {
     const char *p = getenv("LLMRES_FAULT_PORT");
     if (!p) { printf("FAIL integration: LLMRES_FAULT_PORT not set (run through tests/run.sh)\n"); return 1; }
@@ -139,6 +156,7 @@ int main(void) {
     RUN(server_dropping_idle_connection_is_retried_once);
     RUN(faults_get_their_own_errors_in_time);
     RUN(connect_refused_and_no_tls);
+    RUN(config_from_the_environment);
     llmres_http_client_close(&client);
     return T_DONE();
 }

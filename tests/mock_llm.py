@@ -1,0 +1,1084 @@
+#!/usr/bin/env python3
+"""Mock LLM API server for the llmres integration tests and demo.
+
+Speaks three wire formats, with deterministic answers and a tunable overload
+model.  Standard library only (Python 3.11).
+
+    python3 tests/mock_llm.py --ready-file PATH [--port 0] [--cert C --key K]
+        [--seed 1] [--capacity RPS] [--concurrency N] [--overload KIND]
+        [--latency-ms MS] [--jitter-ms MS] [--failure-rate F]
+        [--outage START:END ...] [--quota] [--chunked] [--stall-max 30]
+
+Listens on 127.0.0.1 only (port 0 = ephemeral), TLS 1.2+ when --cert/--key are
+given.  After listen() the port number is written to PATH atomically
+(PATH.tmp + rename); a stale PATH is deleted at start.  One thread per
+connection, HTTP/1.1 keep-alive.  SIGTERM / SIGINT: exit 0 at once.
+
+Endpoints (POST, JSON body with "model" and "messages"):
+  /v1/chat/completions  OpenAI chat completion (needs Authorization: Bearer X)
+  /v1/messages          Anthropic Messages (needs x-api-key, anthropic-version)
+  /api/chat             Ollama native chat
+  GET /_stats           JSON counters;  GET /_reset_stats resets them
+
+Answer text: "echo: " + the last user message (first 200 characters).
+prompt tokens = max(1, chars of all message contents // 4),
+completion tokens = max(1, len(text) // 4); "max_tokens" (Ollama:
+options.num_predict) smaller than that truncates the text to max_tokens * 4
+characters: finish_reason "length" / stop_reason "max_tokens" /
+done_reason "length".
+
+Order of checks for an API request: outage window, authentication, request
+validation (400), --quota, overload (--concurrency, then --capacity),
+latency sleep, --failure-rate, success.
+
+Overload kinds (--overload; default by endpoint: openai-429 / anthropic-529 /
+ollama-503): openai-429, anthropic-529, anthropic-500, openai-503, ollama-503.
+Only openai-429 carries retry-after / retry-after-ms (the real time until the
+token bucket holds a token again, or, for a --concurrency refusal, until the
+earliest request in flight is due to finish); the others copy the shapes of
+shared/vectors exactly, which carry no retry hint.
+"""
+
+import argparse
+import email.utils
+import errno
+import json
+import math
+import os
+import random
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+from http import HTTPStatus
+
+HOST = "127.0.0.1"
+MAX_HEADER = 64 * 1024
+MAX_BODY = 16 * 1024 * 1024
+TEXT_MAX = 200
+
+EP_OPENAI = "/v1/chat/completions"
+EP_ANTHROPIC = "/v1/messages"
+EP_OLLAMA = "/api/chat"
+ENDPOINTS = (EP_OPENAI, EP_ANTHROPIC, EP_OLLAMA)
+
+OVERLOAD_KINDS = ("openai-429", "anthropic-529", "anthropic-500", "openai-503",
+                  "ollama-503")
+DEFAULT_OVERLOAD = {EP_OPENAI: "openai-429", EP_ANTHROPIC: "anthropic-529",
+                    EP_OLLAMA: "ollama-503"}
+
+CT_JSON = "application/json"
+CT_OLLAMA = "application/json; charset=utf-8"   # what Ollama really sends
+
+# Token-per-minute figures reported in the rate-limit headers (informational;
+# the mock never refuses on tokens).
+TPM_LIMIT = 200000
+# Request figures reported when --capacity is 0 (unlimited).
+UNLIMITED_RPM = 10000
+
+_log_lock = threading.Lock()
+
+
+def log(msg):
+    with _log_lock:
+        try:
+            sys.stderr.write(msg + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def reason_phrase(code):
+    if code == 529:
+        return ""                               # Anthropic sends "529 " + nothing
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+def jdump(obj):
+    return json.dumps(obj, separators=(",", ":")).encode("ascii")
+
+
+def http_date(t=None):
+    return email.utils.formatdate(time.time() if t is None else t, usegmt=True)
+
+
+def rfc3339(t):
+    """Whole-second RFC 3339 UTC, rounded UP so it is never earlier than t."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.ceil(t)))
+
+
+def rfc3339_nano(t):
+    ns = int(t * 1e9)
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1000000000))
+            + ".%09dZ" % (ns % 1000000000))
+
+
+def go_duration(seconds):
+    """Go time.Duration text as OpenAI sends it: "0s", "120ms", "20s", "1m30s"."""
+    ms = int(math.ceil(max(0.0, seconds) * 1000 - 1e-6))
+    if ms <= 0:
+        return "0s"
+    if ms < 1000:
+        return "%dms" % ms
+    h, rem = divmod(ms, 3600000)
+    m, rem = divmod(rem, 60000)
+    s = ("%d.%03d" % divmod(rem, 1000)).rstrip("0").rstrip(".")
+    if h:
+        return "%dh%dm%ss" % (h, m, s)
+    if m:
+        return "%dm%ss" % (m, s)
+    return "%ss" % s
+
+
+class ClientGone(Exception):
+    """The peer closed, reset or timed out; end the connection quietly."""
+
+
+class BadRequest(Exception):
+    def __init__(self, status, msg):
+        super().__init__(msg)
+        self.status = status
+
+
+class Request:
+    __slots__ = ("method", "target", "path", "version", "headers", "close",
+                 "body")
+
+    def __init__(self, method, target, version, headers):
+        self.method = method
+        self.target = target
+        self.path = target.split("?", 1)[0]
+        self.version = version
+        self.headers = headers          # list of (lower-case name, value)
+        self.body = b""
+        tokens = set()
+        for k, v in headers:
+            if k == "connection":
+                tokens.update(t.strip().lower() for t in v.split(","))
+        if version == "HTTP/1.0":
+            self.close = "keep-alive" not in tokens
+        else:
+            self.close = "close" in tokens
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+
+class Response:
+    __slots__ = ("status", "headers", "body", "chunked", "close", "drop",
+                 "ctype")
+
+    def __init__(self, status, body=b"", headers=None, ctype=CT_JSON,
+                 chunked=False, close=False, drop=False):
+        self.status = status
+        self.body = body
+        self.headers = headers or []
+        self.ctype = ctype
+        self.chunked = chunked
+        self.close = close
+        self.drop = drop                # close the connection, send nothing
+
+
+# ---------------------------------------------------------------- the model
+class Model:
+    """Shared state: token bucket, in-flight tracking, RNG, statistics."""
+
+    def __init__(self, args):
+        self.lock = threading.Lock()
+        self.start_mono = time.monotonic()
+        self.rate = max(0.0, float(args.capacity))
+        self.burst = max(1.0, self.rate)
+        self.tokens = self.burst
+        self.bucket_t = self.start_mono
+        self.concurrency = max(0, int(args.concurrency))
+        self.overload = args.overload
+        self.latency = max(0.0, args.latency_ms) / 1000.0
+        self.jitter = max(0.0, args.jitter_ms) / 1000.0
+        self.failure_rate = min(1.0, max(0.0, args.failure_rate))
+        self.outages = args.outage
+        self.quota = args.quota
+        self.chunked = args.chunked
+        self.stall_max = max(0.1, float(args.stall_max))
+        self.rng = random.Random(args.seed)
+        self.id_rng = random.Random()    # ids: not drawn from the seeded stream
+        self.outage_seq = 0
+        self.seq = 0
+        self.in_flight = set()           # every API request being handled
+        self.serving = {}                # admitted ones -> expected finish
+        self.reset_stats()
+
+    def reset_stats(self):
+        with self.lock:
+            self.stats = {
+                "requests": 0,
+                "served_ok": 0,
+                "by_status": {},
+                "overloaded": 0,
+                "overloaded_rate": 0,
+                "overloaded_concurrency": 0,
+                "outage_rejected": 0,
+                "outage_closed": 0,
+                "outage_503": 0,
+                "quota_rejected": 0,
+                "failures_injected": 0,
+                "auth_rejected": 0,
+                "bad_requests": 0,
+                "max_in_flight": len(self.in_flight),
+                "max_serving": len(self.serving),
+                "endpoints": {ep: 0 for ep in ENDPOINTS},
+                "connections": 0,
+            }
+
+    def snapshot(self):
+        with self.lock:
+            s = json.loads(json.dumps(self.stats))
+            s["in_flight"] = len(self.in_flight)
+            s["serving"] = len(self.serving)
+            s["uptime_s"] = round(time.monotonic() - self.start_mono, 3)
+        return s
+
+    def count(self, key, n=1):
+        with self.lock:
+            self.stats[key] += n
+
+    def count_status(self, status):
+        with self.lock:
+            k = str(status)
+            self.stats["by_status"][k] = self.stats["by_status"].get(k, 0) + 1
+            if status == 200:
+                self.stats["served_ok"] += 1
+
+    def count_request(self, path):
+        with self.lock:
+            self.stats["requests"] += 1
+            eps = self.stats["endpoints"]
+            key = path if path in ENDPOINTS else "other"
+            eps[key] = eps.get(key, 0) + 1
+
+    def new_id(self, n, alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"):
+        with self.lock:
+            self.seq += 1
+            return "".join(self.id_rng.choice(alphabet) for _ in range(n))
+
+    # ----------------------------------------------------------- outages
+    def outage_action(self):
+        """None outside an outage window, else "close" or "503" (alternating)."""
+        if not self.outages:
+            return None
+        t = time.monotonic() - self.start_mono
+        for a, b in self.outages:
+            if a <= t < b:
+                with self.lock:
+                    self.outage_seq += 1
+                    odd = self.outage_seq % 2 == 1
+                    self.stats["outage_rejected"] += 1
+                    self.stats["outage_closed" if odd else "outage_503"] += 1
+                return "close" if odd else "503"
+        return None
+
+    # ---------------------------------------------------------- admission
+    def _refill(self, now):
+        if self.rate > 0:
+            self.tokens = min(self.burst,
+                              self.tokens + (now - self.bucket_t) * self.rate)
+        self.bucket_t = now
+
+    def enter(self, key):
+        """Register a request in flight (all API requests count)."""
+        with self.lock:
+            self.in_flight.add(key)
+            n = len(self.in_flight)
+            if n > self.stats["max_in_flight"]:
+                self.stats["max_in_flight"] = n
+
+    def leave(self, key):
+        with self.lock:
+            self.in_flight.discard(key)
+            self.serving.pop(key, None)
+
+    def admit(self, key):
+        """(True, info) if served, (False, info) if overloaded.
+
+        info: dict with wait (s until a retry can succeed), limit,
+        remaining, reset (s until the bucket is full), why."""
+        with self.lock:
+            now = time.monotonic()
+            self._refill(now)
+            if self.concurrency > 0 and len(self.serving) >= self.concurrency:
+                # a slot frees when the earliest request being served finishes
+                wait = max(0.001, min(self.serving.values()) - now)
+                if self.rate > 0 and self.tokens < 1.0:
+                    wait = max(wait, (1.0 - self.tokens) / self.rate)
+                self.stats["overloaded"] += 1
+                self.stats["overloaded_concurrency"] += 1
+                return False, self._info(now, wait, "concurrency")
+            if self.rate > 0:
+                if self.tokens < 1.0:
+                    wait = (1.0 - self.tokens) / self.rate
+                    self.stats["overloaded"] += 1
+                    self.stats["overloaded_rate"] += 1
+                    return False, self._info(now, wait, "rate")
+                self.tokens -= 1.0
+            # the request is served: plan its latency now (seeded stream)
+            delay = self.latency
+            if self.jitter > 0:
+                delay += self.rng.uniform(0.0, self.jitter)
+            delay = min(delay, self.stall_max)
+            fail = self.failure_rate > 0 and self.rng.random() < self.failure_rate
+            self.serving[key] = now + delay
+            if len(self.serving) > self.stats["max_serving"]:
+                self.stats["max_serving"] = len(self.serving)
+            info = self._info(now, 0.0, None)
+            info["delay"] = delay
+            info["fail"] = fail
+            return True, info
+
+    def _info(self, now, wait, why):
+        if self.rate > 0:
+            limit = int(self.burst)
+            remaining = max(0, int(math.floor(self.tokens + 1e-9)))
+            reset = (self.burst - self.tokens) / self.rate
+        else:
+            limit = UNLIMITED_RPM
+            remaining = UNLIMITED_RPM - 1
+            reset = 60.0 / UNLIMITED_RPM
+        return {"wait": wait, "limit": limit, "remaining": remaining,
+                "reset": reset, "why": why}
+
+
+# ----------------------------------------------------------- request logic
+def content_text(content):
+    """Text of a message content: a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        out = []
+        for part in content:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, dict):
+                t = part.get("text")
+                if isinstance(t, str):
+                    out.append(t)
+        return "".join(out)
+    return ""
+
+
+def compute_answer(doc, ep):
+    """(text, prompt_tokens, completion_tokens, truncated) or raise ValueError."""
+    msgs = doc.get("messages")
+    total = 0
+    last_user = ""
+    for m in msgs:
+        if not isinstance(m, dict):
+            raise ValueError("each message must be an object")
+        t = content_text(m.get("content"))
+        total += len(t)
+        if m.get("role") == "user":
+            last_user = t
+    text = "echo: " + last_user[:TEXT_MAX]
+    p = max(1, total // 4)
+    c = max(1, len(text) // 4)
+    if ep == EP_OLLAMA:
+        opts = doc.get("options")
+        mt = opts.get("num_predict") if isinstance(opts, dict) else None
+        if isinstance(mt, int) and not isinstance(mt, bool) and mt < 0:
+            mt = None                   # Ollama: -1 = unlimited
+    else:
+        mt = doc.get("max_tokens")
+        if mt is None and ep == EP_OPENAI:
+            mt = doc.get("max_completion_tokens")
+    truncated = False
+    if mt is not None:
+        if isinstance(mt, bool) or not isinstance(mt, int) or mt < 1:
+            raise ValueError("max_tokens must be a positive integer")
+        if mt < c:
+            text = text[:mt * 4]
+            c = mt
+            truncated = True
+    return text, p, c, truncated
+
+
+class Handler:
+    """Builds the Response for one request."""
+
+    def __init__(self, model):
+        self.m = model
+
+    # ---------------------------------------------------- error shapes
+    def openai_error(self, status, message, etype, param=None, code=None,
+                     headers=None):
+        body = jdump({"error": {"message": message, "type": etype,
+                                "param": param, "code": code}})
+        return Response(status, body, headers)
+
+    def anthropic_error(self, status, etype, message, headers=None,
+                        with_id=True):
+        obj = {"type": "error", "error": {"type": etype, "message": message}}
+        hdrs = list(headers or [])
+        if with_id:
+            rid = "req_011" + self.m.new_id(21)
+            obj["request_id"] = rid
+            hdrs.insert(0, ("request-id", rid))
+        return Response(status, jdump(obj), hdrs)
+
+    def ollama_error(self, status, message):
+        return Response(status, jdump({"error": message}), ctype=CT_OLLAMA)
+
+    def x_request_id(self):
+        return ("x-request-id", "req_" + self.m.new_id(32, "0123456789abcdef"))
+
+    def auth_error(self, ep, req):
+        if ep == EP_OPENAI:
+            return self.openai_error(
+                401, "Incorrect API key provided. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                "invalid_request_error", None, "invalid_api_key")
+        return self.anthropic_error(401, "authentication_error",
+                                    "x-api-key header is required")
+
+    def bad_request(self, ep, message, param=None, code=None):
+        if ep == EP_OPENAI:
+            return self.openai_error(400, message, "invalid_request_error",
+                                     param, code, [self.x_request_id()])
+        if ep == EP_ANTHROPIC:
+            return self.anthropic_error(400, "invalid_request_error", message)
+        return self.ollama_error(400, message)
+
+    def quota_error(self, ep):
+        if ep == EP_ANTHROPIC:
+            return self.anthropic_error(
+                402, "billing_error",
+                "Your credit balance is too low to access the Anthropic API.",
+                with_id=False)
+        # OpenAI shape (also for /api/chat: Ollama has no quota error)
+        return self.openai_error(
+            429, "You exceeded your current quota, please check your plan and "
+            "billing details. For more information on this error, read the "
+            "docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            "insufficient_quota", None, "insufficient_quota",
+            [self.x_request_id()])
+
+    def outage_503(self, ep):
+        if ep == EP_ANTHROPIC:
+            return self.anthropic_error(503, "api_error", "Service unavailable")
+        if ep == EP_OLLAMA:
+            return self.ollama_error(
+                503, "server busy, please try again.  maximum pending requests exceeded")
+        return self.openai_error(
+            503, "The engine is currently overloaded, please try again later",
+            "server_error")
+
+    def failure(self, ep):
+        if ep == EP_ANTHROPIC:
+            return self.anthropic_error(500, "api_error", "Internal server error")
+        if ep == EP_OLLAMA:
+            return self.ollama_error(500, "internal server error")
+        return self.openai_error(
+            500, "The server had an error while processing your request.",
+            "server_error", headers=[self.x_request_id()])
+
+    def token_headers_openai(self, tokens_used):
+        used = min(TPM_LIMIT, tokens_used)
+        return [("x-ratelimit-limit-tokens", str(TPM_LIMIT)),
+                ("x-ratelimit-remaining-tokens", str(TPM_LIMIT - used)),
+                ("x-ratelimit-reset-tokens", go_duration(used * 60.0 / TPM_LIMIT))]
+
+    def overload_error(self, ep, info, model_name):
+        kind = self.m.overload or DEFAULT_OVERLOAD.get(ep, "openai-429")
+        wait = info["wait"]
+        if kind == "openai-429":
+            limit = info["limit"]
+            dur = go_duration(wait)
+            msg = ("Rate limit reached for %s in organization org-mock on "
+                   "requests per min (RPM): Limit %d, Used %d, Requested 1. "
+                   "Please try again in %s. Visit "
+                   "https://platform.openai.com/account/rate-limits to learn "
+                   "more." % (model_name, limit, limit, dur))
+            hdrs = [("retry-after", str(max(1, int(math.ceil(wait - 1e-9))))),
+                    ("retry-after-ms", str(max(1, int(math.ceil(wait * 1000 - 1e-6))))),
+                    ("x-ratelimit-limit-requests", str(limit)),
+                    ("x-ratelimit-remaining-requests", "0"),
+                    ("x-ratelimit-reset-requests", dur)]
+            hdrs += self.token_headers_openai(0)
+            hdrs.append(self.x_request_id())
+            return self.openai_error(429, msg, "requests", None,
+                                     "rate_limit_exceeded", hdrs)
+        if kind == "anthropic-529":
+            return self.anthropic_error(529, "overloaded_error", "Overloaded",
+                                        [("x-should-retry", "true")])
+        if kind == "anthropic-500":
+            return self.anthropic_error(500, "api_error", "Overloaded",
+                                        with_id=False)
+        if kind == "openai-503":
+            return self.openai_error(
+                503, "The engine is currently overloaded, please try again later",
+                "server_error")
+        return self.ollama_error(
+            503, "server busy, please try again.  maximum pending requests exceeded")
+
+    # ---------------------------------------------------- success shapes
+    def success(self, ep, doc, answer, info):
+        text, p, c, truncated = answer
+        model_name = doc.get("model") if isinstance(doc.get("model"), str) else "mock-model"
+        now = time.time()
+        if ep == EP_OPENAI:
+            body = jdump({
+                "id": "chatcmpl-" + self.m.new_id(29),
+                "object": "chat.completion",
+                "created": int(now),
+                "model": model_name,
+                "choices": [{"index": 0,
+                             "message": {"role": "assistant", "content": text,
+                                         "refusal": None},
+                             "logprobs": None,
+                             "finish_reason": "length" if truncated else "stop"}],
+                "usage": {"prompt_tokens": p, "completion_tokens": c,
+                          "total_tokens": p + c},
+                "system_fingerprint": "fp_mock",
+            })
+            hdrs = [("openai-processing-ms", str(int(info.get("delay", 0) * 1000))),
+                    self.x_request_id(),
+                    ("x-ratelimit-limit-requests", str(info["limit"])),
+                    ("x-ratelimit-limit-tokens", str(TPM_LIMIT)),
+                    ("x-ratelimit-remaining-requests", str(info["remaining"])),
+                    ("x-ratelimit-remaining-tokens",
+                     str(TPM_LIMIT - min(TPM_LIMIT, p + c))),
+                    ("x-ratelimit-reset-requests", go_duration(info["reset"])),
+                    ("x-ratelimit-reset-tokens",
+                     go_duration(min(TPM_LIMIT, p + c) * 60.0 / TPM_LIMIT))]
+            return Response(200, body, hdrs, chunked=self.m.chunked)
+        if ep == EP_ANTHROPIC:
+            body = jdump({
+                "id": "msg_01" + self.m.new_id(22),
+                "type": "message",
+                "role": "assistant",
+                "model": model_name,
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "max_tokens" if truncated else "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": p, "cache_creation_input_tokens": 0,
+                          "cache_read_input_tokens": 0, "output_tokens": c,
+                          "service_tier": "standard"},
+            })
+            used = min(TPM_LIMIT, p + c)
+            tok_reset = rfc3339(now + used * 60.0 / TPM_LIMIT)
+            hdrs = [("request-id", "req_011" + self.m.new_id(21)),
+                    ("anthropic-organization-id", "org-mock"),
+                    ("anthropic-ratelimit-requests-limit", str(info["limit"])),
+                    ("anthropic-ratelimit-requests-remaining", str(info["remaining"])),
+                    ("anthropic-ratelimit-requests-reset", rfc3339(now + info["reset"])),
+                    ("anthropic-ratelimit-tokens-limit", str(TPM_LIMIT)),
+                    ("anthropic-ratelimit-tokens-remaining", str(TPM_LIMIT - used)),
+                    ("anthropic-ratelimit-tokens-reset", tok_reset),
+                    ("anthropic-ratelimit-input-tokens-limit", str(TPM_LIMIT)),
+                    ("anthropic-ratelimit-input-tokens-remaining",
+                     str(TPM_LIMIT - min(TPM_LIMIT, p))),
+                    ("anthropic-ratelimit-input-tokens-reset",
+                     rfc3339(now + min(TPM_LIMIT, p) * 60.0 / TPM_LIMIT)),
+                    ("anthropic-ratelimit-output-tokens-limit", str(TPM_LIMIT)),
+                    ("anthropic-ratelimit-output-tokens-remaining",
+                     str(TPM_LIMIT - min(TPM_LIMIT, c))),
+                    ("anthropic-ratelimit-output-tokens-reset",
+                     rfc3339(now + min(TPM_LIMIT, c) * 60.0 / TPM_LIMIT))]
+            return Response(200, body, hdrs, chunked=self.m.chunked)
+        delay_ns = int(info.get("delay", 0) * 1e9)
+        body = jdump({
+            "model": model_name,
+            "created_at": rfc3339_nano(now),
+            "message": {"role": "assistant", "content": text},
+            "done_reason": "length" if truncated else "stop",
+            "done": True,
+            "total_duration": delay_ns + 1000000,
+            "load_duration": 100000,
+            "prompt_eval_count": p,
+            "prompt_eval_duration": delay_ns // 4,
+            "eval_count": c,
+            "eval_duration": delay_ns - delay_ns // 4,
+        })
+        return Response(200, body, ctype=CT_OLLAMA, chunked=self.m.chunked)
+
+    # ---------------------------------------------------------- dispatch
+    def handle(self, req, key):
+        """Returns a Response; may sleep (latency)."""
+        path = req.path
+        if path in ("/_stats", "/_reset_stats"):
+            if req.method not in ("GET", "POST"):
+                return Response(405, jdump({"error": "method not allowed"}),
+                                [("Allow", "GET")])
+            if path == "/_reset_stats":
+                self.m.reset_stats()
+                return Response(200, jdump({"ok": True}))
+            return Response(200, jdump(self.m.snapshot()))
+
+        self.m.count_request(path)
+        resp = self.handle_api(req, key)
+        if not resp.drop:
+            self.m.count_status(resp.status)
+        return resp
+
+    def handle_api(self, req, key):
+        path = req.path
+        ep = path if path in ENDPOINTS else None
+        if ep is None:
+            return Response(404, jdump({"error": {
+                "message": "Unknown request URL: %s %s" % (req.method, path),
+                "type": "invalid_request_error", "param": None,
+                "code": "unknown_url"}}))
+        if req.method != "POST":
+            r = self.bad_request(ep, "Method %s not allowed on %s; use POST"
+                                 % (req.method, path))
+            r.status = 405
+            r.headers.append(("Allow", "POST"))
+            return r
+        self.m.enter(key)
+        try:
+            return self.handle_post(req, ep, key)
+        finally:
+            self.m.leave(key)
+
+    def handle_post(self, req, ep, key):
+        m = self.m
+        act = m.outage_action()
+        if act == "close":
+            return Response(0, drop=True)
+        if act == "503":
+            return self.outage_503(ep)
+
+        if ep == EP_OPENAI:
+            auth = req.header("authorization") or ""
+            parts = auth.split(None, 1)
+            if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
+                m.count("auth_rejected")
+                return self.auth_error(ep, req)
+        elif ep == EP_ANTHROPIC:
+            if not (req.header("x-api-key") or "").strip():
+                m.count("auth_rejected")
+                return self.auth_error(ep, req)
+            if not (req.header("anthropic-version") or "").strip():
+                m.count("bad_requests")
+                return self.bad_request(ep, "anthropic-version: header is required")
+
+        try:
+            doc = json.loads(req.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            m.count("bad_requests")
+            if ep == EP_OPENAI:
+                return self.bad_request(
+                    ep, "We could not parse the JSON body of your request. "
+                    "(HINT: This likely means you aren't using your HTTP "
+                    "library correctly. The OpenAI API expects a JSON "
+                    "payload, but what was sent was not valid JSON.)")
+            return self.bad_request(ep, "invalid JSON body" if ep == EP_OLLAMA
+                                    else "There was an error parsing the body "
+                                    "of your request as JSON.")
+        if not isinstance(doc, dict):
+            m.count("bad_requests")
+            return self.bad_request(ep, "request body must be a JSON object")
+        msgs = doc.get("messages")
+        if not isinstance(msgs, list) or not msgs:
+            m.count("bad_requests")
+            if ep == EP_OPENAI:
+                return self.bad_request(ep, "Missing required parameter: 'messages'.",
+                                        "messages", "missing_required_parameter")
+            if ep == EP_ANTHROPIC:
+                return self.bad_request(ep, "messages: Field required")
+            return self.bad_request(ep, "messages are required")
+        try:
+            answer = compute_answer(doc, ep)
+        except ValueError as e:
+            m.count("bad_requests")
+            param = "max_tokens" if "max_tokens" in str(e) else "messages"
+            if ep == EP_ANTHROPIC:
+                return self.bad_request(ep, "%s: %s" % (param, e))
+            return self.bad_request(ep, str(e), param, "invalid_value")
+
+        if m.quota:
+            m.count("quota_rejected")
+            return self.quota_error(ep)
+
+        ok, info = m.admit(key)
+        model_name = doc.get("model") if isinstance(doc.get("model"), str) else "mock-model"
+        if not ok:
+            return self.overload_error(ep, info, model_name)
+        if info["delay"] > 0:
+            time.sleep(info["delay"])
+        if info["fail"]:
+            m.count("failures_injected")
+            return self.failure(ep)
+        return self.success(ep, doc, answer, info)
+
+
+# ------------------------------------------------------------- connection
+class Connection:
+    def __init__(self, server, sock, conn_no):
+        self.server = server
+        self.sock = sock
+        self.no = conn_no
+        self.buf = b""
+        self.closed = False
+
+    def recv_some(self):
+        try:
+            data = self.sock.recv(65536)
+        except (socket.timeout, ssl.SSLError, OSError) as e:
+            raise ClientGone(str(e) or type(e).__name__)
+        if not data:
+            raise ClientGone("eof")
+        return data
+
+    def send(self, data):
+        try:
+            self.sock.sendall(data)
+        except (socket.timeout, ssl.SSLError, OSError) as e:
+            raise ClientGone(str(e) or type(e).__name__)
+
+    def read_until(self, marker, limit):
+        start = 0
+        while True:
+            i = self.buf.find(marker, start)
+            if i >= 0:
+                end = i + len(marker)
+                out, self.buf = self.buf[:end], self.buf[end:]
+                return out
+            if len(self.buf) > limit:
+                raise BadRequest(431, "request header too large")
+            start = max(0, len(self.buf) - len(marker) + 1)
+            self.buf += self.recv_some()
+
+    def read_exact(self, n):
+        chunks = []
+        while n > 0:
+            if not self.buf:
+                self.buf = self.recv_some()
+            take = self.buf[:n]
+            self.buf = self.buf[len(take):]
+            n -= len(take)
+            chunks.append(take)
+        return b"".join(chunks)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def close_orderly(self):
+        """Send FIN, then drain briefly so unread input does not cause an RST."""
+        if self.closed:
+            return
+        sock = self.sock
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + min(1.0, self.server.model.stall_max)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                sock.settimeout(left)
+                if not sock.recv(65536):
+                    break
+        except (OSError, ValueError):
+            pass
+        self.close()
+
+    def read_request(self):
+        while self.buf[:2] == b"\r\n" or self.buf[:1] == b"\n":
+            self.buf = self.buf[2:] if self.buf[:2] == b"\r\n" else self.buf[1:]
+        while not self.buf:
+            self.buf = self.recv_some()
+            while self.buf[:2] == b"\r\n" or self.buf[:1] == b"\n":
+                self.buf = self.buf[2:] if self.buf[:2] == b"\r\n" else self.buf[1:]
+        head = self.read_until(b"\r\n\r\n", MAX_HEADER)
+        if len(head) > MAX_HEADER:
+            raise BadRequest(431, "request header too large")
+        lines = head[:-4].decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise BadRequest(400, "bad request line %r" % lines[0][:100])
+        method, target, version = parts
+        headers = []
+        for line in lines[1:]:
+            if ":" not in line or line[:1] in (" ", "\t"):
+                raise BadRequest(400, "bad header line %r" % line[:100])
+            k, v = line.split(":", 1)
+            headers.append((k.strip().lower(), v.strip()))
+        req = Request(method, target, version, headers)
+        te = req.header("transfer-encoding")
+        cls = {v for k, v in headers if k == "content-length"}
+        if te is not None:
+            if te.lower().split(",")[-1].strip() != "chunked":
+                raise BadRequest(400, "unsupported Transfer-Encoding %r" % te)
+            self.maybe_continue(req)
+            req.body = self.read_chunked_body()
+        elif cls:
+            if len(cls) != 1:
+                raise BadRequest(400, "conflicting Content-Length")
+            cl = cls.pop()
+            if not cl.isdigit() or len(cl) > 12:
+                raise BadRequest(400, "bad Content-Length %r" % cl)
+            n = int(cl)
+            if n > MAX_BODY:
+                raise BadRequest(413, "request body too large")
+            if n:
+                self.maybe_continue(req)
+            req.body = self.read_exact(n)
+        return req
+
+    def maybe_continue(self, req):
+        exp = req.header("expect")
+        if exp and exp.lower() == "100-continue" and not self.buf:
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def read_chunked_body(self):
+        out = []
+        total = 0
+        while True:
+            line = self.read_until(b"\r\n", 4096)
+            size_txt = line[:-2].split(b";", 1)[0].strip()
+            try:
+                size = int(size_txt, 16)
+            except ValueError:
+                raise BadRequest(400, "bad chunk size")
+            if size == 0:
+                break
+            total += size
+            if total > MAX_BODY:
+                raise BadRequest(413, "request body too large")
+            data = self.read_exact(size + 2)
+            if data[-2:] != b"\r\n":
+                raise BadRequest(400, "bad chunk terminator")
+            out.append(data[:-2])
+        while True:                                   # trailers
+            line = self.read_until(b"\r\n", MAX_HEADER)
+            if line == b"\r\n":
+                break
+        return b"".join(out)
+
+    def write_response(self, resp, close, http10=False):
+        reason = reason_phrase(resp.status)
+        lines = ["HTTP/1.1 %d %s" % (resp.status, reason),
+                 "Date: " + http_date(),
+                 "Content-Type: " + resp.ctype]
+        for k, v in resp.headers:
+            lines.append("%s: %s" % (k, v))
+        body = resp.body
+        if resp.chunked and body:
+            lines.append("Transfer-Encoding: chunked")
+        else:
+            lines.append("Content-Length: %d" % len(body))
+        if close:
+            lines.append("Connection: close")
+        elif http10:
+            lines.append("Connection: keep-alive")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if resp.chunked and body:
+            n = len(body)
+            cuts = sorted({0, n // 3, (2 * n) // 3, n})
+            self.send(head)
+            for a, b in zip(cuts, cuts[1:]):
+                if b > a:
+                    self.send(b"%x\r\n" % (b - a) + body[a:b] + b"\r\n")
+            self.send(b"0\r\n\r\n")
+        else:
+            self.send(head + body)
+
+    def run(self):
+        model = self.server.model
+        try:
+            if self.server.tls_ctx is not None:
+                raw = self.sock
+                raw.settimeout(model.stall_max)
+                try:
+                    self.sock = self.server.tls_ctx.wrap_socket(
+                        raw, server_side=True, do_handshake_on_connect=False)
+                    self.sock.do_handshake()
+                except (ssl.SSLError, OSError, ValueError) as e:
+                    log("mock_llm: conn %d: TLS handshake failed: %s" % (self.no, e))
+                    for s in (self.sock, raw):
+                        try:
+                            s.close()
+                        except OSError:
+                            pass
+                    self.closed = True
+                    return
+            handler = Handler(model)
+            while not self.closed:
+                self.sock.settimeout(model.stall_max)
+                try:
+                    req = self.read_request()
+                except BadRequest as e:
+                    log("mock_llm: conn %d: %s" % (self.no, e))
+                    try:
+                        self.write_response(Response(
+                            e.status, jdump({"error": {"message": str(e),
+                                                       "type": "invalid_request_error",
+                                                       "param": None, "code": None}})),
+                            close=True)
+                    except ClientGone:
+                        pass
+                    self.close_orderly()
+                    return
+                t0 = time.monotonic()
+                key = object()
+                resp = handler.handle(req, key)
+                if resp.drop:
+                    log("mock_llm: %s %s -> closed (outage)" % (req.method, req.path))
+                    self.close()
+                    return
+                close = req.close
+                self.write_response(resp, close, req.version == "HTTP/1.0")
+                if not req.path.startswith("/_"):
+                    log("mock_llm: %s %s -> %d (%d ms)" % (
+                        req.method, req.path, resp.status,
+                        int((time.monotonic() - t0) * 1000)))
+                if close:
+                    self.close_orderly()
+                    return
+        except ClientGone:
+            pass
+        except Exception as e:          # one connection never kills the server
+            log("mock_llm: conn %d: error: %r" % (self.no, e))
+        finally:
+            self.close()
+
+
+class _Stop(Exception):
+    pass
+
+
+class Server:
+    def __init__(self, args):
+        self.model = Model(args)
+        self.tls_ctx = None
+        if args.cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(args.cert, args.key)
+            try:
+                ctx.set_alpn_protocols(["http/1.1"])
+            except (NotImplementedError, ssl.SSLError):
+                pass
+            self.tls_ctx = ctx
+        self.conn_count = 0
+
+
+def parse_outage(text):
+    try:
+        a, b = text.split(":", 1)
+        a, b = float(a), float(b)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected START:END seconds, got %r" % text)
+    if a < 0 or b <= a:
+        raise argparse.ArgumentTypeError("need 0 <= START < END, got %r" % text)
+    return (a, b)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="mock LLM API server (OpenAI, "
+                                 "Anthropic, Ollama) with an overload model")
+    ap.add_argument("--ready-file", required=True,
+                    help="the port number is written here after listen()")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--capacity", type=float, default=0.0,
+                    help="requests per second (token bucket); 0 = unlimited")
+    ap.add_argument("--concurrency", type=int, default=0,
+                    help="max requests in flight; 0 = unlimited")
+    ap.add_argument("--overload", choices=OVERLOAD_KINDS, default=None,
+                    help="how overload looks (default: by endpoint)")
+    ap.add_argument("--latency-ms", type=float, default=0.0)
+    ap.add_argument("--jitter-ms", type=float, default=0.0)
+    ap.add_argument("--failure-rate", type=float, default=0.0)
+    ap.add_argument("--outage", type=parse_outage, action="append", default=[],
+                    metavar="START:END", help="seconds since start; may repeat")
+    ap.add_argument("--quota", action="store_true")
+    ap.add_argument("--chunked", action="store_true")
+    ap.add_argument("--stall-max", type=float, default=30.0)
+    args = ap.parse_args()
+    if bool(args.cert) != bool(args.key):
+        ap.error("--cert and --key must be given together")
+    if args.capacity < 0 or args.concurrency < 0:
+        ap.error("--capacity and --concurrency must be >= 0")
+    if not 0.0 <= args.failure_rate <= 1.0:
+        ap.error("--failure-rate must be in 0..1")
+
+    def on_signal(signum, frame):
+        raise _Stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    lsock = None
+    code = 0
+    try:
+        try:
+            os.unlink(args.ready_file)            # no stale port from an old run
+        except OSError:
+            pass
+        server = Server(args)
+        lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lsock.bind((HOST, args.port))
+        lsock.listen(256)
+        port = lsock.getsockname()[1]
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(port))
+        os.rename(tmp, args.ready_file)
+        log("mock_llm: listening on %s:%d (%s), pid %d"
+            % (HOST, port, "tls" if server.tls_ctx else "plain", os.getpid()))
+        lsock.settimeout(0.2)      # the signal handler runs promptly
+        while True:
+            try:
+                csock, _ = lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError as e:
+                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
+                               errno.ENOMEM):
+                    time.sleep(0.1)
+                continue
+            server.conn_count += 1
+            server.model.count("connections")
+            csock.settimeout(server.model.stall_max)
+            try:
+                csock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+            conn = Connection(server, csock, server.conn_count)
+            threading.Thread(target=conn.run, daemon=True,
+                             name="conn-%d" % server.conn_count).start()
+    except _Stop:
+        log("mock_llm: signal received, exiting")
+        code = 0
+    except Exception as e:
+        log("mock_llm: fatal: %r" % (e,))
+        code = 1
+    if lsock is not None:
+        try:
+            lsock.close()
+        except OSError:
+            pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
