@@ -34,7 +34,7 @@ run() {
     echo "ran $name: $p passed, $f failed"
 }
 
-TESTS="unit model_cache model_queue http http_client llm config"
+TESTS="unit model_cache model_queue http http_client llm config sim"
 
 # 1. The header alone, strict, in C and C++, with gcc and clang, and over its switches.
 printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$OUT/impl.c"
