@@ -75,11 +75,17 @@ esac
 for t in $TARGETS; do
     eval "core_$t=\$(build $t none \"$(without none)\" | cut -d' ' -f1)"
     for p in $PRIMS; do
-        set -- $(build "$t" "$p" "$(without $p)")
+        extra=""
+        [ "$p" = HTTP ] && extra="-DLLMRES_NO_LLM" # the LLM layer gets its own row
+        set -- $(build "$t" "$p" "$(without $p) $extra")
         eval "core=\$core_$t"
         eval "flash_${t}_$p=$(($1 - core))"
         eval "ram_${t}_$p=$2"
     done
+    # the LLM wire formats, taxonomy and config: HTTP with them minus HTTP without
+    set -- $(build "$t" LLM "$(without HTTP)")
+    eval "flash_${t}_LLM=$(($1 - core - flash_${t}_HTTP))"
+    eval "ram_${t}_LLM=$2"
     set -- $(build "$t" five "-DLLMRES_NO_HTTP")
     eval "flash_${t}_five=$1 ram_${t}_five=$2"
     set -- $(build "$t" all "")
@@ -100,9 +106,10 @@ for p in $PRIMS; do
     st=$(echo "$state_m4" | tr ' ' '\n' | grep "^s_$lp=" | cut -d= -f2)
     echo "| $lp | $m0 | $m4 | $rv | $ram | $st |"
 done
+echo "| llm (wire formats, taxonomy, config) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
-echo "| everything (primitives + HTTP) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
+echo "| everything (primitives, HTTP, LLM) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo
