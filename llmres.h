@@ -778,8 +778,117 @@ LLMRES_API int llmres_config_set(llmres_config_t *c, const char *key, const char
 LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap);
 /* The i-th key name (for reading the environment), NULL past the last. */
 LLMRES_API const char *llmres_config_key(int i);
-
 #endif /* LLMRES_NO_LLM */
+
+/* ---- the client: one resilient call --------------------------------------------------- */
+#if !defined(LLMRES_NO_CLIENT) && (defined(LLMRES_NO_LLM) || defined(LLMRES_NO_BUCKET) || \
+    defined(LLMRES_NO_BREAKER) || defined(LLMRES_NO_BACKOFF) || defined(LLMRES_NO_CACHE))
+#define LLMRES_NO_CLIENT /* it needs every part below it */
+#endif
+#ifndef LLMRES_NO_CLIENT
+#ifndef LLMRES_MAX_PROVIDERS
+#define LLMRES_MAX_PROVIDERS 2          /* the fallback chain: cloud, then a local Ollama */
+#endif
+#ifndef LLMRES_CLIENT_JSON_BYTES
+#define LLMRES_CLIENT_JSON_BYTES 4096   /* a request's JSON, per worker */
+#endif
+#ifndef LLMRES_CLIENT_BODY_BYTES
+#define LLMRES_CLIENT_BODY_BYTES 8192   /* a response body, per worker */
+#endif
+
+/* One provider of the chain. Strings are the caller's and must outlive the client. */
+typedef struct llmres_provider {
+    int format;            /* LLMRES_PROVIDER_* */
+    const char *host;
+    uint16_t port;         /* 0: 443 with tls, 80 without */
+    uint8_t tls;
+    const char *path;      /* NULL: the format's own (/v1/chat/completions, /v1/messages, /api/chat) */
+    const char *api_key;   /* NULL: none sent (a local Ollama); never logged */
+    const char *model;
+} llmres_provider_t;
+
+/* Shared by every thread that calls: limits, breakers, cache, counters. Guarded by the
+   port's lock (never held across I/O or a sleep). */
+typedef struct llmres_client {
+    const llmres_port_t *port;
+    const llmres_transport_t *tls;
+    llmres_config_t cfg;
+    llmres_provider_t provider[LLMRES_MAX_PROVIDERS];
+    llmres_breaker_t breaker[LLMRES_MAX_PROVIDERS];
+    uint32_t providers;
+    llmres_bucket_t rps, tpm;
+    uint32_t in_flight;
+    uint32_t seed;
+    /* counters (wrap) */
+    uint32_t calls, successes, attempts, retries, fallbacks, cache_hits;
+    uint32_t by_class[LLMRES_CLASSES];      /* final result of each call */
+    uint32_t attempts_by_class[LLMRES_CLASSES];
+    uint32_t status_429, status_529;
+    llmres_cache_t cache;
+} llmres_client_t;
+
+/* One thread's working memory: its connections and buffers. */
+typedef struct llmres_worker {
+    llmres_http_client_t http;
+    llmres_http_response_t resp;
+    char json[LLMRES_CLIENT_JSON_BYTES];
+    uint8_t body[LLMRES_CLIENT_BODY_BYTES];
+    char auth[160];
+} llmres_worker_t;
+
+/* One request: what to ask, and where the answer goes. */
+typedef struct llmres_call_desc {
+    const char *system;                  /* optional */
+    const llmres_llm_message_t *messages;
+    size_t message_count;
+    uint32_t max_tokens;                 /* 0: the provider's default (Anthropic: 1024) */
+    int32_t temperature_milli;           /* -1: not sent; 0: deterministic (cacheable) */
+    uint32_t timeout_ms;                 /* the whole call; 0: cfg.timeout_ms */
+    char *text;                          /* the answer, NUL-terminated */
+    size_t text_cap;
+} llmres_call_t;
+
+typedef struct llmres_result {
+    int error;            /* LLMRES_OK, or the last attempt's error/status-derived code */
+    int cls;              /* LLMRES_CLASS_* of the last attempt */
+    int status;           /* HTTP status of the last attempt, or a negative transport error */
+    uint32_t attempts;
+    int provider;         /* index in the chain that answered (or was tried last); -1 none */
+    uint8_t cached;
+    uint32_t input_tokens, output_tokens;
+    size_t text_len;
+    uint32_t elapsed_ms;
+    char message[160];    /* the provider's error message, if any */
+} llmres_result_t;
+
+/* Where a stepped call is (the caller keeps it; zero it before the first step). */
+typedef struct llmres_call_state {
+    uint32_t phase, started, deadline, wake;
+    int provider;
+    uint32_t retries;          /* on the current provider */
+    uint32_t tokens_charged;   /* the estimate taken from the tokens bucket */
+    llmres_backoff_t backoff;
+    uint8_t cacheable;
+} llmres_call_state_t;
+
+/* Sets the client up: config (NULL: defaults), the chain of providers (1..MAX), the
+   port, and an optional TLS transport (needed for https providers). Errors: INVALID. */
+LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
+                                  const llmres_config_t *cfg, const llmres_provider_t *providers, uint32_t count);
+/* Prepares a worker (one per thread or task). */
+LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c);
+LLMRES_API void llmres_worker_close(llmres_worker_t *w);
+
+#define LLMRES_CALL_DONE 1
+#define LLMRES_CALL_WAIT 0
+/* One step of a call: does what it can and returns LLMRES_CALL_DONE (*res is final) or
+   LLMRES_CALL_WAIT (*wait_ms: nothing to do until then; a superloop does other work).
+   One step may block in I/O up to cfg.attempt_timeout_ms, never past the call's deadline. */
+LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                                llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms);
+/* The blocking call: steps, sleeping through the port between them. Returns res->error. */
+LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
+#endif /* LLMRES_NO_CLIENT */
 
 #ifdef __cplusplus
 }
@@ -2965,6 +3074,372 @@ LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t 
     return LLMRES_OK;
 }
 #endif /* LLMRES_NO_LLM */
+
+/* ---- the client ---- */
+#ifndef LLMRES_NO_CLIENT
+
+enum { LLMRES__CALL_START = 0, LLMRES__CALL_ADMIT, LLMRES__CALL_BACKOFF };
+
+static void llmres__lock(const llmres_client_t *c) { if (c->port->lock) c->port->lock(c->port->ctx); }
+static void llmres__unlock(const llmres_client_t *c) { if (c->port->unlock) c->port->unlock(c->port->ctx); }
+
+LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
+                                  const llmres_config_t *cfg, const llmres_provider_t *providers, uint32_t count) {
+    llmres_breaker_config_t bc;
+    uint32_t i, now;
+    if (!c || !port || !port->now_ms || !port->sleep_ms || !providers || count == 0 || count > LLMRES_MAX_PROVIDERS)
+        return LLMRES_ERR_INVALID;
+    for (i = 0; i < count; i++) {
+        const llmres_provider_t *p = &providers[i];
+        if (!p->host || !p->model || p->format < LLMRES_PROVIDER_OPENAI || p->format > LLMRES_PROVIDER_OLLAMA ||
+            (p->tls && !tls) || strlen(p->host) >= LLMRES_MAX_HOST)
+            return LLMRES_ERR_INVALID;
+    }
+    LLMRES_MEMSET(c, 0, offsetof(llmres_client_t, cache));
+    c->port = port;
+    c->tls = tls;
+    if (cfg) c->cfg = *cfg; else llmres_config_defaults(&c->cfg);
+    if (!c->cfg.max_concurrent || !c->cfg.timeout_ms || !c->cfg.attempt_timeout_ms || !c->cfg.backoff_base_ms ||
+        c->cfg.backoff_base_ms > c->cfg.backoff_max_ms)
+        return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(&bc, 0, sizeof(bc));
+    bc.failure_threshold = c->cfg.breaker_failures ? c->cfg.breaker_failures : 5u;
+    bc.open_ms = c->cfg.breaker_timeout_ms ? c->cfg.breaker_timeout_ms : 30000u;
+    bc.max_open_ms = bc.open_ms > 0x7FFFFFFFu / 8u ? 0x7FFFFFFFu : bc.open_ms * 8u;
+    for (i = 0; i < count; i++) {
+        c->provider[i] = providers[i];
+        if (llmres_breaker_init(&c->breaker[i], &bc) != LLMRES_OK) return LLMRES_ERR_INVALID;
+    }
+    c->providers = count;
+    now = port->now_ms(port->ctx);
+    if (c->cfg.rps_milli) {
+        uint32_t burst = c->cfg.burst ? c->cfg.burst : (c->cfg.rps_milli + 999u) / 1000u;
+        /* thousandths per second: rps_milli tokens per 1,000,000 ms, exactly */
+        llmres_bucket_init(&c->rps, now, burst ? burst : 1u, c->cfg.rps_milli, 1000000u);
+    }
+    if (c->cfg.tokens_per_minute)
+        llmres_bucket_init(&c->tpm, now, c->cfg.tokens_per_minute, c->cfg.tokens_per_minute, 60000u);
+    if (c->cfg.cache != LLMRES_CACHE_OFF && llmres_cache_init(&c->cache, 0) != LLMRES_OK) return LLMRES_ERR_INVALID;
+    if (!port->entropy || port->entropy(port->ctx, &c->seed, sizeof(c->seed)) != 0 || !c->seed) c->seed = 0x9E3779B9u;
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c) {
+    if (!w || !c) return LLMRES_ERR_INVALID;
+    return llmres_http_client_init(&w->http, c->port, c->tls);
+}
+
+LLMRES_API void llmres_worker_close(llmres_worker_t *w) {
+    if (w) llmres_http_client_close(&w->http);
+}
+
+/* The request JSON for provider p into w->json; its length or an error. */
+static int llmres__call_json(const llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, int p) {
+    llmres_llm_request_t r;
+    LLMRES_MEMSET(&r, 0, sizeof(r));
+    r.provider = c->provider[p].format;
+    r.model = c->provider[p].model;
+    r.system = call->system;
+    r.messages = call->messages;
+    r.message_count = call->message_count;
+    r.max_tokens = call->max_tokens;
+    r.temperature_milli = call->temperature_milli;
+    return llmres_llm_write_request(&r, w->json, sizeof(w->json));
+}
+
+/* Prompt characters / 4 (a common rule of thumb) plus the answer budget. */
+static uint32_t llmres__estimate_tokens(const llmres_call_t *call) {
+    size_t chars = call->system ? strlen(call->system) : 0, i;
+    for (i = 0; i < call->message_count; i++) chars += strlen(call->messages[i].content);
+    return (uint32_t)(chars / 4u + 1u) + (call->max_tokens ? call->max_tokens : 256u);
+}
+
+static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, int cls) {
+    res->error = error;
+    res->cls = cls;
+    res->elapsed_ms = c->port->now_ms(c->port->ctx) - st->started;
+    llmres__lock(c);
+    c->by_class[cls >= 0 && cls < LLMRES_CLASSES ? cls : LLMRES_CLASS_UNKNOWN]++;
+    if (error == LLMRES_OK) c->successes++;
+    llmres__unlock(c);
+    return LLMRES_CALL_DONE;
+}
+
+/* Moves the call to the next provider of the chain; 0 when there is none. */
+static int llmres__call_fallback(llmres_client_t *c, llmres_call_state_t *st) {
+    llmres_backoff_config_t bc;
+    if ((uint32_t)st->provider + 1u >= c->providers) return 0;
+    st->provider++;
+    st->retries = 0;
+    LLMRES_MEMSET(&bc, 0, sizeof(bc));
+    bc.base_ms = c->cfg.backoff_base_ms;
+    bc.cap_ms = c->cfg.backoff_max_ms;
+    bc.hint_max_ms = c->cfg.retry_after_max_ms;
+    bc.seed = llmres_xorshift32(&c->seed);
+    llmres_backoff_init(&st->backoff, &bc);
+    llmres__lock(c);
+    c->fallbacks++;
+    llmres__unlock(c);
+    return 1;
+}
+
+/* Waits are reported, never slept here; a wait past the deadline ends the call. */
+static int llmres__call_wait(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now,
+                             uint32_t ms, uint32_t *wait_ms) {
+    uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
+    if (ms > left) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
+    *wait_ms = ms ? ms : 1u;
+    return LLMRES_CALL_WAIT;
+}
+
+LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                                llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
+    uint32_t now;
+    if (!c || !w || !call || !st || !res || !wait_ms) return LLMRES_ERR_INVALID;
+    *wait_ms = 0;
+    now = c->port->now_ms(c->port->ctx);
+    if (st->phase == LLMRES__CALL_START) {
+        llmres_backoff_config_t bc;
+        uint32_t len = 0;
+        size_t i;
+        LLMRES_MEMSET(res, 0, sizeof(*res));
+        res->provider = -1;
+        res->input_tokens = res->output_tokens = LLMRES_UNKNOWN;
+        st->started = now;
+        st->deadline = now + (call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
+        st->provider = 0;
+        st->retries = 0;
+        LLMRES_MEMSET(&bc, 0, sizeof(bc));
+        bc.base_ms = c->cfg.backoff_base_ms;
+        bc.cap_ms = c->cfg.backoff_max_ms;
+        bc.hint_max_ms = c->cfg.retry_after_max_ms;
+        llmres__lock(c);
+        c->calls++;
+        bc.seed = llmres_xorshift32(&c->seed);
+        llmres__unlock(c);
+        llmres_backoff_init(&st->backoff, &bc);
+        if (!call->messages || !call->message_count || !call->text || !call->text_cap)
+            return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
+        for (i = 0; i < call->message_count; i++)
+            if (!call->messages[i].role || !call->messages[i].content)
+                return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
+        /* the cache: the full request of the first provider is the key */
+        st->cacheable = (uint8_t)(c->cfg.cache == LLMRES_CACHE_ALL ||
+                                  (c->cfg.cache == LLMRES_CACHE_DETERMINISTIC && call->temperature_milli == 0));
+        if (st->cacheable) {
+            int n = llmres__call_json(c, w, call, 0);
+            if (n > 0) {
+                int hit;
+                llmres__lock(c);
+                hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
+                if (hit == LLMRES_OK) c->cache_hits++;
+                llmres__unlock(c);
+                if (hit == LLMRES_OK) {
+                    call->text[len] = 0;
+                    res->text_len = len;
+                    res->cached = 1;
+                    return llmres__call_done(c, st, res, LLMRES_OK, LLMRES_CLASS_OK);
+                }
+            }
+        }
+        st->phase = LLMRES__CALL_ADMIT;
+    }
+    if (st->phase == LLMRES__CALL_BACKOFF) {
+        if (!llmres__reached(now, st->wake)) return llmres__call_wait(c, st, res, now, st->wake - now, wait_ms);
+        st->phase = LLMRES__CALL_ADMIT;
+    }
+    for (;;) { /* ADMIT, then one attempt */
+        const llmres_provider_t *p;
+        llmres_http_header_t hdr[3];
+        llmres_http_request_t req;
+        llmres_llm_result_t lr;
+        size_t nh = 0;
+        int n, status, cls, parse = LLMRES_OK, allowed;
+        uint32_t t0, latency, estimate = 0;
+        if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
+        llmres__lock(c);
+        if (c->in_flight >= c->cfg.max_concurrent) {
+            llmres__unlock(c);
+            return llmres__call_wait(c, st, res, now, 10, wait_ms); /* a slot frees when an attempt ends */
+        }
+        if (c->cfg.rps_milli) {
+            int rc = llmres_bucket_take(&c->rps, now, 1);
+            if (rc != LLMRES_OK) {
+                uint32_t ms = llmres_bucket_wait_ms(&c->rps, now, 1);
+                llmres__unlock(c);
+                return llmres__call_wait(c, st, res, now, ms, wait_ms);
+            }
+        }
+        if (c->cfg.tokens_per_minute) {
+            int rc;
+            estimate = llmres__estimate_tokens(call);
+            if (estimate > c->cfg.tokens_per_minute) estimate = c->cfg.tokens_per_minute;
+            rc = llmres_bucket_take(&c->tpm, now, estimate);
+            if (rc != LLMRES_OK) {
+                uint32_t ms = llmres_bucket_wait_ms(&c->tpm, now, estimate);
+                if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
+                llmres__unlock(c);
+                return llmres__call_wait(c, st, res, now, ms, wait_ms);
+            }
+        }
+        allowed = llmres_breaker_allow(&c->breaker[st->provider], now) == LLMRES_OK;
+        if (!allowed) {
+            if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
+            if (estimate) llmres_bucket_refund(&c->tpm, now, estimate);
+            llmres__unlock(c);
+            res->provider = st->provider;
+            if (llmres__call_fallback(c, st)) continue;
+            return llmres__call_done(c, st, res, LLMRES_ERR_OPEN, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
+        }
+        c->in_flight++;
+        c->attempts++;
+        llmres__unlock(c);
+        st->tokens_charged = estimate;
+
+        /* the attempt: never past the call's deadline */
+        p = &c->provider[st->provider];
+        n = llmres__call_json(c, w, call, st->provider);
+        if (n < 0) {
+            llmres__lock(c);
+            c->in_flight--;
+            llmres_breaker_record(&c->breaker[st->provider], now, LLMRES_OUTCOME_IGNORED, 0);
+            llmres__unlock(c);
+            return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
+        }
+        hdr[nh].name = "Content-Type"; hdr[nh++].value = "application/json";
+        if (p->api_key && p->format == LLMRES_PROVIDER_ANTHROPIC) {
+            hdr[nh].name = "x-api-key"; hdr[nh++].value = p->api_key;
+            hdr[nh].name = "anthropic-version"; hdr[nh++].value = "2023-06-01";
+        } else if (p->api_key) {
+            size_t kl = strlen(p->api_key);
+            if (kl + 8 > sizeof(w->auth)) kl = sizeof(w->auth) - 8;
+            LLMRES_MEMCPY(w->auth, "Bearer ", 7);
+            LLMRES_MEMCPY(w->auth + 7, p->api_key, kl);
+            w->auth[7 + kl] = 0;
+            hdr[nh].name = "Authorization"; hdr[nh++].value = w->auth;
+        }
+        LLMRES_MEMSET(&req, 0, sizeof(req));
+        req.method = "POST";
+        req.host = p->host;
+        req.port = p->port;
+        req.tls = p->tls;
+        req.path = p->path ? p->path
+                 : p->format == LLMRES_PROVIDER_ANTHROPIC ? "/v1/messages"
+                 : p->format == LLMRES_PROVIDER_OLLAMA ? "/api/chat" : "/v1/chat/completions";
+        req.headers = hdr;
+        req.header_count = nh;
+        req.body = w->json;
+        req.body_len = (size_t)n;
+        llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
+        t0 = c->port->now_ms(c->port->ctx);
+        {
+            uint32_t left = llmres__reached(t0, st->deadline) ? 1u : st->deadline - t0;
+            status = llmres_http_exchange(&w->http, &req, &w->resp, left < c->cfg.attempt_timeout_ms ? left : c->cfg.attempt_timeout_ms);
+        }
+        now = c->port->now_ms(c->port->ctx);
+        latency = now - t0;
+        LLMRES_MEMSET(&lr, 0, sizeof(lr));
+        lr.text = call->text;
+        lr.text_cap = call->text_cap;
+        lr.input_tokens = lr.output_tokens = LLMRES_UNKNOWN;
+        if (status > 0) parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &lr);
+        cls = llmres_classify(status, status > 0 ? &w->resp.hints : NULL, &lr);
+        if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) cls = LLMRES_CLASS_PERMANENT; /* our buffer */
+        else if (cls == LLMRES_CLASS_OK && parse != LLMRES_OK) cls = LLMRES_CLASS_SERVER_ERROR;   /* not the promised JSON */
+        res->attempts++;
+        res->provider = st->provider;
+        res->status = status;
+        res->input_tokens = lr.input_tokens;
+        res->output_tokens = lr.output_tokens;
+        res->text_len = cls == LLMRES_CLASS_OK ? lr.text_len : 0;
+        LLMRES_MEMCPY(res->message, lr.error_message, sizeof(res->message) < sizeof(lr.error_message) ? sizeof(res->message) : sizeof(lr.error_message));
+        res->message[sizeof(res->message) - 1] = 0;
+        res->cls = cls;
+
+        /* record: the breaker, the buckets (the server's word corrects ours), the cache */
+        llmres__lock(c);
+        c->in_flight--;
+        c->attempts_by_class[cls]++;
+        if (status == 429) c->status_429++;
+        if (status == 529) c->status_529++;
+        llmres_breaker_record(&c->breaker[st->provider], now, llmres_class_policy_get(cls).outcome, latency);
+        if (status > 0) {
+            const llmres_http_hints_t *h = &w->resp.hints;
+            if (c->cfg.rps_milli && h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN)
+                llmres_bucket_drain(&c->rps, now, now + h->requests.reset_ms);
+            if (c->cfg.tokens_per_minute && h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN)
+                llmres_bucket_drain(&c->tpm, now, now + h->tokens.reset_ms);
+        }
+        if (st->tokens_charged && cls == LLMRES_CLASS_OK && lr.input_tokens != LLMRES_UNKNOWN &&
+            lr.output_tokens != LLMRES_UNKNOWN) {
+            /* reconcile the estimate with the usage the provider reported */
+            uint32_t used = lr.input_tokens + lr.output_tokens;
+            if (used < st->tokens_charged) {
+                llmres_bucket_refund(&c->tpm, now, st->tokens_charged - used);
+            } else if (used > st->tokens_charged) { /* take the rest, as far as there is any */
+                uint32_t extra = used - st->tokens_charged, have = llmres_bucket_available(&c->tpm, now);
+                llmres_bucket_take(&c->tpm, now, extra < have ? extra : have);
+            }
+        } else if (st->tokens_charged && status <= 0) {
+            llmres_bucket_refund(&c->tpm, now, st->tokens_charged); /* never reached the provider */
+        }
+        llmres__unlock(c);
+        if (cls == LLMRES_CLASS_OK) {
+            if (st->cacheable && c->cfg.cache != LLMRES_CACHE_OFF) {
+                int kn = llmres__call_json(c, w, call, 0);
+                if (kn > 0) {
+                    llmres__lock(c);
+                    llmres_cache_put(&c->cache, now, w->json, (uint32_t)kn, call->text, (uint32_t)lr.text_len, c->cfg.cache_ttl_ms);
+                    llmres__unlock(c);
+                }
+            }
+            return llmres__call_done(c, st, res, LLMRES_OK, cls);
+        }
+
+        /* retry, back off, or fall back */
+        {
+            const llmres_http_hints_t *h = status > 0 ? &w->resp.hints : NULL;
+            int error = status < 0 ? status : LLMRES_ERR_HTTP;
+            if (!llmres_should_retry(cls, h)) {
+                /* a key or a quota belongs to one provider: another may still answer */
+                if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) continue;
+                return llmres__call_done(c, st, res, error, cls);
+            }
+            if (st->retries >= c->cfg.max_retries) {
+                if (llmres__call_fallback(c, st)) continue;
+                return llmres__call_done(c, st, res, error, cls);
+            }
+            {
+                uint32_t hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
+                uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
+                int32_t delay = llmres_backoff_next(&st->backoff, hint, left);
+                if (delay < 0) { /* past the deadline, or the server wants longer than we may wait */
+                    if (llmres__call_fallback(c, st)) continue;
+                    return llmres__call_done(c, st, res, error, cls);
+                }
+                st->retries++;
+                llmres__lock(c);
+                c->retries++;
+                llmres__unlock(c);
+                st->wake = now + (uint32_t)delay;
+                st->phase = LLMRES__CALL_BACKOFF;
+                *wait_ms = delay ? (uint32_t)delay : 1u;
+                return LLMRES_CALL_WAIT;
+            }
+        }
+    }
+}
+
+LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res) {
+    llmres_call_state_t st;
+    uint32_t wait = 0;
+    int rc;
+    if (!c || !w || !call || !res) return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(&st, 0, sizeof(st));
+    while ((rc = llmres_call_step(c, w, call, &st, res, &wait)) == LLMRES_CALL_WAIT) c->port->sleep_ms(c->port->ctx, wait);
+    return rc < 0 ? rc : res->error;
+}
+#endif /* LLMRES_NO_CLIENT */
 
 #endif /* LLMRES__IMPLEMENTED */
 #endif /* LLMRES_IMPLEMENTATION */

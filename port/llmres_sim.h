@@ -74,6 +74,7 @@ typedef struct llmres_sim_config {
 } llmres_sim_config_t;
 
 typedef struct llmres_sim_conn {
+    uint16_t port;               /* which provider: the alternate one on alt_port */
     uint8_t open, reset, closed;
     uint32_t ready_at;           /* the answer starts then */
     uint8_t answered, silent;    /* silent: never answers */
@@ -89,6 +90,9 @@ typedef struct llmres_sim_stats {
 typedef struct llmres_sim {
     llmres_port_t port;          /* give &sim.port to the client */
     llmres_sim_config_t cfg;
+    llmres_sim_config_t alt;     /* a second provider, answering on alt_port (see llmres_sim_alt) */
+    uint16_t alt_port;
+    llmres_bucket_t alt_capacity;
     uint32_t now, start;         /* the virtual clock */
     uint32_t rng;
     llmres_bucket_t capacity;
@@ -109,11 +113,12 @@ static int llmres__sim_entropy(void *ctx, void *buf, size_t len) {
 static int llmres__sim_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
     llmres_sim_t *s = (llmres_sim_t *)ctx;
     uint32_t i;
-    (void)host; (void)port; (void)timeout_ms;
+    (void)host; (void)timeout_ms;
     for (i = 0; i < LLMRES_SIM_CONNECTIONS; i++)
         if (!s->conn[i].open) {
             memset(&s->conn[i], 0, offsetof(llmres_sim_conn_t, in));
             s->conn[i].open = 1;
+            s->conn[i].port = port;
             s->now += 1; /* a connect on a LAN */
             s->stats.connects++;
             return (int)i;
@@ -144,10 +149,16 @@ static void llmres__sim_answer(llmres_sim_conn_t *c, int status, const char *rea
 
 /* The provider model: decides the answer to one complete request. */
 static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
-    const llmres_sim_config_t *f = &s->cfg;
+    int alt = s->alt_port && c->port == s->alt_port;
+    const llmres_sim_config_t *f = alt ? &s->alt : &s->cfg;
+    llmres_bucket_t *capacity = alt ? &s->alt_capacity : &s->capacity;
     uint32_t t = s->now - s->start, i;
     char hdr[256], body[1024];
     int p = f->provider;
+    unsigned prompt_tokens;
+    size_t k;
+    for (k = 3; k < c->in_len && memcmp(c->in + k - 3, "\r\n\r\n", 4) != 0; k++) {}
+    prompt_tokens = (unsigned)((c->in_len - (k + 1 < c->in_len ? k + 1 : c->in_len)) / 4u + 1u); /* the body / 4 */
     c->answered = 1;
     c->ready_at = s->now + 1;
     s->stats.requests++;
@@ -171,8 +182,8 @@ static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
                                "\"param\":null,\"code\":\"insufficient_quota\"}}");
         return;
     }
-    if (f->capacity_milli && llmres_bucket_take(&s->capacity, s->now, 1) != LLMRES_OK) {
-        uint32_t wait = llmres_bucket_wait_ms(&s->capacity, s->now, 1);
+    if (f->capacity_milli && llmres_bucket_take(capacity, s->now, 1) != LLMRES_OK) {
+        uint32_t wait = llmres_bucket_wait_ms(capacity, s->now, 1);
         int kind = f->overload;
         s->stats.overloaded++;
         if (kind == LLMRES_SIM_OVERLOAD_DEFAULT)
@@ -220,18 +231,18 @@ static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
     }
     s->stats.served++;
     snprintf(hdr, sizeof(hdr), "x-request-id: sim-%u\r\nx-ratelimit-remaining-requests: %u\r\n",
-             (unsigned)s->stats.requests, (unsigned)llmres_bucket_available(&s->capacity, s->now));
+             (unsigned)s->stats.requests, (unsigned)llmres_bucket_available(capacity, s->now));
     if (p == LLMRES_PROVIDER_ANTHROPIC)
         snprintf(body, sizeof(body), "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\","
                  "\"text\":\"sim answer %u\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":%u,\"output_tokens\":4}}",
-                 (unsigned)s->stats.requests, (unsigned)(c->in_len / 4u));
+                 (unsigned)s->stats.requests, prompt_tokens);
     else if (p == LLMRES_PROVIDER_OLLAMA)
         snprintf(body, sizeof(body), "{\"message\":{\"role\":\"assistant\",\"content\":\"sim answer %u\"},\"done_reason\":\"stop\","
-                 "\"done\":true,\"prompt_eval_count\":%u,\"eval_count\":4}", (unsigned)s->stats.requests, (unsigned)(c->in_len / 4u));
+                 "\"done\":true,\"prompt_eval_count\":%u,\"eval_count\":4}", (unsigned)s->stats.requests, prompt_tokens);
     else
         snprintf(body, sizeof(body), "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"sim answer %u\"},"
                  "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":4}}",
-                 (unsigned)s->stats.requests, (unsigned)(c->in_len / 4u));
+                 (unsigned)s->stats.requests, prompt_tokens);
     llmres__sim_answer(c, 200, "OK", hdr, body);
 }
 
@@ -317,6 +328,19 @@ LLMRES_SIM_FN int llmres_sim_init(llmres_sim_t *s, const llmres_sim_config_t *cf
     s->port.tcp.send = llmres__sim_send;
     s->port.tcp.recv = llmres__sim_recv;
     s->port.tcp.close = llmres__sim_close;
+    return LLMRES_OK;
+}
+
+/* Adds a second provider with its own behaviour, answering connections to `port`
+   (a fallback chain: say the cloud on one port, a local Ollama on another). */
+LLMRES_SIM_FN int llmres_sim_alt(llmres_sim_t *s, uint16_t port, const llmres_sim_config_t *cfg) {
+    uint32_t burst;
+    if (!s || !cfg || !port || cfg->provider < LLMRES_PROVIDER_OPENAI || cfg->provider > LLMRES_PROVIDER_OLLAMA)
+        return LLMRES_ERR_INVALID;
+    s->alt = *cfg;
+    s->alt_port = port;
+    burst = cfg->burst ? cfg->burst : (cfg->capacity_milli + 999u) / 1000u;
+    llmres_bucket_init(&s->alt_capacity, s->now, burst ? burst : 1u, cfg->capacity_milli, 1000000u);
     return LLMRES_OK;
 }
 

@@ -31,12 +31,34 @@ Order of checks for an API request: outage window, authentication, request
 validation (400), --quota, overload (--concurrency, then --capacity),
 latency sleep, --failure-rate, success.
 
-Overload kinds (--overload; default by endpoint: openai-429 / anthropic-529 /
-ollama-503): openai-429, anthropic-529, anthropic-500, openai-503, ollama-503.
-Only openai-429 carries retry-after / retry-after-ms (the real time until the
-token bucket holds a token again, or, for a --concurrency refusal, until the
-earliest request in flight is due to finish); the others copy the shapes of
-shared/vectors exactly, which carry no retry hint.
+Overload: --capacity RPS is a token bucket (burst max(1, RPS)); --concurrency
+N refuses a request when N admitted requests are already being served (in
+their latency sleep).  Overload kinds (--overload; default by endpoint:
+openai-429 / anthropic-529 / ollama-503): openai-429, anthropic-529,
+anthropic-500, openai-503, ollama-503, whatever the endpoint.  Only
+openai-429 carries retry-after / retry-after-ms (the real time until the
+bucket holds a token again, or, for a --concurrency refusal, until the
+earliest request being served is due to finish); the others copy the shapes
+of shared/vectors exactly, and those carry no retry hint.
+
+--outage START:END (seconds since start, [START, END)): requests alternately
+get the connection closed without a response and a 503 (per endpoint shape).
+--quota: 429 insufficient_quota (OpenAI shape, also used for /api/chat, which
+has no quota error of its own) or 402 billing_error (/v1/messages).
+--failure-rate F: that fraction of admitted requests get a 500 after the
+latency sleep.  --chunked: 200 bodies go out chunked (3 chunks).
+
+Success rate-limit headers: requests limit = burst, remaining = whole tokens
+left, reset = time until the bucket is full (unlimited: 10000 / 9999 / 6ms);
+token figures are informational (limit 200000, never refused).
+
+GET /_stats keys: requests, served_ok, by_status {"200": n, ...}, overloaded
+(= overloaded_rate + overloaded_concurrency), outage_rejected (=
+outage_closed + outage_503), quota_rejected, failures_injected,
+auth_rejected, bad_requests, max_in_flight (peak API requests being handled,
+refused ones included), max_serving (peak admitted), in_flight, serving,
+endpoints {path: n, "other": n}, connections, uptime_s.  /_stats and
+/_reset_stats themselves are not counted.
 """
 
 import argparse
@@ -1003,8 +1025,10 @@ def main():
     ap.add_argument("--latency-ms", type=float, default=0.0)
     ap.add_argument("--jitter-ms", type=float, default=0.0)
     ap.add_argument("--failure-rate", type=float, default=0.0)
-    ap.add_argument("--outage", type=parse_outage, action="append", default=[],
-                    metavar="START:END", help="seconds since start; may repeat")
+    ap.add_argument("--outage", type=parse_outage, action="extend", nargs="+",
+                    default=[], metavar="START:END",
+                    help="seconds since start; may repeat (--outage A:B C:D "
+                    "or --outage A:B --outage C:D)")
     ap.add_argument("--quota", action="store_true")
     ap.add_argument("--chunked", action="store_true")
     ap.add_argument("--stall-max", type=float, default=30.0)

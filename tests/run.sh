@@ -34,7 +34,7 @@ run() {
     echo "ran $name: $p passed, $f failed"
 }
 
-TESTS="unit model_cache model_queue http http_client llm config sim"
+TESTS="unit model_cache model_queue http http_client llm config sim client"
 
 # 1. The header alone, strict, in C and C++, with gcc and clang, and over its switches.
 printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$OUT/impl.c"
@@ -44,7 +44,7 @@ done
 for cxx in g++ clang++; do
     step "$cxx builds the header as C++" $cxx -x c++ -std=c++11 -pedantic -Wall -Wextra -Wshadow -Wconversion -Werror -c "$OUT/impl.c" -o "$OUT/impl-$cxx.o"
 done
-for sw in LLMRES_STATIC LLMRES_NO_BUCKET LLMRES_NO_BREAKER LLMRES_NO_BACKOFF LLMRES_NO_CACHE LLMRES_NO_QUEUE LLMRES_NO_HTTP LLMRES_NO_LLM \
+for sw in LLMRES_STATIC LLMRES_NO_BUCKET LLMRES_NO_BREAKER LLMRES_NO_BACKOFF LLMRES_NO_CACHE LLMRES_NO_QUEUE LLMRES_NO_HTTP LLMRES_NO_LLM LLMRES_NO_CLIENT \
           "LLMRES_NO_BUCKET -DLLMRES_NO_BREAKER -DLLMRES_NO_BACKOFF -DLLMRES_NO_CACHE -DLLMRES_NO_QUEUE -DLLMRES_NO_HTTP" \
           "LLMRES_MAX_CACHE_ENTRIES=3 -DLLMRES_CACHE_ARENA_BYTES=256 -DLLMRES_CACHE_BLOCK_BYTES=16 -DLLMRES_CACHE_HASH_BUCKETS=1 -DLLMRES_MAX_QUEUE=1 -DLLMRES_QUEUE_LEVELS=1 -DLLMRES_MAX_BREAKER_WINDOW=1 -DLLMRES_HTTP_MAX_LINE=64 -DLLMRES_MAX_CONNECTIONS=1"; do
     step "strict build with -D$sw" gcc $STRICT -D$sw -c "$OUT/impl.c" -o "$OUT/sw.o"

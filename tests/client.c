@@ -1,0 +1,212 @@
+/* The resilient call, on the simulated port: retries honour retry-after, quota and auth
+   are not retried, the deadline holds, fallback happens, the breaker opens and recovers,
+   the token bucket reconciles, server headers correct the local buckets, the cache answers
+   deterministic requests. All in virtual time. */
+#define LLMRES_IMPLEMENTATION
+#include "../llmres.h"
+#include "../port/llmres_sim.h"
+#include "test.h"
+
+static llmres_sim_t sim;
+static llmres_client_t client;
+static llmres_worker_t worker;
+static char text[256];
+static llmres_result_t res;
+static const llmres_llm_message_t hello = {"user", "hello there, gateway"};
+
+static const llmres_provider_t chain[2] = {
+    {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim"},
+    {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim"},
+};
+
+static void setup(const llmres_sim_config_t *sc, const llmres_config_t *cfg, uint32_t providers) {
+    llmres_sim_init(&sim, sc);
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, cfg, chain, providers), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&worker, &client), LLMRES_OK);
+}
+
+static int ask(int32_t temperature_milli, uint32_t timeout_ms) {
+    llmres_call_t call;
+    memset(&call, 0, sizeof(call));
+    call.messages = &hello;
+    call.message_count = 1;
+    call.max_tokens = 50;
+    call.temperature_milli = temperature_milli;
+    call.timeout_ms = timeout_ms;
+    call.text = text;
+    call.text_cap = sizeof(text);
+    return llmres_call(&client, &worker, &call, &res);
+}
+
+static void answers_and_caches_deterministic_requests(void) {
+    llmres_sim_config_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.latency_ms = 200;
+    setup(&sc, NULL, 1);
+    CHECK_EQ(ask(0, 0), LLMRES_OK);
+    CHECK(strncmp(text, "sim answer", 10) == 0);
+    CHECK_EQ(res.attempts, 1);
+    CHECK_EQ(res.provider, 0);
+    CHECK_EQ(res.cached, 0);
+    CHECK(res.input_tokens != LLMRES_UNKNOWN);
+    CHECK_EQ(ask(0, 0), LLMRES_OK); /* temperature 0: answered from the cache */
+    CHECK_EQ(res.cached, 1);
+    CHECK_EQ(res.attempts, 0);
+    CHECK_EQ(sim.stats.requests, 1);
+    CHECK_EQ(ask(700, 0), LLMRES_OK); /* not deterministic: asked again */
+    CHECK_EQ(sim.stats.requests, 2);
+    CHECK_EQ(client.cache_hits, 1);
+    CHECK_EQ(client.successes, 3);
+}
+
+static void retry_honours_retry_after(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    uint32_t t0;
+    memset(&sc, 0, sizeof(sc));
+    sc.capacity_milli = 500; /* one request every 2 s */
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;       /* no local limit: the provider's 429 steers */
+    cfg.backoff_base_ms = 10;
+    setup(&sc, &cfg, 1);
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    t0 = sim.now;
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    CHECK_EQ(res.attempts, 2);
+    CHECK_EQ(client.status_429, 1);
+    /* the second attempt went no sooner than the server said (about 2 s, not 10 ms) */
+    CHECK(sim.now - t0 >= 1990);
+    CHECK_EQ(sim.stats.overloaded, 1);
+}
+
+static void quota_and_auth_are_not_retried(void) {
+    llmres_sim_config_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.quota = 1;
+    setup(&sc, NULL, 1);
+    CHECK(ask(700, 0) != LLMRES_OK);
+    CHECK_EQ(res.cls, LLMRES_CLASS_QUOTA);
+    CHECK_EQ(res.attempts, 1);
+    CHECK_EQ(sim.stats.requests, 1);
+    CHECK(strstr(res.message, "quota") != NULL);
+    CHECK_EQ(client.breaker[0].calls, 0); /* quota says nothing about their health */
+}
+
+static void the_deadline_holds(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    uint32_t t0;
+    memset(&sc, 0, sizeof(sc));
+    sc.capacity_milli = 1; sc.burst = 1; sc.overload = LLMRES_SIM_OVERLOAD_TIMEOUT;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    cfg.attempt_timeout_ms = 2000;
+    setup(&sc, &cfg, 1);
+    CHECK_EQ(ask(700, 0), LLMRES_OK); /* the burst */
+    t0 = sim.now;
+    CHECK(ask(700, 7000) != LLMRES_OK);
+    CHECK_EQ(res.cls, LLMRES_CLASS_TIMEOUT);
+    CHECK(sim.now - t0 <= 7000);      /* never past the caller's deadline */
+    CHECK(res.attempts >= 2);         /* 2 s attempts with backoff between, within 7 s */
+}
+
+static void falls_back_to_the_next_provider(void) {
+    llmres_sim_config_t sc, local;
+    memset(&sc, 0, sizeof(sc));
+    memset(&local, 0, sizeof(local));
+    sc.quota = 1;                        /* the cloud account ran out */
+    local.provider = LLMRES_PROVIDER_OLLAMA;
+    setup(&sc, NULL, 2);
+    llmres_sim_alt(&sim, 11434, &local);
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    CHECK_EQ(res.provider, 1);
+    CHECK_EQ(res.attempts, 2);
+    CHECK_EQ(client.fallbacks, 1);
+    CHECK(strncmp(text, "sim answer", 10) == 0);
+}
+
+static void breaker_opens_and_recovers(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    int i, open_fast = 0;
+    uint32_t requests;
+    memset(&sc, 0, sizeof(sc));
+    sc.outages[0].start_ms = 0; sc.outages[0].end_ms = 20000; sc.outages[0].reset = 1;
+    sc.outage_count = 1;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    cfg.max_retries = 0;
+    cfg.breaker_failures = 3;
+    cfg.breaker_timeout_ms = 5000;
+    setup(&sc, &cfg, 1);
+    for (i = 0; i < 3; i++) { CHECK(ask(700, 0) != LLMRES_OK); CHECK_EQ(res.cls, LLMRES_CLASS_TRANSIENT_NETWORK); }
+    CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_OPEN);
+    requests = sim.stats.requests;
+    for (i = 0; i < 3; i++) open_fast += ask(700, 0) == LLMRES_ERR_OPEN && res.attempts == 0;
+    CHECK_EQ(open_fast, 3);
+    CHECK_EQ(sim.stats.requests, requests); /* refused without touching the provider */
+    /* after the outage and the open period: a probe, which succeeds, closes it */
+    sim.port.sleep_ms(sim.port.ctx, 21000);
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_CLOSED);
+    CHECK(client.breaker[0].transitions[LLMRES_BREAKER_OPEN] >= 1);
+}
+
+static void token_bucket_reconciles_with_usage(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    uint32_t before, used;
+    memset(&sc, 0, sizeof(sc));
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    cfg.tokens_per_minute = 60000;
+    cfg.cache = LLMRES_CACHE_OFF;
+    setup(&sc, &cfg, 1);
+    before = llmres_bucket_available(&client.tpm, sim.now);
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    used = res.input_tokens + res.output_tokens;
+    /* charged the estimate (prompt/4 + max_tokens 50), refunded down to what was used;
+       the bucket also refilled during the call */
+    CHECK(llmres_bucket_available(&client.tpm, sim.now) + used >= before);
+    CHECK(llmres_bucket_available(&client.tpm, sim.now) + used <= before + 2);
+}
+
+static void server_rate_limit_headers_correct_the_local_bucket(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    memset(&sc, 0, sizeof(sc));
+    sc.capacity_milli = 250; /* the provider: one request every 4 s */
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 10000;   /* we believed 10/s */
+    cfg.max_retries = 0;
+    setup(&sc, &cfg, 1);
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    CHECK(ask(700, 0) != LLMRES_OK); /* 429: remaining 0, reset in about 4 s */
+    CHECK_EQ(res.cls, LLMRES_CLASS_RATE_LIMIT);
+    /* our own bucket now waits for the server's reset */
+    CHECK(llmres_bucket_wait_ms(&client.rps, sim.now, 1) >= 3900);
+}
+
+static void bad_calls_get_errors(void) {
+    llmres_call_t call;
+    llmres_sim_config_t sc;
+    memset(&sc, 0, sizeof(sc));
+    setup(&sc, NULL, 1);
+    memset(&call, 0, sizeof(call));
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_call(NULL, &worker, &call, &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, NULL, chain, 0), LLMRES_ERR_INVALID);
+}
+
+int main(void) {
+    RUN(answers_and_caches_deterministic_requests);
+    RUN(retry_honours_retry_after);
+    RUN(quota_and_auth_are_not_retried);
+    RUN(the_deadline_holds);
+    RUN(falls_back_to_the_next_provider);
+    RUN(breaker_opens_and_recovers);
+    RUN(token_bucket_reconciles_with_usage);
+    RUN(server_rate_limit_headers_correct_the_local_bucket);
+    RUN(bad_calls_get_errors);
+    return T_DONE();
+}
