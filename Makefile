@@ -46,8 +46,9 @@ fuzz:
 	@for f in ../shared/vectors/*.http; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
 	cd $(BUILD)/fuzz && ./fuzz_http -max_total_time=$${FUZZ_SECONDS:-300} corpus
 
+# The main job: 200 requests through llmres to a local, overloaded mock LLM (no key, no network).
 demo:
-	@echo "make demo arrives with the LLM client (issue 4); this release holds the primitives: make test, make bench, make size."
+	@sh examples/demo.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -875,8 +875,9 @@ typedef struct llmres_call_state {
    port, and an optional TLS transport (needed for https providers). Errors: INVALID. */
 LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
                                   const llmres_config_t *cfg, const llmres_provider_t *providers, uint32_t count);
-/* Prepares a worker (one per thread or task). */
-LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c);
+/* Prepares a worker (one per thread or task). tls: the worker's own TLS transport (a
+   TLS transport is not shared between threads), or NULL for the client's. */
+LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c, const llmres_transport_t *tls);
 LLMRES_API void llmres_worker_close(llmres_worker_t *w);
 
 #define LLMRES_CALL_DONE 1
@@ -3124,9 +3125,9 @@ LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port,
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c) {
+LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c, const llmres_transport_t *tls) {
     if (!w || !c) return LLMRES_ERR_INVALID;
-    return llmres_http_client_init(&w->http, c->port, c->tls);
+    return llmres_http_client_init(&w->http, c->port, tls ? tls : c->tls);
 }
 
 LLMRES_API void llmres_worker_close(llmres_worker_t *w) {
@@ -3289,6 +3290,26 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
             llmres__unlock(c);
             res->provider = st->provider;
             if (llmres__call_fallback(c, st)) continue;
+            {
+                /* the whole chain is open: wait for the first breaker to admit a probe,
+                   when that comes before the deadline; a device would rather wait than drop */
+                uint32_t best = LLMRES_NEVER, k, left = st->deadline - now;
+                int who = -1;
+                llmres__lock(c);
+                for (k = 0; k < c->providers; k++) {
+                    uint32_t r = llmres_breaker_retry_in(&c->breaker[k], now);
+                    if (r < best) { best = r; who = (int)k; }
+                }
+                llmres__unlock(c);
+                if (who >= 0 && best < left) {
+                    st->provider = who;
+                    st->retries = 0;
+                    st->wake = now + best;
+                    st->phase = LLMRES__CALL_BACKOFF;
+                    *wait_ms = best ? best : 1u;
+                    return LLMRES_CALL_WAIT;
+                }
+            }
             return llmres__call_done(c, st, res, LLMRES_ERR_OPEN, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
         }
         c->in_flight++;

@@ -22,7 +22,7 @@ static const llmres_provider_t chain[2] = {
 static void setup(const llmres_sim_config_t *sc, const llmres_config_t *cfg, uint32_t providers) {
     llmres_sim_init(&sim, sc);
     CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, cfg, chain, providers), LLMRES_OK);
-    CHECK_EQ(llmres_worker_init(&worker, &client), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&worker, &client, NULL), LLMRES_OK);
 }
 
 static int ask(int32_t temperature_milli, uint32_t timeout_ms) {
@@ -142,14 +142,18 @@ static void breaker_opens_and_recovers(void) {
     for (i = 0; i < 3; i++) { CHECK(ask(700, 0) != LLMRES_OK); CHECK_EQ(res.cls, LLMRES_CLASS_TRANSIENT_NETWORK); }
     CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_OPEN);
     requests = sim.stats.requests;
-    for (i = 0; i < 3; i++) open_fast += ask(700, 0) == LLMRES_ERR_OPEN && res.attempts == 0;
+    /* a deadline shorter than the open period: refused at once, the provider untouched */
+    for (i = 0; i < 3; i++) open_fast += ask(700, 1000) == LLMRES_ERR_OPEN && res.attempts == 0;
     CHECK_EQ(open_fast, 3);
-    CHECK_EQ(sim.stats.requests, requests); /* refused without touching the provider */
-    /* after the outage and the open period: a probe, which succeeds, closes it */
-    sim.port.sleep_ms(sim.port.ctx, 21000);
-    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    CHECK_EQ(sim.stats.requests, requests);
+    /* a long deadline (and retries allowed) waits for the breaker: probes during the
+       outage reopen it (open period doubling), the first probe after it closes it */
+    client.cfg.max_retries = 10;
+    CHECK_EQ(ask(700, 60000), LLMRES_OK);
+    CHECK((int32_t)(sim.now - sim.start) >= 20000); /* not before the outage ended */
     CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_CLOSED);
-    CHECK(client.breaker[0].transitions[LLMRES_BREAKER_OPEN] >= 1);
+    CHECK(client.breaker[0].transitions[LLMRES_BREAKER_OPEN] >= 2);
+    CHECK(client.breaker[0].transitions[LLMRES_BREAKER_HALF_OPEN] >= 1);
 }
 
 static void token_bucket_reconciles_with_usage(void) {

@@ -1,0 +1,145 @@
+/* The demo behind `make demo`: 200 requests from 4 threads through llmres, over TLS, to a
+   local mock LLM server that is overloaded (offered more than its capacity, with one
+   outage window). The chain is the OpenAI-compatible endpoint, then the Ollama one.
+   Prints what happened. Usage: demo PORT CA.pem */
+#define _DEFAULT_SOURCE
+#define LLMRES_IMPLEMENTATION
+#include "../llmres.h"
+#include "../port/llmres_posix.h"
+#include "../port/llmres_mbedtls.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define THREADS 4
+#define PER_THREAD 50
+#define CALLS (THREADS * PER_THREAD)
+
+static llmres_port_t port;
+static llmres_posix_t posix;
+static llmres_client_t client;
+static llmres_mbedtls_t tls[THREADS];   /* a TLS transport per thread: they are not shared */
+static llmres_worker_t workers[THREADS];
+static uint32_t latency[CALLS];
+static int outcome[CALLS];              /* LLMRES_CLASS_* of each call's result */
+static int results[CALLS];              /* how many results each call got: must be 1 */
+
+static void *run(void *arg) {
+    int t = (int)(intptr_t)arg, i;
+    for (i = 0; i < PER_THREAD; i++) {
+        int n = t * PER_THREAD + i;
+        char prompt[64], text[512];
+        llmres_llm_message_t msg;
+        llmres_call_t call;
+        llmres_result_t res;
+        snprintf(prompt, sizeof(prompt), "Sensor %d reads %d C. Anything odd?", n % 40, 20 + n % 40 % 7);
+        msg.role = "user";
+        msg.content = prompt;
+        memset(&call, 0, sizeof(call));
+        call.messages = &msg;
+        call.message_count = 1;
+        call.max_tokens = 64;
+        call.temperature_milli = n % 2 == 0 ? 0 : 700; /* half are deterministic: cacheable */
+        call.timeout_ms = 20000;
+        call.text = text;
+        call.text_cap = sizeof(text);
+        llmres_call(&client, &workers[t], &call, &res);
+        latency[n] = res.elapsed_ms;
+        outcome[n] = res.error == LLMRES_OK ? LLMRES_CLASS_OK : res.cls;
+        results[n]++;
+    }
+    return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The mock server's own counters, fetched through llmres too. */
+static void print_server_stats(uint16_t p) {
+    static llmres_http_response_t resp;
+    static uint8_t body[2048];
+    llmres_http_request_t q;
+    int st;
+    memset(&q, 0, sizeof(q));
+    q.method = "GET"; q.host = "localhost"; q.port = p; q.tls = 1; q.path = "/_stats";
+    llmres_http_response_init(&resp, body, sizeof(body) - 1, NULL, NULL, 0);
+    st = llmres_http_exchange(&workers[0].http, &q, &resp, 5000);
+    if (st == 200) {
+        body[resp.body_len] = 0;
+        printf("\nthe server's view (/_stats): %s\n", (const char *)body);
+    }
+}
+
+int main(int argc, char **argv) {
+    static const char *const cls_names[] = {"ok", "transient_network", "timeout", "rate_limit", "overloaded",
+                                            "server_error", "authentication", "quota", "permanent", "unknown"};
+    llmres_provider_t chain[2];
+    llmres_config_t cfg;
+    pthread_t th[THREADS];
+    uint32_t counts[LLMRES_CLASSES] = {0}, sorted[CALLS], transitions = 0, t0;
+    uint16_t p;
+    int i, lost = 0;
+    char err[160];
+    /* the local limits a gateway would set (as from flash); the server takes less */
+    static const char settings[] = "LLM_MAX_CONCURRENT_REQUESTS=4\nLLM_REQUESTS_PER_SECOND=25\n"
+                                   "LLM_CIRCUIT_BREAKER_MAX_FAILURES=4\nLLM_CIRCUIT_BREAKER_TIMEOUT_MS=1500\n"
+                                   "LLM_MAX_RETRIES=6\nLLM_BACKOFF_BASE_MS=100\nLLM_BACKOFF_MAX_MS=2000\n"
+                                   "LLM_ATTEMPT_TIMEOUT_MS=5000\n";
+    if (argc != 3) { fprintf(stderr, "usage: demo PORT CA.pem\n"); return 2; }
+    p = (uint16_t)atoi(argv[1]);
+    llmres_posix_init(&port, &posix);
+    llmres_config_defaults(&cfg);
+    if (llmres_config_parse(&cfg, settings, strlen(settings), err, sizeof(err)) != LLMRES_OK) {
+        fprintf(stderr, "config: %s\n", err);
+        return 1;
+    }
+    memset(chain, 0, sizeof(chain));
+    chain[0].format = LLMRES_PROVIDER_OPENAI; chain[0].host = "localhost"; chain[0].port = p; chain[0].tls = 1;
+    chain[0].api_key = "demo-key"; chain[0].model = "cloud-model";
+    chain[1].format = LLMRES_PROVIDER_OLLAMA; chain[1].host = "localhost"; chain[1].port = p; chain[1].tls = 1;
+    chain[1].model = "local-model";
+    for (i = 0; i < THREADS; i++)
+        if (llmres_mbedtls_init(&tls[i], &port, &port.tcp) != LLMRES_OK || llmres_mbedtls_ca_file(&tls[i], argv[2]) != LLMRES_OK) {
+            fprintf(stderr, "TLS: %s\n", tls[i].reason);
+            return 1;
+        }
+    if (llmres_client_init(&client, &port, &tls[0].transport, &cfg, chain, 2) != LLMRES_OK) return 1;
+    for (i = 0; i < THREADS; i++) llmres_worker_init(&workers[i], &client, &tls[i].transport);
+    printf("llmres %s demo: %d requests from %d threads to a local mock LLM (TLS, overloaded, one outage)\n",
+           LLMRES_VERSION_STRING, CALLS, THREADS);
+    fflush(stdout);
+    t0 = port.now_ms(port.ctx);
+    for (i = 0; i < THREADS; i++) pthread_create(&th[i], NULL, run, (void *)(intptr_t)i);
+    for (i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+
+    for (i = 0; i < CALLS; i++) {
+        counts[outcome[i] >= 0 && outcome[i] < LLMRES_CLASSES ? outcome[i] : LLMRES_CLASS_UNKNOWN]++;
+        sorted[i] = latency[i];
+        if (results[i] != 1) lost++;
+    }
+    qsort(sorted, CALLS, sizeof(sorted[0]), cmp_u32);
+    for (i = 0; i < 2; i++)
+        transitions += client.breaker[i].transitions[LLMRES_BREAKER_OPEN] + client.breaker[i].transitions[LLMRES_BREAKER_HALF_OPEN] +
+                       client.breaker[i].transitions[LLMRES_BREAKER_CLOSED];
+    printf("\n| what | value |\n|---|---:|\n");
+    printf("| requests | %d |\n", CALLS);
+    printf("| successes | %u |\n", (unsigned)counts[LLMRES_CLASS_OK]);
+    for (i = 1; i < LLMRES_CLASSES; i++)
+        if (counts[i]) printf("| errors: %s | %u |\n", cls_names[i], (unsigned)counts[i]);
+    printf("| requests without exactly one result | %d |\n", lost);
+    if (client.successes)
+        printf("| attempts per success (a cache hit needs none) | %u.%02u |\n", (unsigned)(client.attempts / client.successes),
+               (unsigned)(client.attempts * 100u / client.successes % 100u));
+    printf("| attempts in all / retries | %u / %u |\n", (unsigned)client.attempts, (unsigned)client.retries);
+    printf("| 429 seen / 529 seen | %u / %u |\n", (unsigned)client.status_429, (unsigned)client.status_529);
+    printf("| fallbacks to the local model | %u |\n", (unsigned)client.fallbacks);
+    printf("| breaker transitions (open, half-open, closed) | %u |\n", (unsigned)transitions);
+    printf("| cache hits | %u |\n", (unsigned)client.cache_hits);
+    printf("| latency p50 / p95 | %u ms / %u ms |\n", (unsigned)sorted[CALLS / 2], (unsigned)sorted[CALLS * 95 / 100]);
+    printf("| wall time | %u ms |\n", (unsigned)(port.now_ms(port.ctx) - t0));
+    print_server_stats(p);
+    for (i = 0; i < THREADS; i++) { llmres_worker_close(&workers[i]); llmres_mbedtls_free(&tls[i]); }
+    return lost == 0 && counts[LLMRES_CLASS_OK] > 0 ? 0 : 1;
+}
