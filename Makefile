@@ -5,7 +5,11 @@ BUILD   := build
 
 .PHONY: all test cross size bench bench-instr bench-https fuzz demo clean
 
-all: $(BUILD)/unit
+all: $(BUILD)/unit $(BUILD)/chat
+
+$(BUILD)/chat: examples/chat.c llmres.h port/llmres_posix.h port/llmres_mbedtls.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O2 -Wall -Wextra examples/chat.c -o $@ -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
 $(BUILD)/unit: tests/unit.c llmres.h tests/test.h
 	@mkdir -p $(BUILD)

@@ -148,6 +148,34 @@ if step "fault server starts on 127.0.0.1" start_fault_server fault; then
 fi
 cleanup
 
+# examples/chat against the mock LLM over TLS: the answer, exit codes by class, no key shown.
+MOCK_PID=""
+start_mock() { # name, args...: port in $OUT/name.ready
+    name=$1; shift
+    rm -f "$OUT/$name.ready"
+    python3 tests/mock_llm.py --ready-file "$OUT/$name.ready" --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key" "$@" \
+        2>"$OUT/$name.log" &
+    MOCK_PID="$MOCK_PID $!"
+    i=0
+    while [ ! -s "$OUT/$name.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$OUT/$name.ready" ]
+}
+if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror -O2 examples/chat.c -o "$OUT/chat" $TLSLIBS &&
+   step "mock LLM starts over TLS" start_mock mock_ok && step "mock LLM starts over TLS in quota mode" start_mock mock_quota --quota; then
+    chat_env="OPENAI_API_KEY=sk-never-printed-123 LLM_CA_FILE=$NGINX_DIR/ca.pem"
+    step "chat answers through llmres, exit 0, key never printed" sh -c \
+        "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stats 'hello gateway' > '$OUT/chat.out' 2>&1 &&
+         grep -q 'echo: hello gateway' '$OUT/chat.out' && grep -q '\"class\":\"ok\"' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
+    step "chat on a quota error: exit 17, not retried" sh -c \
+        "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_quota.ready") '$OUT/chat' --stats 'hi' > '$OUT/chat.out' 2>&1;
+         test \$? -eq 17 && grep -q '\"attempts\":1' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
+fi
+for pid in $MOCK_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+
+# The main job keeps working: make demo, bounded to its promised minute.
+step "make demo answers every request exactly once, within 60 s" sh -c "timeout 60 sh examples/demo.sh > '$OUT/demo.log' 2>&1"
+grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/    /'
+
 # 5. Fuzz: the HTTP parser and the header-value parsers, seeded with the provider
 #    vectors, for a bounded time; any split must agree with the whole feed.
 if step "clang builds the HTTP fuzz target" clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
