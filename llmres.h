@@ -11,7 +11,10 @@ OVERVIEW
    functions; time comes in as an argument, nothing reads a clock, nothing allocates,
    nothing touches a global. Ring 2, transport and protocol: the port (clock, sleep,
    entropy, TCP; see PORT below) and an HTTP/1.1 client over it, with TLS as a
-   transport from port/llmres_mbedtls.h. LLMRES_NO_HTTP leaves ring 2 out.
+   transport from port/llmres_mbedtls.h; the LLM wire formats and one error taxonomy.
+   Ring 3, the client: llmres_call sends a prompt through cache, limits, breaker,
+   retries and a provider chain and comes back with one result. LLMRES_NO_HTTP,
+   LLMRES_NO_LLM and LLMRES_NO_CLIENT leave layers out.
 
      bucket   token bucket: requests per second, tokens per minute (rates as exact fractions)
      breaker  circuit breaker: closed / open / half-open, consecutive, failure-rate and

@@ -83,9 +83,12 @@ for t in $TARGETS; do
         eval "ram_${t}_$p=$2"
     done
     # the LLM wire formats, taxonomy and config: HTTP with them minus HTTP without
-    set -- $(build "$t" LLM "$(without HTTP)")
+    set -- $(build "$t" LLM "$(without HTTP) -DLLMRES_NO_CLIENT")
     eval "flash_${t}_LLM=$(($1 - core - flash_${t}_HTTP))"
     eval "ram_${t}_LLM=$2"
+    # the client: everything minus everything but it
+    set -- $(build "$t" noclient "-DLLMRES_NO_CLIENT")
+    eval "flash_${t}_noclient=$1"
     set -- $(build "$t" five "-DLLMRES_NO_HTTP")
     eval "flash_${t}_five=$1 ram_${t}_five=$2"
     set -- $(build "$t" all "")
@@ -107,9 +110,10 @@ for p in $PRIMS; do
     echo "| $lp | $m0 | $m4 | $rv | $ram | $st |"
 done
 echo "| llm (wire formats, taxonomy, config) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
+echo "| client (the resilient call) | $((flash_m0_all - flash_m0_noclient)) | $((flash_m4_all - flash_m4_noclient)) | $((flash_rv32_all - flash_rv32_noclient)) | 0 | - |"
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
-echo "| everything (primitives, HTTP, LLM) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
+echo "| everything (primitives, HTTP, LLM, client) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo
