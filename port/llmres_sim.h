@@ -13,7 +13,7 @@
        llmres_http_client_init(&client, &sim.port, NULL);   // plain "https-less" transport
 
    The model, per request, in this order: an outage window (connection reset or 503),
-   quota mode (429 insufficient_quota or 402 billing), the capacity bucket (overloaded
+   a rejected key (401), quota mode (429 insufficient_quota or 402 billing), the capacity bucket (overloaded
    in the chosen shape, with a retry-after that tells the real wait), a random failure
    (500), else a success after latency + jitter with usage and rate-limit headers.
    Everything is deterministic for a seed. No heap; stdio's snprintf builds bodies. */
@@ -68,6 +68,7 @@ typedef struct llmres_sim_config {
     uint32_t jitter_ms;          /* plus up to this */
     uint32_t failure_permille;   /* served requests that fail with a 500 */
     uint8_t quota;               /* 1: every request is refused for quota */
+    uint8_t reject_key;          /* 1: every request is refused as unauthenticated (401) */
     llmres_sim_outage_t outages[4];
     uint32_t outage_count;
     uint32_t seed;
@@ -171,6 +172,15 @@ static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
                                : "{\"error\":{\"message\":\"Service unavailable\",\"type\":\"server_error\"}}");
             return;
         }
+    if (f->reject_key) {
+        s->stats.quota++; /* refused before any work, like quota */
+        llmres__sim_answer(c, 401, "Unauthorized", "",
+                           p == LLMRES_PROVIDER_ANTHROPIC
+                               ? "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key\"}}"
+                               : "{\"error\":{\"message\":\"Incorrect API key provided.\",\"type\":\"invalid_request_error\","
+                                 "\"param\":null,\"code\":\"invalid_api_key\"}}");
+        return;
+    }
     if (f->quota) {
         s->stats.quota++;
         if (p == LLMRES_PROVIDER_ANTHROPIC)

@@ -92,6 +92,27 @@ static void quota_and_auth_are_not_retried(void) {
     CHECK_EQ(client.breaker[0].calls, 0); /* quota says nothing about their health */
 }
 
+static void authentication_is_not_retried_but_falls_back(void) {
+    llmres_sim_config_t sc, local;
+    memset(&sc, 0, sizeof(sc));
+    sc.reject_key = 1;
+    setup(&sc, NULL, 1);
+    CHECK(ask(700, 0) != LLMRES_OK);
+    CHECK_EQ(res.cls, LLMRES_CLASS_AUTHENTICATION);
+    CHECK_EQ(res.status, 401);
+    CHECK_EQ(res.attempts, 1);
+    CHECK_EQ(sim.stats.requests, 1);
+    CHECK_EQ(client.breaker[0].calls, 0); /* a bad key says nothing about their health */
+    /* with a chain: the key is the cloud's problem; the local model has none */
+    memset(&local, 0, sizeof(local));
+    local.provider = LLMRES_PROVIDER_OLLAMA;
+    setup(&sc, NULL, 2);
+    llmres_sim_alt(&sim, 11434, &local);
+    CHECK_EQ(ask(700, 0), LLMRES_OK);
+    CHECK_EQ(res.provider, 1);
+    CHECK_EQ(res.attempts, 2);
+}
+
 static void the_deadline_holds(void) {
     llmres_sim_config_t sc;
     llmres_config_t cfg;
@@ -206,6 +227,7 @@ int main(void) {
     RUN(answers_and_caches_deterministic_requests);
     RUN(retry_honours_retry_after);
     RUN(quota_and_auth_are_not_retried);
+    RUN(authentication_is_not_retried_but_falls_back);
     RUN(the_deadline_holds);
     RUN(falls_back_to_the_next_provider);
     RUN(breaker_opens_and_recovers);
