@@ -60,8 +60,13 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_MAX_HOST                64     longest host name
    LLMRES_HTTP_HEAD_BYTES       1024     request line + headers, in the client
    LLMRES_HTTP_RX_BYTES         1024     receive buffer, in the client
+   LLMRES_JSON_MAX_DEPTH          16     deepest JSON nesting read (stack)
+   LLMRES_MAX_PROVIDERS            2     the fallback chain (with a breaker each)
+   LLMRES_CLIENT_JSON_BYTES     4096     a request's JSON, per worker
+   LLMRES_CLIENT_BODY_BYTES     8192     a response body, per worker
    LLMRES_STATIC                 off     make every function static to the including file
-   LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP: leave one out
+   LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP, _NO_LLM,
+   _NO_CLIENT: leave a part out (the client needs all the others)
    LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace the <string.h> functions
    LLMRES_CONFIG_FILE: a header to include first (keep the macros above in it)
    The size macros change struct sizes; the init functions of the breaker, cache and
