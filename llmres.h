@@ -3174,18 +3174,25 @@ static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres
     return LLMRES_CALL_DONE;
 }
 
-/* Moves the call to the next provider of the chain; 0 when there is none. */
-static int llmres__call_fallback(llmres_client_t *c, llmres_call_state_t *st) {
+/* A fresh backoff for the call's current provider, seeded from the client. */
+static void llmres__call_backoff(llmres_client_t *c, llmres_call_state_t *st) {
     llmres_backoff_config_t bc;
-    if ((uint32_t)st->provider + 1u >= c->providers) return 0;
-    st->provider++;
-    st->retries = 0;
     LLMRES_MEMSET(&bc, 0, sizeof(bc));
     bc.base_ms = c->cfg.backoff_base_ms;
     bc.cap_ms = c->cfg.backoff_max_ms;
     bc.hint_max_ms = c->cfg.retry_after_max_ms;
+    llmres__lock(c);
     bc.seed = llmres_xorshift32(&c->seed);
+    llmres__unlock(c);
     llmres_backoff_init(&st->backoff, &bc);
+    st->retries = 0;
+}
+
+/* Moves the call to the next provider of the chain; 0 when there is none. */
+static int llmres__call_fallback(llmres_client_t *c, llmres_call_state_t *st) {
+    if ((uint32_t)st->provider + 1u >= c->providers) return 0;
+    st->provider++;
+    llmres__call_backoff(c, st);
     llmres__lock(c);
     c->fallbacks++;
     llmres__unlock(c);
@@ -3208,7 +3215,6 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
     *wait_ms = 0;
     now = c->port->now_ms(c->port->ctx);
     if (st->phase == LLMRES__CALL_START) {
-        llmres_backoff_config_t bc;
         uint32_t len = 0;
         size_t i;
         LLMRES_MEMSET(res, 0, sizeof(*res));
@@ -3217,16 +3223,10 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         st->started = now;
         st->deadline = now + (call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
         st->provider = 0;
-        st->retries = 0;
-        LLMRES_MEMSET(&bc, 0, sizeof(bc));
-        bc.base_ms = c->cfg.backoff_base_ms;
-        bc.cap_ms = c->cfg.backoff_max_ms;
-        bc.hint_max_ms = c->cfg.retry_after_max_ms;
         llmres__lock(c);
         c->calls++;
-        bc.seed = llmres_xorshift32(&c->seed);
         llmres__unlock(c);
-        llmres_backoff_init(&st->backoff, &bc);
+        llmres__call_backoff(c, st);
         if (!call->messages || !call->message_count || !call->text || !call->text_cap)
             return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
         for (i = 0; i < call->message_count; i++)

@@ -689,8 +689,13 @@ static void breaker_failed_init_refuses_everything(void) {
     CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_FORCED_OPEN);
     CHECK_EQ(llmres_breaker_allow(&b, T0), LLMRES_ERR_OPEN);
     for (i = 0; i < 200; i++) llmres_breaker_record(&b, T0, i & 1, 1); /* no out-of-bounds write */
-    for (i = 0; i < 200; i++) llmres_breaker_record(&z, T0, i & 1, 1);
-    CHECK(1);
+    CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_FORCED_OPEN);     /* records changed nothing */
+    CHECK_EQ(llmres_breaker_allow(&b, T0 + 0x7FFFFFFFu), LLMRES_ERR_OPEN);
+    CHECK_EQ(b.calls, 0);
+    for (i = 0; i < 200; i++) {
+        llmres_breaker_record(&z, T0, i & 1, 1);
+        CHECK(z.head < LLMRES_MAX_BREAKER_WINDOW); /* the ring index stays in the ring */
+    }
 }
 
 static void breaker_open_longer_than_half_the_clock_still_recovers(void) {
