@@ -1,4 +1,4 @@
-/* llmres.h - v0.2.0 - keeps an edge device's LLM API calls working over flaky links
+/* llmres.h - v0.3.0 - keeps an edge device's LLM API calls working over flaky links
    against overloaded providers. Single header, no heap, no floating point, C99 and C++.
 
    In exactly ONE C or C++ file:
@@ -13,8 +13,9 @@ OVERVIEW
    entropy, TCP; see PORT below) and an HTTP/1.1 client over it, with TLS as a
    transport from port/llmres_mbedtls.h; the LLM wire formats and one error taxonomy.
    Ring 3, the client: llmres_call sends a prompt through cache, limits, breaker,
-   retries and a provider chain and comes back with one result. LLMRES_NO_HTTP,
-   LLMRES_NO_LLM and LLMRES_NO_CLIENT leave layers out.
+   retries and a provider chain and comes back with one result; the dispatcher takes
+   many requests with priorities and deadlines through one queue and gives each exactly
+   one result. LLMRES_NO_HTTP, LLMRES_NO_LLM and LLMRES_NO_CLIENT leave layers out.
 
      bucket   token bucket: requests per second, tokens per minute (rates as exact fractions)
      breaker  circuit breaker: closed / open / half-open, consecutive, failure-rate and
@@ -64,9 +65,11 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_MAX_PROVIDERS            2     the fallback chain (with a breaker each)
    LLMRES_CLIENT_JSON_BYTES     4096     a request's JSON, per worker
    LLMRES_CLIENT_BODY_BYTES     8192     a response body, per worker
+   LLMRES_DISPATCH_SLOTS           4     calls a dispatcher runs at once, 12 bytes each (32-bit)
    LLMRES_STATIC                 off     make every function static to the including file
    LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP, _NO_LLM,
-   _NO_CLIENT: leave a part out (the client needs all the others)
+   _NO_CLIENT, _NO_DISPATCH: leave a part out (the client needs all the others but the
+   queue; the dispatcher needs the queue)
    LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace the <string.h> functions
    LLMRES_CONFIG_FILE: a header to include first (keep the macros above in it)
    The size macros change struct sizes; the init functions of the breaker, cache and
@@ -81,7 +84,9 @@ ERRORS
 THREADING
    The primitives are not locked: use one from one thread, or hold your lock around each
    call. They never block and never call out, except the breaker's change hook, which
-   runs inside the breaker calls that change its state.
+   runs inside the breaker calls that change its state. The client and the dispatcher
+   are shared between threads through the port's lock, never held across I/O, a sleep
+   or a callback; a worker (connections and buffers) belongs to one thread at a time.
 
 MEMORY AND CODE SIZE
    No malloc, no VLAs, no recursion, no float. Every byte is in the structs above. Flash
@@ -90,6 +95,9 @@ MEMORY AND CODE SIZE
    exactly); on 32-bit targets that links libgcc's 64-bit helpers, never soft-float.
 
 CHANGELOG
+   0.3.0  the LLM wire formats (OpenAI-compatible, Anthropic, Ollama), one error taxonomy,
+          configuration (KEY=VALUE, presets), the resilient call, the dispatcher;
+          port/llmres_sim.h.
    0.2.0  the port contract; HTTP/1.1: request writer, incremental response parser,
           resilience headers, keep-alive pool; port/llmres_posix.h, port/llmres_mbedtls.h.
    0.1.0  token bucket, circuit breaker, backoff, LRU cache, priority queue.
@@ -105,9 +113,9 @@ CHANGELOG
 #include <stddef.h>
 
 #define LLMRES_VERSION_MAJOR 0
-#define LLMRES_VERSION_MINOR 2
+#define LLMRES_VERSION_MINOR 3
 #define LLMRES_VERSION_PATCH 0
-#define LLMRES_VERSION_STRING "0.2.0"
+#define LLMRES_VERSION_STRING "0.3.0"
 
 #ifndef LLMRES_API
 #ifdef LLMRES_STATIC
@@ -351,7 +359,9 @@ typedef struct llmres_backoff {
    base_ms > cap_ms, unknown jitter). */
 LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg);
 /* The delay before the next attempt, in ms (>= 0). hint_ms is the server's retry-after
-   (0: none): the delay is never shorter than it. remaining_ms is the time left before the
+   (0: none): the delay is never shorter than it, and up to a quarter of the current
+   step longer (a random share), so that clients told the same instant do not all come
+   back at it together. remaining_ms is the time left before the
    caller's deadline (LLMRES_FOREVER: none). Returns GIVE_UP when the delay would end past
    the deadline, when max_retries are spent, or when the hint exceeds hint_max_ms (the
    server wants longer than we may wait: retrying early would only add load).
@@ -728,13 +738,16 @@ typedef struct llmres_llm_result {
     char error_type[40];       /* error.type (OpenAI, Anthropic); "" if none */
     char error_code[40];       /* error.code (OpenAI, Azure) */
     char error_message[160];   /* error.message, or Ollama's error string; cut to fit */
+    uint8_t answered;          /* 1: the body has an answer's shape (text or finish reason) */
 } llmres_llm_result_t;
 
 /* Reads a response body (success or error) of `provider` into *out, whose text/text_cap
    the caller set (text may be NULL with text_cap 0 when only an error is expected).
    Unknown fields and any field order are fine. Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
    when the text does not fit (never a silent cut); LLMRES_ERR_HTTP for a body that is
-   not JSON or not a complete one (truncated); LLMRES_ERR_INVALID for bad arguments. */
+   not JSON or not a complete one (truncated); LLMRES_ERR_INVALID for bad arguments.
+   JSON of another shape is read as OK with answered 0: the client calls that a server
+   error rather than an empty answer. */
 LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t len, llmres_llm_result_t *out);
 
 /* The class of one attempt: http_status is the exchange's result (a status, or a
@@ -877,6 +890,7 @@ typedef struct llmres_call_state {
     uint32_t tokens_charged;   /* the estimate taken from the tokens bucket */
     llmres_backoff_t backoff;
     uint8_t cacheable;
+    uint8_t preset;            /* started and deadline were set before the first step */
 } llmres_call_state_t;
 
 /* Sets the client up: config (NULL: defaults), the chain of providers (1..MAX), the
@@ -897,6 +911,87 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms);
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
 LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
+
+/* ---- the dispatcher: many requests through one queue, exactly one result each ------- */
+#if !defined(LLMRES_NO_DISPATCH) && defined(LLMRES_NO_QUEUE)
+#define LLMRES_NO_DISPATCH /* it is built on the queue */
+#endif
+#ifndef LLMRES_NO_DISPATCH
+#ifndef LLMRES_DISPATCH_SLOTS
+#define LLMRES_DISPATCH_SLOTS 4   /* calls in progress at once, one worker each */
+#endif
+
+enum { /* where a job is */
+    LLMRES_JOB_IDLE = 0,   /* never submitted, or done: may be submitted (again) */
+    LLMRES_JOB_QUEUED,     /* waiting for a slot */
+    LLMRES_JOB_RUNNING,    /* a slot steps its call */
+    LLMRES_JOB_ENDED,      /* result final, on_done not yet run */
+    LLMRES_JOB_DONE        /* on_done has run; the job is the caller's again */
+};
+
+/* One request of many. The caller owns it (static, global, a pool...) and must not touch
+   it from submit until it is done, except to read `state` from the stepping thread. */
+typedef struct llmres_job {
+    llmres_call_t call;       /* what to ask, where the answer goes; call.timeout_ms is the
+                                 job's deadline from submission, time in the queue included
+                                 (0: cfg.timeout_ms) */
+    uint8_t priority;         /* 0 least urgent .. LLMRES_QUEUE_LEVELS - 1 most urgent */
+    void (*on_done)(struct llmres_job *job, void *user); /* exactly once; may be NULL */
+    void *user;
+    llmres_result_t result;   /* final from LLMRES_JOB_ENDED on. Besides the call's own
+                                 results: ERR_TIMEOUT (deadline passed in the queue),
+                                 ERR_DISPLACED (pushed out by a more urgent job, class
+                                 OVERLOADED), ERR_CANCELLED; attempts 0 for these */
+    /* the dispatcher's */
+    llmres_call_state_t st;
+    struct llmres_job *next;  /* the list of ended jobs */
+    uint8_t state, cancel;
+} llmres_job_t;
+
+typedef struct llmres_dispatch {
+    llmres_client_t *client;
+    llmres_worker_t *worker[LLMRES_DISPATCH_SLOTS];
+    llmres_job_t *running[LLMRES_DISPATCH_SLOTS];
+    uint32_t wake[LLMRES_DISPATCH_SLOTS];
+    uint32_t slots;
+    llmres_queue_t queue;         /* capacity: cfg.max_queue (at most LLMRES_MAX_QUEUE) */
+    llmres_job_t *ended, *ended_tail;
+    /* counters (wrap) */
+    uint32_t submitted, refused, completed, expired, displaced, cancelled;
+} llmres_dispatch_t;
+
+/* Sets a dispatcher up over a client and `count` workers (1..LLMRES_DISPATCH_SLOTS), one
+   per slot; up to `count` jobs run at once. Errors: INVALID. */
+LLMRES_API int llmres_dispatch_init(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
+                                    uint32_t count);
+/* Queues a job (any thread). OK: it will end exactly once, through on_done. FULL: the
+   queue is full of jobs at least as urgent (backpressure); TIMEOUT: its deadline has
+   already passed; INVALID: NULL, a bad priority, or a job not idle/done. The job is not
+   taken on an error and on_done is not called. A job pushed out to make room ends
+   with ERR_DISPLACED. */
+LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job);
+/* Asks a job to end with ERR_CANCELLED (any thread): a queued job leaves the queue, a
+   running one ends at its next step, never in the middle of I/O. OK, or NOT_FOUND when
+   the job is not queued or running. */
+LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job);
+/* Steps every slot once from one thread: starts queued jobs on free slots, steps running
+   calls whose wait is over, ends jobs whose deadline passed in the queue, and runs the
+   on_done of every ended job (in this thread, without the lock). Returns the number of
+   jobs still queued or running (0: idle); *wait_ms: nothing to do before then
+   (LLMRES_NEVER when idle). A step may block in one call's I/O up to
+   cfg.attempt_timeout_ms, so with several slots in one thread a job can end up to one
+   attempt timeout per other slot after its deadline; give each slot a thread (or a
+   single slot) for strict deadlines. */
+LLMRES_API int llmres_dispatch_step(llmres_dispatch_t *d, uint32_t *wait_ms);
+/* The same for one slot, for a thread (or task) per slot: each slot is stepped by one
+   thread only. Jobs that end in the queue are ended by whichever thread steps first. */
+LLMRES_API int llmres_dispatch_step_slot(llmres_dispatch_t *d, uint32_t slot, uint32_t *wait_ms);
+/* Steps and sleeps through the port until no job is queued or running. */
+LLMRES_API void llmres_dispatch_run(llmres_dispatch_t *d);
+/* Ends every queued and running job with ERR_CANCELLED and runs their on_done. Call it
+   from the stepping thread (with a thread per slot: after those threads stopped). */
+LLMRES_API void llmres_dispatch_shutdown(llmres_dispatch_t *d);
+#endif /* LLMRES_NO_DISPATCH */
 #endif /* LLMRES_NO_CLIENT */
 
 #ifdef __cplusplus
@@ -1376,7 +1471,11 @@ LLMRES__HOT int32_t llmres__backoff_draw(llmres_backoff_t *b, uint32_t floor, ui
         }
     }
     delay = llmres__between(&b->rng, lo, hi);
-    if (delay < floor) delay = floor;
+    if (delay < floor) { /* after the server's instant, spread out; never past the deadline */
+        if (floor > remaining_ms) return LLMRES_ERR_GIVE_UP;
+        delay = floor + delay / 4u;
+        if (delay > remaining_ms) delay = remaining_ms;
+    }
     if (delay > remaining_ms) return LLMRES_ERR_GIVE_UP;
     b->prev = delay;
     b->retries_left--;
@@ -2732,20 +2831,20 @@ typedef struct llmres__jvisit {
 
 static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
     llmres_llm_result_t *o = x->out;
-    int text = 0;
+    int text = 0; /* 1: the answer's text, 2: its finish reason */
     if (x->provider == LLMRES_PROVIDER_OPENAI) {
         if (llmres__path_is(p, depth, "choices.0.message.content")) text = 1;
-        else if (llmres__path_is(p, depth, "choices.0.finish_reason")) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        else if (llmres__path_is(p, depth, "choices.0.finish_reason")) text = 2;
         else if (llmres__path_is(p, depth, "usage.prompt_tokens") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
         else if (llmres__path_is(p, depth, "usage.completion_tokens") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
     } else if (x->provider == LLMRES_PROVIDER_ANTHROPIC) {
         if (llmres__path_is(p, depth, "content.*.text")) text = 1; /* only text blocks have "text" */
-        else if (llmres__path_is(p, depth, "stop_reason")) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        else if (llmres__path_is(p, depth, "stop_reason")) text = 2;
         else if (llmres__path_is(p, depth, "usage.input_tokens") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
         else if (llmres__path_is(p, depth, "usage.output_tokens") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
     } else {
         if (llmres__path_is(p, depth, "message.content")) text = 1;
-        else if (llmres__path_is(p, depth, "done_reason")) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        else if (llmres__path_is(p, depth, "done_reason")) text = 2;
         else if (llmres__path_is(p, depth, "prompt_eval_count") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
         else if (llmres__path_is(p, depth, "eval_count") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
         else if (llmres__path_is(p, depth, "error")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
@@ -2753,7 +2852,9 @@ static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, in
     if (llmres__path_is(p, depth, "error.type")) llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind);
     else if (llmres__path_is(p, depth, "error.code")) llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind);
     else if (llmres__path_is(p, depth, "error.message")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
-    if (text && kind == 's' && !x->rc) {
+    if (text) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
+    if (text == 2) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+    if (text == 1 && kind == 's' && !x->rc) {
         if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
         x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &o->text_len, 0);
         o->text[o->text_len] = 0;
@@ -2849,6 +2950,7 @@ LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t 
         provider > LLMRES_PROVIDER_OLLAMA)
         return LLMRES_ERR_INVALID;
     out->text_len = 0;
+    out->answered = 0;
     if (out->text_cap) out->text[0] = 0;
     out->finish[0] = out->error_type[0] = out->error_code[0] = out->error_message[0] = 0;
     out->input_tokens = out->output_tokens = LLMRES_UNKNOWN;
@@ -3220,8 +3322,10 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         LLMRES_MEMSET(res, 0, sizeof(*res));
         res->provider = -1;
         res->input_tokens = res->output_tokens = LLMRES_UNKNOWN;
-        st->started = now;
-        st->deadline = now + (call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
+        if (!st->preset) { /* the dispatcher counts from submission */
+            st->started = now;
+            st->deadline = now + (call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
+        }
         st->provider = 0;
         llmres__lock(c);
         c->calls++;
@@ -3374,7 +3478,8 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         if (status > 0) parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &lr);
         cls = llmres_classify(status, status > 0 ? &w->resp.hints : NULL, &lr);
         if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) cls = LLMRES_CLASS_PERMANENT; /* our buffer */
-        else if (cls == LLMRES_CLASS_OK && parse != LLMRES_OK) cls = LLMRES_CLASS_SERVER_ERROR;   /* not the promised JSON */
+        else if (cls == LLMRES_CLASS_OK && (parse != LLMRES_OK || !lr.answered))
+            cls = LLMRES_CLASS_SERVER_ERROR; /* not JSON, or JSON that is no answer */
         res->attempts++;
         res->provider = st->provider;
         res->status = status;
@@ -3468,6 +3573,243 @@ LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_
     while ((rc = llmres_call_step(c, w, call, &st, res, &wait)) == LLMRES_CALL_WAIT) c->port->sleep_ms(c->port->ctx, wait);
     return rc < 0 ? rc : res->error;
 }
+
+/* ---- the dispatcher ---- */
+#ifndef LLMRES_NO_DISPATCH
+LLMRES_API int llmres_dispatch_init(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
+                                    uint32_t count) {
+    uint32_t i, cap;
+    if (!d || !c || !c->port || !workers || !count || count > LLMRES_DISPATCH_SLOTS) return LLMRES_ERR_INVALID;
+    for (i = 0; i < count; i++)
+        if (!workers[i]) return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(d, 0, sizeof(*d));
+    d->client = c;
+    for (i = 0; i < count; i++) d->worker[i] = workers[i];
+    d->slots = count;
+    cap = c->cfg.max_queue && c->cfg.max_queue < LLMRES_MAX_QUEUE ? c->cfg.max_queue : LLMRES_MAX_QUEUE;
+    return llmres_queue_init(&d->queue, cap);
+}
+
+/* Puts a job whose result is final on the list of ended jobs (lock held). */
+static void llmres__job_end(llmres_dispatch_t *d, llmres_job_t *job) {
+    job->state = LLMRES_JOB_ENDED;
+    job->next = NULL;
+    if (d->ended_tail) d->ended_tail->next = job; else d->ended = job;
+    d->ended_tail = job;
+}
+
+/* Ends a job that no attempt was made for (lock held): expired, displaced, cancelled. */
+static void llmres__job_unserved(llmres_dispatch_t *d, llmres_job_t *job, uint32_t now, int error) {
+    llmres_result_t *r = &job->result;
+    LLMRES_MEMSET(r, 0, sizeof(*r));
+    r->error = error;
+    r->cls = error == LLMRES_ERR_TIMEOUT ? LLMRES_CLASS_TIMEOUT
+           : error == LLMRES_ERR_DISPLACED ? LLMRES_CLASS_OVERLOADED : LLMRES_CLASS_UNKNOWN;
+    r->provider = -1;
+    r->input_tokens = r->output_tokens = LLMRES_UNKNOWN;
+    r->elapsed_ms = now - job->st.started;
+    if (job->call.text && job->call.text_cap) job->call.text[0] = 0;
+    if (error == LLMRES_ERR_TIMEOUT) d->expired++;
+    else if (error == LLMRES_ERR_DISPLACED) d->displaced++;
+    else d->cancelled++;
+    llmres__job_end(d, job);
+}
+
+LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
+    const llmres_client_t *c;
+    llmres_qitem_t it, back;
+    uint32_t now;
+    int rc;
+    if (!d || !d->client || !job) return LLMRES_ERR_INVALID;
+    c = d->client;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    if (job->state != LLMRES_JOB_IDLE && job->state != LLMRES_JOB_DONE) {
+        llmres__unlock(c);
+        return LLMRES_ERR_INVALID; /* already taken: one job, one result */
+    }
+    LLMRES_MEMSET(&job->st, 0, sizeof(job->st));
+    job->st.preset = 1;
+    job->st.started = now;
+    job->st.deadline = now + (job->call.timeout_ms ? job->call.timeout_ms : c->cfg.timeout_ms);
+    job->cancel = 0;
+    LLMRES_MEMSET(&it, 0, sizeof(it));
+    it.user = job;
+    it.deadline = job->st.deadline;
+    it.has_deadline = 1;
+    it.priority = job->priority;
+    rc = llmres_queue_push(&d->queue, now, &it, &back);
+    if (rc < 0) {
+        d->refused++;
+        llmres__unlock(c);
+        return rc;
+    }
+    job->state = LLMRES_JOB_QUEUED;
+    d->submitted++;
+    if (rc == 1) llmres__job_unserved(d, (llmres_job_t *)back.user, now, back.status);
+    llmres__unlock(c);
+    return LLMRES_OK;
+}
+
+LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job) {
+    const llmres_client_t *c;
+    llmres_qitem_t it;
+    int rc = LLMRES_ERR_NOT_FOUND;
+    if (!d || !d->client || !job) return LLMRES_ERR_INVALID;
+    c = d->client;
+    llmres__lock(c);
+    if (job->state == LLMRES_JOB_QUEUED && llmres_queue_cancel(&d->queue, job, &it) == LLMRES_OK) {
+        llmres__job_unserved(d, job, c->port->now_ms(c->port->ctx), LLMRES_ERR_CANCELLED);
+        rc = LLMRES_OK;
+    } else if (job->state == LLMRES_JOB_RUNNING) {
+        job->cancel = 1; /* its slot ends it between steps, never inside I/O */
+        rc = LLMRES_OK;
+    }
+    llmres__unlock(c);
+    return rc;
+}
+
+/* Ends slot s's job with ERR_CANCELLED, between its steps. */
+static void llmres__dispatch_abandon(llmres_dispatch_t *d, uint32_t s) {
+    llmres_client_t *c = d->client;
+    llmres_job_t *job = d->running[s];
+    uint32_t now = c->port->now_ms(c->port->ctx);
+    int started = job->st.phase != LLMRES__CALL_START;
+    if (started) llmres__call_done(c, &job->st, &job->result, LLMRES_ERR_CANCELLED, LLMRES_CLASS_UNKNOWN);
+    llmres__lock(c);
+    d->running[s] = NULL;
+    if (started) { d->cancelled++; llmres__job_end(d, job); }
+    else llmres__job_unserved(d, job, now, LLMRES_ERR_CANCELLED);
+    llmres__unlock(c);
+}
+
+/* Feeds slot s: starts the next queued job when it is free, steps its call when its wait
+   is over. Returns how long the slot has nothing to do. */
+static uint32_t llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
+    llmres_client_t *c = d->client;
+    for (;;) { /* each turn ends a job or returns: bounded by the queue */
+        llmres_job_t *job = d->running[s];
+        uint32_t now = c->port->now_ms(c->port->ctx), wait = 0;
+        int rc, cancel;
+        if (!job) {
+            llmres_qitem_t it;
+            llmres__lock(c);
+            while ((rc = llmres_queue_pop(&d->queue, now, &it)) == LLMRES_ERR_TIMEOUT)
+                llmres__job_unserved(d, (llmres_job_t *)it.user, now, LLMRES_ERR_TIMEOUT);
+            if (rc == LLMRES_OK) {
+                job = (llmres_job_t *)it.user;
+                job->state = LLMRES_JOB_RUNNING;
+                d->running[s] = job;
+                d->wake[s] = now;
+            }
+            llmres__unlock(c);
+            if (!job) return LLMRES_NEVER;
+        }
+        llmres__lock(c);
+        cancel = job->cancel;
+        llmres__unlock(c);
+        if (cancel) {
+            llmres__dispatch_abandon(d, s);
+            continue;
+        }
+        if (!llmres__reached(now, d->wake[s])) return d->wake[s] - now;
+        rc = llmres_call_step(c, d->worker[s], &job->call, &job->st, &job->result, &wait);
+        if (rc == LLMRES_CALL_WAIT) {
+            d->wake[s] = c->port->now_ms(c->port->ctx) + wait;
+            return wait;
+        }
+        if (rc < 0) job->result.error = rc; /* cannot happen with a job's own call, kept honest */
+        llmres__lock(c);
+        d->running[s] = NULL;
+        d->completed++;
+        llmres__job_end(d, job);
+        llmres__unlock(c);
+    }
+}
+
+/* Runs on_done of every ended job, in this thread, unlocked. */
+static void llmres__dispatch_notify(llmres_dispatch_t *d) {
+    const llmres_client_t *c = d->client;
+    llmres_job_t *job;
+    llmres__lock(c);
+    job = d->ended;
+    d->ended = d->ended_tail = NULL;
+    llmres__unlock(c);
+    while (job) {
+        llmres_job_t *next = job->next;
+        llmres__lock(c);
+        job->state = LLMRES_JOB_DONE; /* before on_done, which may submit it again */
+        llmres__unlock(c);
+        if (job->on_done) job->on_done(job, job->user);
+        job = next;
+    }
+}
+
+/* Steps slots [first, last): ends expired queued jobs, feeds the slots, notifies. */
+static int llmres__dispatch(llmres_dispatch_t *d, uint32_t first, uint32_t last, uint32_t *wait_ms) {
+    const llmres_client_t *c = d->client;
+    llmres_qitem_t it;
+    uint32_t s, wait = LLMRES_NEVER, now = c->port->now_ms(c->port->ctx), lv, i;
+    int pending;
+    llmres__lock(c);
+    while (llmres_queue_expire(&d->queue, now, &it))
+        llmres__job_unserved(d, (llmres_job_t *)it.user, now, LLMRES_ERR_TIMEOUT);
+    llmres__unlock(c);
+    for (s = first; s < last; s++) {
+        uint32_t w = llmres__dispatch_slot(d, s);
+        if (w < wait) wait = w;
+    }
+    llmres__dispatch_notify(d);
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    pending = (int)llmres_queue_count(&d->queue);
+    for (s = 0; s < d->slots; s++) {
+        pending += d->running[s] != NULL;
+        if (d->queue.count && !d->running[s] && s >= first && s < last) wait = 0; /* on_done queued a job */
+    }
+    for (lv = 0; lv < LLMRES_QUEUE_LEVELS; lv++) /* the next queued deadline ends a job too */
+        for (i = d->queue.head[lv]; i != LLMRES__NIL; i = d->queue.next[i]) {
+            uint32_t dl = d->queue.item[i].deadline, w = llmres__reached(now, dl) ? 0 : dl - now;
+            if (w < wait) wait = w;
+        }
+    llmres__unlock(c);
+    *wait_ms = wait;
+    return pending;
+}
+
+LLMRES_API int llmres_dispatch_step(llmres_dispatch_t *d, uint32_t *wait_ms) {
+    if (!d || !d->client || !wait_ms) return LLMRES_ERR_INVALID;
+    return llmres__dispatch(d, 0, d->slots, wait_ms);
+}
+
+LLMRES_API int llmres_dispatch_step_slot(llmres_dispatch_t *d, uint32_t slot, uint32_t *wait_ms) {
+    if (!d || !d->client || !wait_ms || slot >= d->slots) return LLMRES_ERR_INVALID;
+    return llmres__dispatch(d, slot, slot + 1u, wait_ms);
+}
+
+LLMRES_API void llmres_dispatch_run(llmres_dispatch_t *d) {
+    uint32_t wait = 0;
+    if (!d || !d->client) return;
+    while (llmres_dispatch_step(d, &wait) > 0)
+        if (wait) d->client->port->sleep_ms(d->client->port->ctx, wait == LLMRES_NEVER ? 1u : wait);
+}
+
+LLMRES_API void llmres_dispatch_shutdown(llmres_dispatch_t *d) {
+    const llmres_client_t *c;
+    llmres_qitem_t it;
+    uint32_t s, now;
+    if (!d || !d->client) return;
+    c = d->client;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    while (llmres_queue_drain(&d->queue, &it) == LLMRES_OK)
+        llmres__job_unserved(d, (llmres_job_t *)it.user, now, LLMRES_ERR_CANCELLED);
+    llmres__unlock(c);
+    for (s = 0; s < d->slots; s++)
+        if (d->running[s]) llmres__dispatch_abandon(d, s);
+    llmres__dispatch_notify(d);
+}
+#endif /* LLMRES_NO_DISPATCH */
 #endif /* LLMRES_NO_CLIENT */
 
 #endif /* LLMRES__IMPLEMENTED */

@@ -223,6 +223,86 @@ static void bad_calls_get_errors(void) {
     CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, NULL, chain, 0), LLMRES_ERR_INVALID);
 }
 
+/* A transport that answers each request with the next scripted bytes, then closes or
+   goes quiet: what a broken proxy or a half-dead provider sends. */
+static const char *script_resp;
+static int script_close, opens, closes, live;
+static size_t script_at;
+static int scr_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
+    (void)ctx; (void)host; (void)port; (void)timeout_ms;
+    opens++;
+    live++;
+    return opens;
+}
+static int scr_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
+    (void)ctx; (void)conn; (void)buf; (void)timeout_ms;
+    script_at = 0; /* a new request: the answer starts again */
+    return (int)len;
+}
+static int scr_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms) {
+    size_t left = strlen(script_resp) - script_at;
+    (void)ctx; (void)conn;
+    if (!left) {
+        if (script_close) return LLMRES_ERR_CLOSED;
+        sim.now += timeout_ms; /* quiet: the wait passes on the virtual clock */
+        return 0;
+    }
+    if (len > left) len = left;
+    memcpy(buf, script_resp + script_at, len);
+    script_at += len;
+    return (int)len;
+}
+static void scr_close(void *ctx, int conn) { (void)ctx; (void)conn; closes++; live--; }
+
+/* One call against a scripted answer, no retries: its class, error and how many
+   connections stayed open afterwards. */
+static void scripted(const char *answer, int close_after, int want_cls, int want_err, int want_live) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    memset(&sc, 0, sizeof(sc));
+    llmres_config_defaults(&cfg);
+    cfg.max_retries = 0;
+    cfg.attempt_timeout_ms = 1000;
+    llmres_sim_init(&sim, &sc);
+    sim.port.tcp.open = scr_open;
+    sim.port.tcp.send = scr_send;
+    sim.port.tcp.recv = scr_recv;
+    sim.port.tcp.close = scr_close;
+    script_resp = answer;
+    script_close = close_after;
+    opens = closes = live = 0;
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, &cfg, chain, 1), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&worker, &client, NULL), LLMRES_OK);
+    CHECK_EQ(ask(700, 5000), want_err);
+    CHECK_EQ(res.cls, want_cls);
+    CHECK_EQ(res.attempts, 1);
+    CHECK_EQ(live, want_live);
+    CHECK_EQ(text[0], 0); /* nothing half-read is handed out as an answer */
+    llmres_worker_close(&worker);
+    CHECK_EQ(live, 0);
+}
+
+#define HTTP200(len) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " #len "\r\n\r\n"
+static void bad_responses_end_in_a_class(void) {
+    /* not JSON: a server error; the HTTP framing was sound, the connection stays */
+    scripted(HTTP200(28) "<html>502 Bad Gateway</html>", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 1);
+    /* JSON of the wrong shape: not an empty answer but a server error */
+    scripted(HTTP200(14) "{\"choices\":7} ", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 1);
+    /* a body cut short by the peer: the connection's state is unknown, it is closed */
+    scripted(HTTP200(100) "{\"choices\":[{\"message\":", 1, LLMRES_CLASS_TRANSIENT_NETWORK, LLMRES_ERR_TRUNCATED, 0);
+    /* a body that never finishes: timeout, connection closed */
+    scripted(HTTP200(100) "{\"choices\":[", 0, LLMRES_CLASS_TIMEOUT, LLMRES_ERR_TIMEOUT, 0);
+    /* an error body without a type: classified by its status */
+    scripted("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 25\r\n\r\n{\"error\":{\"message\":\"x\"}}",
+             0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 1);
+    scripted("HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\n\r\n{}", 0, LLMRES_CLASS_RATE_LIMIT, LLMRES_ERR_HTTP, 1);
+    /* a broken status line or chunk: garbage framing, connection closed */
+    scripted("HTTP/1.1 2x0 OK\r\n\r\n", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 0);
+    scripted("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 0);
+    /* the peer closes before any byte */
+    scripted("", 1, LLMRES_CLASS_TRANSIENT_NETWORK, LLMRES_ERR_CLOSED, 0);
+}
+
 int main(void) {
     RUN(answers_and_caches_deterministic_requests);
     RUN(retry_honours_retry_after);
@@ -234,5 +314,6 @@ int main(void) {
     RUN(token_bucket_reconciles_with_usage);
     RUN(server_rate_limit_headers_correct_the_local_bucket);
     RUN(bad_calls_get_errors);
+    RUN(bad_responses_end_in_a_class);
     return T_DONE();
 }

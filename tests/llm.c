@@ -47,6 +47,7 @@ static void openai_success(void) {
     CHECK_EQ(res.input_tokens, 19);
     CHECK_EQ(res.output_tokens, 12);
     CHECK(res.error_type[0] == 0);
+    CHECK_EQ(res.answered, 1);
 }
 
 static void anthropic_and_ollama_success(void) {
@@ -57,6 +58,7 @@ static void anthropic_and_ollama_success(void) {
     CHECK(strcmp(res.finish, "end_turn") == 0);
     CHECK_EQ(res.input_tokens, 12);
     CHECK_EQ(res.output_tokens, 14);
+    CHECK_EQ(res.answered, 1);
     cls = vector("ollama_200_chat.http", LLMRES_PROVIDER_OLLAMA, &rc);
     CHECK_EQ(rc, LLMRES_OK);
     CHECK_EQ(cls, LLMRES_CLASS_OK);
@@ -64,6 +66,7 @@ static void anthropic_and_ollama_success(void) {
     CHECK(strcmp(res.finish, "stop") == 0);
     CHECK_EQ(res.input_tokens, 26);
     CHECK_EQ(res.output_tokens, 9);
+    CHECK_EQ(res.answered, 1);
 }
 
 static void every_error_vector_gets_its_class(void) {
@@ -159,6 +162,9 @@ static void json_reading_is_robust(void) {
     /* content null (tool calls): no text, no error */
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":null}}]}"), LLMRES_OK);
     CHECK_EQ(res.text_len, 0);
+    CHECK_EQ(res.answered, 1); /* an answer, without text */
+    CHECK_EQ(parse(LLMRES_PROVIDER_ANTHROPIC, "{\"content\":[],\"stop_reason\":\"end_turn\"}"), LLMRES_OK);
+    CHECK_EQ(res.answered, 1);
     /* Anthropic: several text blocks in order; other blocks skipped */
     CHECK_EQ(parse(LLMRES_PROVIDER_ANTHROPIC, "{\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"tool_use\",\"input\":{\"text\":\"no\"}},"
                                               "{\"text\":\"b\",\"type\":\"text\"}]}"), LLMRES_OK);
@@ -174,6 +180,12 @@ static void json_reading_is_robust(void) {
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "<html>502 Bad Gateway</html>"), LLMRES_ERR_HTTP);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "[1,2,3]"), LLMRES_OK); /* valid JSON, nothing in it */
     CHECK_EQ(res.text_len, 0);
+    CHECK_EQ(res.answered, 0); /* the client takes this for a server error */
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":7,\"message\":{\"content\":\"wrong provider\"}}"), LLMRES_OK);
+    CHECK_EQ(res.answered, 0);
+    CHECK_EQ(res.text_len, 0);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OLLAMA, "{\"choices\":[{\"message\":{\"content\":\"wrong provider\"}}]}"), LLMRES_OK);
+    CHECK_EQ(res.answered, 0);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"cut"), LLMRES_ERR_HTTP);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1"), LLMRES_ERR_HTTP);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1}x"), LLMRES_ERR_HTTP);

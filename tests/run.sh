@@ -34,7 +34,7 @@ run() {
     echo "ran $name: $p passed, $f failed"
 }
 
-TESTS="unit model_cache model_queue http http_client llm config sim client"
+TESTS="unit model_cache model_queue http http_client llm config sim client dispatch"
 
 # 1. The header alone, strict, in C and C++, with gcc and clang, and over its switches.
 printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$OUT/impl.c"
@@ -44,7 +44,7 @@ done
 for cxx in g++ clang++; do
     step "$cxx builds the header as C++" $cxx -x c++ -std=c++11 -pedantic -Wall -Wextra -Wshadow -Wconversion -Werror -c "$OUT/impl.c" -o "$OUT/impl-$cxx.o"
 done
-for sw in LLMRES_STATIC LLMRES_NO_BUCKET LLMRES_NO_BREAKER LLMRES_NO_BACKOFF LLMRES_NO_CACHE LLMRES_NO_QUEUE LLMRES_NO_HTTP LLMRES_NO_LLM LLMRES_NO_CLIENT \
+for sw in LLMRES_STATIC LLMRES_NO_BUCKET LLMRES_NO_BREAKER LLMRES_NO_BACKOFF LLMRES_NO_CACHE LLMRES_NO_QUEUE LLMRES_NO_HTTP LLMRES_NO_LLM LLMRES_NO_CLIENT LLMRES_NO_DISPATCH \
           "LLMRES_NO_BUCKET -DLLMRES_NO_BREAKER -DLLMRES_NO_BACKOFF -DLLMRES_NO_CACHE -DLLMRES_NO_QUEUE -DLLMRES_NO_HTTP" \
           "LLMRES_MAX_CACHE_ENTRIES=3 -DLLMRES_CACHE_ARENA_BYTES=256 -DLLMRES_CACHE_BLOCK_BYTES=16 -DLLMRES_CACHE_HASH_BUCKETS=1 -DLLMRES_MAX_QUEUE=1 -DLLMRES_QUEUE_LEVELS=1 -DLLMRES_MAX_BREAKER_WINDOW=1 -DLLMRES_HTTP_MAX_LINE=64 -DLLMRES_MAX_CONNECTIONS=1"; do
     step "strict build with -D$sw" gcc $STRICT -D$sw -c "$OUT/impl.c" -o "$OUT/sw.o"
@@ -169,6 +169,19 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
     step "chat on a quota error: exit 17, not retried" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_quota.ready") '$OUT/chat' --stats 'hi' > '$OUT/chat.out' 2>&1;
          test \$? -eq 17 && grep -q '\"attempts\":1' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
+fi
+# The client and the dispatcher (a thread per slot) through TLS against an overloaded mock.
+if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start_mock mock_busy \
+        --capacity 10 --latency-ms 30 --jitter-ms 40 --seed 3; then
+    LLMRES_MOCK_PORT=$(cat "$OUT/mock_busy.ready"); export LLMRES_MOCK_PORT
+    LLMRES_CA_FILE=$NGINX_DIR/ca.pem; export LLMRES_CA_FILE
+    if step "gcc builds llm_tls" gcc $IFLAGS -O2 tests/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
+        run "llm_tls (gcc)" "$OUT/llm_tls"
+        run "llm_tls (valgrind)" env LLMRES_SLOW=1 valgrind -q --error-exitcode=99 --leak-check=full "$OUT/llm_tls"
+    fi
+    if step "clang builds llm_tls with ASan+UBSan" clang $IFLAGS $SAN tests/llm_tls.c -o "$OUT/llm_tls-san" $TLSLIBS; then
+        run "llm_tls (clang ASan+UBSan)" "$OUT/llm_tls-san"
+    fi
 fi
 for pid in $MOCK_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
 

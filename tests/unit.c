@@ -505,14 +505,23 @@ static void backoff_seed_replays_exactly(void) {
 static void backoff_honours_server_hint(void) {
     llmres_backoff_t b;
     llmres_backoff_config_t c;
-    int i;
+    int i, spread = 0;
     memset(&c, 0, sizeof(c));
     c.base_ms = 100; c.cap_ms = 1000; c.hint_max_ms = 20000;
     llmres_backoff_init(&b, &c);
-    for (i = 0; i < 20; i++) CHECK_EQ(llmres_backoff_next(&b, 19872, LLMRES_FOREVER), 19872);
+    for (i = 0; i < 20; i++) {
+        int32_t d = llmres_backoff_next(&b, 19872, LLMRES_FOREVER);
+        CHECK(d >= 19872 && d <= 19872 + 1000 / 4); /* the hint, then up to a quarter step */
+        spread |= d != 19872;
+    }
+    CHECK(spread); /* not everyone comes back at the same instant */
     CHECK_EQ(llmres_backoff_next(&b, 20001, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
     llmres_backoff_reset(&b);
     for (i = 0; i < 20; i++) CHECK(llmres_backoff_next(&b, 50, LLMRES_FOREVER) >= 50);
+    /* a hint that just fits before the deadline is kept, the spread is cut */
+    llmres_backoff_reset(&b);
+    CHECK_EQ(llmres_backoff_next(&b, 4999, 4999), 4999);
+    CHECK_EQ(llmres_backoff_next(&b, 5000, 4999), LLMRES_ERR_GIVE_UP);
 }
 
 static void backoff_never_runs_past_deadline(void) {
