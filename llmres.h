@@ -13,7 +13,8 @@ OVERVIEW
    entropy, TCP; see PORT below) and an HTTP/1.1 client over it, with TLS as a
    transport from port/llmres_mbedtls.h; the LLM wire formats and one error taxonomy.
    Ring 3, the client: llmres_call sends a prompt through cache, limits, breaker,
-   retries and a provider chain and comes back with one result; the dispatcher takes
+   retries and a provider chain and comes back with one result, whole or streamed piece
+   by piece (SSE, NDJSON) with the same resilience; the dispatcher takes
    many requests with priorities and deadlines through one queue and gives each exactly
    one result. LLMRES_NO_HTTP, LLMRES_NO_LLM and LLMRES_NO_CLIENT leave layers out.
 
@@ -95,9 +96,9 @@ MEMORY AND CODE SIZE
    exactly); on 32-bit targets that links libgcc's 64-bit helpers, never soft-float.
 
 CHANGELOG
-   0.3.0  the LLM wire formats (OpenAI-compatible, Anthropic, Ollama), one error taxonomy,
-          configuration (KEY=VALUE, presets), the resilient call, the dispatcher;
-          port/llmres_sim.h.
+   0.3.0  the LLM wire formats (OpenAI-compatible, Anthropic, Ollama), streamed answers,
+          one error taxonomy, configuration (KEY=VALUE, presets), the resilient call,
+          the dispatcher; port/llmres_sim.h.
    0.2.0  the port contract; HTTP/1.1: request writer, incremental response parser,
           resilience headers, keep-alive pool; port/llmres_posix.h, port/llmres_mbedtls.h.
    0.1.0  token bucket, circuit breaker, backoff, LRU cache, priority queue.
@@ -719,6 +720,7 @@ typedef struct llmres_llm_request {
     size_t message_count;
     uint32_t max_tokens;                 /* 0: not sent (Anthropic requires it: 1024) */
     int32_t temperature_milli;           /* 700 = 0.7; -1: not sent; 0..2000 */
+    uint8_t stream;                      /* 1: ask for the answer as a stream (usage included) */
 } llmres_llm_request_t;
 
 /* Writes the request body JSON into buf. Returns its length, LLMRES_ERR_TOO_LARGE when
@@ -750,8 +752,48 @@ typedef struct llmres_llm_result {
    error rather than an empty answer. */
 LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t len, llmres_llm_result_t *out);
 
+/* Receives the answer's text as it streams in: unescaped UTF-8, len > 0 (a piece may end
+   inside a multi-byte character; the next piece continues it). text NULL, len 0: start
+   over, what came so far is void (the call is retried after a failure mid-stream). */
+typedef void (*llmres_text_fn)(void *user, const char *text, size_t len);
+
+/* Reads a streamed answer as its bytes arrive, in any split: server-sent events
+   (OpenAI-compatible, Anthropic) or newline-delimited JSON (Ollama's /api/chat). One
+   event at a time lives in the caller's event buffer; the text goes to on_text and,
+   with keep_text, gathers in out->text. */
+typedef struct llmres_llm_stream {
+    llmres_llm_result_t *out;  /* finish, usage, error fields; text and text_len: see keep_text */
+    llmres_text_fn on_text;    /* may be NULL */
+    void *user;
+    uint8_t keep_text;         /* 1: out->text gathers the whole answer (TOO_LARGE past its cap);
+                                  0: out->text holds one piece at a time; text_len counts all */
+    uint8_t done;              /* the stream's own end came: [DONE], message_stop, "done":true */
+    uint8_t failed;            /* an error event came (out->error_type, error_message) */
+    int error;                 /* sticky: HTTP (not SSE/JSON), TOO_LARGE (event or text) */
+    uint32_t events;
+    /* the reader */
+    int provider;
+    char *event;               /* the caller's buffer for one event's data */
+    size_t event_cap, event_len;
+    uint8_t state, cr, has_data, field_len;
+    char field[4];
+} llmres_llm_stream_t;
+
+/* Prepares s to read one streamed body of `provider` into *out (whose text/text_cap the
+   caller set). event_buf holds one event's data: 2 KB is plenty for the providers' chunks.
+   Set on_text, user and keep_text after this. Errors: INVALID. */
+LLMRES_API int llmres_llm_stream_init(llmres_llm_stream_t *s, int provider, char *event_buf, size_t event_cap,
+                                      llmres_llm_result_t *out);
+/* Feeds body bytes (chunk framing already removed). Returns 0: go on; 1: the stream's end
+   came; or s->error (sticky): LLMRES_ERR_HTTP, LLMRES_ERR_TOO_LARGE. */
+LLMRES_API int llmres_llm_stream_feed(llmres_llm_stream_t *s, const void *data, size_t len);
+/* The body is over: OK when the stream ended properly or with an error event (failed),
+   LLMRES_ERR_TRUNCATED when it stopped in the middle, or s->error. */
+LLMRES_API int llmres_llm_stream_end(llmres_llm_stream_t *s);
+
 /* The class of one attempt: http_status is the exchange's result (a status, or a
-   negative transport error); hints and result may be NULL. */
+   negative transport error); hints and result may be NULL. A 2xx whose result carries
+   an error (a stream that failed after its 200) is classed by that error. */
 LLMRES_API int llmres_classify(int http_status, const llmres_http_hints_t *hints, const llmres_llm_result_t *result);
 /* Whether to try again after an attempt of class cls: the class's policy, unless the
    server said otherwise in x-should-retry (hints may be NULL). */
@@ -852,6 +894,8 @@ typedef struct llmres_client {
 typedef struct llmres_worker {
     llmres_http_client_t http;
     llmres_http_response_t resp;
+    llmres_llm_stream_t stream;  /* a streamed answer's reader; its events live in body[] */
+    size_t error_len;            /* a streamed call's error body, in body[] */
     char json[LLMRES_CLIENT_JSON_BYTES];
     uint8_t body[LLMRES_CLIENT_BODY_BYTES];
     char auth[160];
@@ -867,6 +911,8 @@ typedef struct llmres_call_desc {
     uint32_t timeout_ms;                 /* the whole call; 0: cfg.timeout_ms */
     char *text;                          /* the answer, NUL-terminated */
     size_t text_cap;
+    llmres_text_fn on_text;              /* non-NULL: stream the answer, piece by piece */
+    void *user;                          /* for on_text */
 } llmres_call_t;
 
 typedef struct llmres_result {
@@ -891,6 +937,7 @@ typedef struct llmres_call_state {
     llmres_backoff_t backoff;
     uint8_t cacheable;
     uint8_t preset;            /* started and deadline were set before the first step */
+    uint8_t streamed;          /* text went to on_text: a new attempt starts it over */
 } llmres_call_state_t;
 
 /* Sets the client up: config (NULL: defaults), the chain of providers (1..MAX), the
@@ -925,8 +972,8 @@ enum { /* where a job is */
     LLMRES_JOB_IDLE = 0,   /* never submitted, or done: may be submitted (again) */
     LLMRES_JOB_QUEUED,     /* waiting for a slot */
     LLMRES_JOB_RUNNING,    /* a slot steps its call */
-    LLMRES_JOB_ENDED,      /* result final, on_done not yet run */
-    LLMRES_JOB_DONE        /* on_done has run; the job is the caller's again */
+    LLMRES_JOB_ENDED,      /* result final, on_done not yet called */
+    LLMRES_JOB_DONE        /* the caller's again, from just before on_done is called */
 };
 
 /* One request of many. The caller owns it (static, global, a pool...) and must not touch
@@ -956,6 +1003,11 @@ typedef struct llmres_dispatch {
     uint32_t slots;
     llmres_queue_t queue;         /* capacity: cfg.max_queue (at most LLMRES_MAX_QUEUE) */
     llmres_job_t *ended, *ended_tail;
+    uint8_t closed;               /* shut down: submits are refused */
+    /* optional: called (unlocked) after a submit or a cancel, to wake a stepping thread
+       that sleeps on a semaphore, a condition or a task notification; set after init */
+    void (*wake_fn)(void *user);
+    void *wake_user;
     /* counters (wrap) */
     uint32_t submitted, refused, completed, expired, displaced, cancelled;
 } llmres_dispatch_t;
@@ -965,26 +1017,29 @@ typedef struct llmres_dispatch {
 LLMRES_API int llmres_dispatch_init(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
                                     uint32_t count);
 /* Queues a job (any thread). OK: it will end exactly once, through on_done. FULL: the
-   queue is full of jobs at least as urgent (backpressure); TIMEOUT: its deadline has
-   already passed; INVALID: NULL, a bad priority, or a job not idle/done. The job is not
-   taken on an error and on_done is not called. A job pushed out to make room ends
-   with ERR_DISPLACED. */
+   queue is full of jobs at least as urgent (backpressure); CLOSED: the dispatcher was
+   shut down; INVALID: NULL, a bad priority, timeout_ms over 2^31 - 1, or a job not
+   idle/done. The job is not taken on an error and on_done is not called. A job pushed
+   out to make room ends with ERR_DISPLACED. */
 LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job);
-/* Asks a job to end with ERR_CANCELLED (any thread): a queued job leaves the queue, a
-   running one ends at its next step, never in the middle of I/O. OK, or NOT_FOUND when
-   the job is not queued or running. */
+/* Asks a job's current submission to end with ERR_CANCELLED (any thread): a queued job
+   leaves the queue, a running one ends at its next step, never in the middle of I/O (if
+   its call finishes in that step, the call's result stands). OK, or NOT_FOUND when the
+   job is not queued or running. */
 LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job);
 /* Steps every slot once from one thread: starts queued jobs on free slots, steps running
    calls whose wait is over, ends jobs whose deadline passed in the queue, and runs the
    on_done of every ended job (in this thread, without the lock). Returns the number of
-   jobs still queued or running (0: idle); *wait_ms: nothing to do before then
-   (LLMRES_NEVER when idle). A step may block in one call's I/O up to
+   jobs still queued, running or waiting for on_done (0: idle); *wait_ms: nothing to do
+   before then (LLMRES_NEVER when idle; a submit or a cancel from another thread calls
+   wake_fn, if set, so a thread sleeping on it can wake up). A step may block in one call's I/O up to
    cfg.attempt_timeout_ms, so with several slots in one thread a job can end up to one
    attempt timeout per other slot after its deadline; give each slot a thread (or a
    single slot) for strict deadlines. */
 LLMRES_API int llmres_dispatch_step(llmres_dispatch_t *d, uint32_t *wait_ms);
 /* The same for one slot, for a thread (or task) per slot: each slot is stepped by one
-   thread only. Jobs that end in the queue are ended by whichever thread steps first. */
+   thread only. Every ended job's on_done runs in whichever thread steps next, so with
+   a thread per slot on_done must be thread-safe (and short: it delays that slot). */
 LLMRES_API int llmres_dispatch_step_slot(llmres_dispatch_t *d, uint32_t slot, uint32_t *wait_ms);
 /* Steps and sleeps through the port until no job is queued or running. */
 LLMRES_API void llmres_dispatch_run(llmres_dispatch_t *d);
@@ -2668,8 +2723,9 @@ LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf
     }
     LLMRES__J(llmres__jraw(buf, cap, &at, "]", 1));
     if (r->provider == LLMRES_PROVIDER_OLLAMA) {
-        /* native API: no streaming; sampling options in "options" */
-        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":false,\"options\":{", 27));
+        /* native API: streams unless told not to; sampling options in "options" */
+        LLMRES__J(llmres__jraw(buf, cap, &at, r->stream ? ",\"stream\":true,\"options\":{" : ",\"stream\":false,\"options\":{",
+                               r->stream ? 26 : 27));
         if (r->temperature_milli >= 0) {
             LLMRES__J(llmres__jraw(buf, cap, &at, "\"temperature\":", 14));
             LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__milli(num, (uint32_t)r->temperature_milli)));
@@ -2689,6 +2745,10 @@ LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf
             LLMRES__J(llmres__jraw(buf, cap, &at, ",\"temperature\":", 15));
             LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__milli(num, (uint32_t)r->temperature_milli)));
         }
+        if (r->stream && r->provider == LLMRES_PROVIDER_OPENAI) /* usage in the last chunk, for the token bucket */
+            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true,\"stream_options\":{\"include_usage\":true}", 54));
+        else if (r->stream)
+            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true", 14));
     }
     LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
 #undef LLMRES__J
@@ -2827,11 +2887,65 @@ typedef struct llmres__jvisit {
     int provider;
     llmres_llm_result_t *out;
     int rc;
+    llmres_llm_stream_t *stream; /* reading one event of a stream, else NULL */
 } llmres__jvisit_t;
+
+static int llmres__jis(const char *v, size_t n, const char *word) {
+    return strlen(word) == n && !LLMRES_MEMCMP(v, word, n);
+}
+
+/* One scalar of a stream event: a piece of text, the finish, usage, the end, an error. */
+static void llmres__stream_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
+    llmres_llm_stream_t *s = x->stream;
+    llmres_llm_result_t *o = s->out;
+    int text = 0, fin = 0;
+    if (s->provider == LLMRES_PROVIDER_OPENAI) {
+        text = llmres__path_is(p, depth, "choices.0.delta.content");
+        fin = llmres__path_is(p, depth, "choices.0.finish_reason");
+        if (kind == 'n' && llmres__path_is(p, depth, "usage.prompt_tokens")) o->input_tokens = llmres_parse_uint(v, n);
+        if (kind == 'n' && llmres__path_is(p, depth, "usage.completion_tokens")) o->output_tokens = llmres_parse_uint(v, n);
+    } else if (s->provider == LLMRES_PROVIDER_ANTHROPIC) {
+        if (kind == 's' && llmres__path_is(p, depth, "type")) {
+            if (llmres__jis(v, n, "message_stop")) s->done = 1;
+            else if (llmres__jis(v, n, "error")) s->failed = 1;
+        }
+        text = llmres__path_is(p, depth, "delta.text"); /* text_delta; other deltas have no "text" */
+        fin = llmres__path_is(p, depth, "delta.stop_reason");
+        if (kind == 'n' && llmres__path_is(p, depth, "message.usage.input_tokens")) o->input_tokens = llmres_parse_uint(v, n);
+        if (kind == 'n' && llmres__path_is(p, depth, "usage.output_tokens")) o->output_tokens = llmres_parse_uint(v, n);
+    } else {
+        text = llmres__path_is(p, depth, "message.content");
+        fin = llmres__path_is(p, depth, "done_reason");
+        if (kind == 't' && llmres__path_is(p, depth, "done")) s->done = 1;
+        if (kind == 'n' && llmres__path_is(p, depth, "prompt_eval_count")) o->input_tokens = llmres_parse_uint(v, n);
+        if (kind == 'n' && llmres__path_is(p, depth, "eval_count")) o->output_tokens = llmres_parse_uint(v, n);
+        if (llmres__path_is(p, depth, "error")) {
+            llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
+            s->failed = 1;
+        }
+    }
+    if (depth >= 1 && p[0].key_len == 5 && !LLMRES_MEMCMP(p[0].key, "error", 5) && depth == 2) {
+        s->failed = 1; /* OpenAI's or Anthropic's error object */
+        if (llmres__path_is(p, depth, "error.type")) llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind);
+        else if (llmres__path_is(p, depth, "error.code")) llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind);
+        else if (llmres__path_is(p, depth, "error.message")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
+    }
+    if (fin && kind == 's') llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+    if (text && kind == 's' && n && !x->rc) {
+        size_t start = s->keep_text ? o->text_len : 0, at = start;
+        if (!o->text_cap) { x->rc = LLMRES_ERR_TOO_LARGE; return; }
+        x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &at, 0);
+        o->text[x->rc ? start : at] = 0;
+        if (x->rc) return;
+        o->text_len = s->keep_text ? at : o->text_len + at;
+        if (s->on_text && at > start) s->on_text(s->user, o->text + start, at - start);
+    }
+}
 
 static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
     llmres_llm_result_t *o = x->out;
     int text = 0; /* 1: the answer's text, 2: its finish reason */
+    if (x->stream) { llmres__stream_visit(x, p, depth, v, n, kind); return; }
     if (x->provider == LLMRES_PROVIDER_OPENAI) {
         if (llmres__path_is(p, depth, "choices.0.message.content")) text = 1;
         else if (llmres__path_is(p, depth, "choices.0.finish_reason")) text = 2;
@@ -2957,8 +3071,115 @@ LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t 
     x.provider = provider;
     x.out = out;
     x.rc = 0;
+    x.stream = NULL;
     rc = llmres__json_walk((const char *)body, len, &x);
     return rc ? rc : x.rc;
+}
+
+/* ---- streams: server-sent events, NDJSON ---- */
+enum { LLMRES__SSE_FIELD = 0, LLMRES__SSE_DATA_START, LLMRES__SSE_DATA, LLMRES__SSE_SKIP };
+
+LLMRES_API int llmres_llm_stream_init(llmres_llm_stream_t *s, int provider, char *event_buf, size_t event_cap,
+                                      llmres_llm_result_t *out) {
+    if (!s || !event_buf || !event_cap || !out || (!out->text && out->text_cap) || provider < LLMRES_PROVIDER_OPENAI ||
+        provider > LLMRES_PROVIDER_OLLAMA)
+        return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(s, 0, sizeof(*s));
+    s->out = out;
+    s->provider = provider;
+    s->event = event_buf;
+    s->event_cap = event_cap;
+    s->keep_text = 1;
+    out->text_len = 0;
+    out->answered = 0;
+    if (out->text_cap) out->text[0] = 0;
+    out->finish[0] = out->error_type[0] = out->error_code[0] = out->error_message[0] = 0;
+    out->input_tokens = out->output_tokens = LLMRES_UNKNOWN;
+    return LLMRES_OK;
+}
+
+/* A whole event's data is in: read it. */
+static void llmres__stream_event(llmres_llm_stream_t *s) {
+    llmres__jvisit_t x;
+    int rc;
+    s->events++;
+    if (s->provider == LLMRES_PROVIDER_OPENAI && llmres__jis(s->event, s->event_len, "[DONE]")) {
+        s->done = 1;
+    } else {
+        x.provider = s->provider;
+        x.out = s->out;
+        x.rc = 0;
+        x.stream = s;
+        rc = llmres__json_walk(s->event, s->event_len, &x);
+        if (rc || x.rc) s->error = rc ? rc : x.rc;
+    }
+    s->event_len = 0;
+    s->has_data = 0;
+}
+
+static void llmres__stream_put(llmres_llm_stream_t *s, char c) {
+    if (s->event_len >= s->event_cap) s->error = LLMRES_ERR_TOO_LARGE; /* an event larger than its buffer */
+    else s->event[s->event_len++] = c;
+}
+
+/* A line ended: for SSE a blank line ends an event; for NDJSON each line is one. */
+static void llmres__stream_line(llmres_llm_stream_t *s) {
+    if (s->provider == LLMRES_PROVIDER_OLLAMA) {
+        if (s->event_len) llmres__stream_event(s);
+        return;
+    }
+    if (s->state == LLMRES__SSE_FIELD) {
+        if (!s->field_len) {
+            if (s->has_data) llmres__stream_event(s);
+        } else if (s->field_len == 4 && !LLMRES_MEMCMP(s->field, "data", 4)) { /* "data" alone: an empty line of data */
+            if (s->has_data) llmres__stream_put(s, '\n');
+            s->has_data = 1;
+        }
+    }
+    s->state = LLMRES__SSE_FIELD;
+    s->field_len = 0;
+}
+
+LLMRES_API int llmres_llm_stream_feed(llmres_llm_stream_t *s, const void *data, size_t len) {
+    const char *d = (const char *)data;
+    size_t i;
+    if (!s || (!d && len)) return LLMRES_ERR_INVALID;
+    for (i = 0; i < len && !s->error; i++) {
+        char c = d[i];
+        if (c == '\n' && s->cr) { s->cr = 0; continue; } /* the CR of a CRLF ended the line */
+        s->cr = c == '\r';
+        if (c == '\r' || c == '\n') { llmres__stream_line(s); continue; }
+        if (s->provider == LLMRES_PROVIDER_OLLAMA) { llmres__stream_put(s, c); continue; }
+        switch (s->state) {
+        case LLMRES__SSE_FIELD:
+            if (c != ':') {
+                if (s->field_len < sizeof(s->field)) s->field[s->field_len] = c;
+                if (s->field_len < 255) s->field_len++;
+            } else if (s->field_len == 4 && !LLMRES_MEMCMP(s->field, "data", 4)) {
+                if (s->has_data) llmres__stream_put(s, '\n'); /* lines of one event's data join with LF */
+                s->has_data = 1;
+                s->state = LLMRES__SSE_DATA_START;
+            } else {
+                s->state = LLMRES__SSE_SKIP; /* a comment, event:, id:, retry: */
+            }
+            break;
+        case LLMRES__SSE_DATA_START:
+            s->state = LLMRES__SSE_DATA;
+            if (c != ' ') llmres__stream_put(s, c); /* one space after the colon is not data */
+            break;
+        case LLMRES__SSE_DATA: llmres__stream_put(s, c); break;
+        default: break;
+        }
+    }
+    return s->error ? s->error : s->done;
+}
+
+LLMRES_API int llmres_llm_stream_end(llmres_llm_stream_t *s) {
+    if (!s) return LLMRES_ERR_INVALID;
+    if (!s->error && s->provider == LLMRES_PROVIDER_OLLAMA && s->event_len) llmres__stream_event(s); /* no final LF */
+    if (s->error) return s->error;
+    if (s->done) s->out->answered = 1;
+    return s->done || s->failed ? LLMRES_OK : LLMRES_ERR_TRUNCATED;
 }
 
 /* Case-insensitive search for the lower-case word w in the string s. */
@@ -2984,7 +3205,12 @@ LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const l
             return LLMRES_CLASS_TRANSIENT_NETWORK; /* IO, CLOSED, CONNECT, DNS, TLS, TRUNCATED */
         }
     }
-    if (st >= 200 && st < 300) return LLMRES_CLASS_OK;
+    if (st >= 200 && st < 300) {
+        if (!type[0] && !code[0] && !msg[0]) return LLMRES_CLASS_OK;
+        /* an error inside a 200 (a stream that failed once begun): as if it were the status */
+        st = !strcmp(type, "rate_limit_error") || !strcmp(code, "rate_limit_exceeded") ? 429
+           : !strcmp(type, "authentication_error") ? 401 : !strcmp(type, "invalid_request_error") ? 400 : 500;
+    }
     if (!strcmp(type, "insufficient_quota") || !strcmp(code, "insufficient_quota") || !strcmp(type, "billing_error") ||
         st == 402)
         return LLMRES_CLASS_QUOTA;
@@ -3244,6 +3470,26 @@ LLMRES_API void llmres_worker_close(llmres_worker_t *w) {
     if (w) llmres_http_client_close(&w->http);
 }
 
+/* The body of a streamed call: a 2xx is a stream, anything else one error JSON. */
+static int llmres__worker_body(void *user, const uint8_t *data, size_t len) {
+    llmres_worker_t *w = (llmres_worker_t *)user;
+    if (w->resp.status >= 200 && w->resp.status <= 299) return llmres_llm_stream_feed(&w->stream, data, len) < 0;
+    if (len > sizeof(w->body) - w->error_len) len = sizeof(w->body) - w->error_len; /* only read for its error */
+    LLMRES_MEMCPY(w->body + w->error_len, data, len);
+    w->error_len += len;
+    return 0;
+}
+
+/* A streamed exchange's outcome as a status: a stream cut short is TRUNCATED, one the
+   reader refused (not SSE or JSON) is HTTP, our text buffer too small is TOO_LARGE. */
+static int llmres__stream_status(llmres_worker_t *w, int status, int *parse) {
+    llmres_llm_stream_t *s = &w->stream;
+    if (s->error) { *parse = s->error; return s->error == LLMRES_ERR_TOO_LARGE ? LLMRES_ERR_TOO_LARGE : LLMRES_ERR_HTTP; }
+    if (status < 200 || status > 299) return status;
+    *parse = llmres_llm_stream_end(s);
+    return *parse == LLMRES_ERR_TRUNCATED ? LLMRES_ERR_TRUNCATED : status;
+}
+
 /* The request JSON for provider p into w->json; its length or an error. */
 static int llmres__call_json(const llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, int p) {
     llmres_llm_request_t r;
@@ -3255,6 +3501,7 @@ static int llmres__call_json(const llmres_client_t *c, llmres_worker_t *w, const
     r.message_count = call->message_count;
     r.max_tokens = call->max_tokens;
     r.temperature_milli = call->temperature_milli;
+    r.stream = call->on_text != NULL;
     return llmres_llm_write_request(&r, w->json, sizeof(w->json));
 }
 
@@ -3331,7 +3578,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         c->calls++;
         llmres__unlock(c);
         llmres__call_backoff(c, st);
-        if (!call->messages || !call->message_count || !call->text || !call->text_cap)
+        if (!call->messages || !call->message_count || !call->text || !call->text_cap || call->timeout_ms > 0x7FFFFFFFu)
             return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
         for (i = 0; i < call->message_count; i++)
             if (!call->messages[i].role || !call->messages[i].content)
@@ -3351,6 +3598,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
                     call->text[len] = 0;
                     res->text_len = len;
                     res->cached = 1;
+                    if (call->on_text && len) call->on_text(call->user, call->text, len);
                     return llmres__call_done(c, st, res, LLMRES_OK, LLMRES_CLASS_OK);
                 }
             }
@@ -3463,7 +3711,21 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         req.header_count = nh;
         req.body = w->json;
         req.body_len = (size_t)n;
-        llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
+        LLMRES_MEMSET(&lr, 0, sizeof(lr));
+        lr.text = call->text;
+        lr.text_cap = call->text_cap;
+        lr.input_tokens = lr.output_tokens = LLMRES_UNKNOWN;
+        if (call->on_text) {
+            if (st->streamed) call->on_text(call->user, NULL, 0); /* what the last attempt streamed is void */
+            st->streamed = 0;
+            llmres_llm_stream_init(&w->stream, p->format, (char *)w->body, sizeof(w->body), &lr);
+            w->stream.on_text = call->on_text;
+            w->stream.user = call->user;
+            w->error_len = 0;
+            llmres_http_response_init(&w->resp, NULL, 0, llmres__worker_body, w, 0);
+        } else {
+            llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
+        }
         t0 = c->port->now_ms(c->port->ctx);
         {
             uint32_t left = llmres__reached(t0, st->deadline) ? 1u : st->deadline - t0;
@@ -3471,11 +3733,14 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         }
         now = c->port->now_ms(c->port->ctx);
         latency = now - t0;
-        LLMRES_MEMSET(&lr, 0, sizeof(lr));
-        lr.text = call->text;
-        lr.text_cap = call->text_cap;
-        lr.input_tokens = lr.output_tokens = LLMRES_UNKNOWN;
-        if (status > 0) parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &lr);
+        if (call->on_text) {
+            st->streamed = lr.text_len > 0;
+            status = llmres__stream_status(w, status, &parse);
+            if (status > 0 && (status < 200 || status > 299))
+                parse = llmres_llm_parse_response(p->format, w->body, w->error_len, &lr);
+        } else if (status > 0) {
+            parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &lr);
+        }
         cls = llmres_classify(status, status > 0 ? &w->resp.hints : NULL, &lr);
         if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) cls = LLMRES_CLASS_PERMANENT; /* our buffer */
         else if (cls == LLMRES_CLASS_OK && (parse != LLMRES_OK || !lr.answered))
@@ -3580,8 +3845,12 @@ LLMRES_API int llmres_dispatch_init(llmres_dispatch_t *d, llmres_client_t *c, ll
                                     uint32_t count) {
     uint32_t i, cap;
     if (!d || !c || !c->port || !workers || !count || count > LLMRES_DISPATCH_SLOTS) return LLMRES_ERR_INVALID;
-    for (i = 0; i < count; i++)
+    for (i = 0; i < count; i++) {
+        uint32_t k;
         if (!workers[i]) return LLMRES_ERR_INVALID;
+        for (k = 0; k < i; k++)
+            if (workers[k] == workers[i]) return LLMRES_ERR_INVALID; /* a worker is one slot's */
+    }
     LLMRES_MEMSET(d, 0, sizeof(*d));
     d->client = c;
     for (i = 0; i < count; i++) d->worker[i] = workers[i];
@@ -3622,11 +3891,13 @@ LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     int rc;
     if (!d || !d->client || !job) return LLMRES_ERR_INVALID;
     c = d->client;
-    now = c->port->now_ms(c->port->ctx);
     llmres__lock(c);
-    if (job->state != LLMRES_JOB_IDLE && job->state != LLMRES_JOB_DONE) {
+    now = c->port->now_ms(c->port->ctx);
+    if (d->closed || (job->state != LLMRES_JOB_IDLE && job->state != LLMRES_JOB_DONE) ||
+        job->call.timeout_ms > 0x7FFFFFFFu) {
+        rc = d->closed ? LLMRES_ERR_CLOSED : LLMRES_ERR_INVALID; /* already taken: one job, one result */
         llmres__unlock(c);
-        return LLMRES_ERR_INVALID; /* already taken: one job, one result */
+        return rc;
     }
     LLMRES_MEMSET(&job->st, 0, sizeof(job->st));
     job->st.preset = 1;
@@ -3648,6 +3919,7 @@ LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     d->submitted++;
     if (rc == 1) llmres__job_unserved(d, (llmres_job_t *)back.user, now, back.status);
     llmres__unlock(c);
+    if (d->wake_fn) d->wake_fn(d->wake_user);
     return LLMRES_OK;
 }
 
@@ -3666,6 +3938,7 @@ LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job) {
         rc = LLMRES_OK;
     }
     llmres__unlock(c);
+    if (rc == LLMRES_OK && d->wake_fn) d->wake_fn(d->wake_user);
     return rc;
 }
 
@@ -3684,16 +3957,17 @@ static void llmres__dispatch_abandon(llmres_dispatch_t *d, uint32_t s) {
 }
 
 /* Feeds slot s: starts the next queued job when it is free, steps its call when its wait
-   is over. Returns how long the slot has nothing to do. */
-static uint32_t llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
+   is over. Its next wake-up is d->wake[s] (absolute), when it has a job. */
+static void llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
     llmres_client_t *c = d->client;
     for (;;) { /* each turn ends a job or returns: bounded by the queue */
         llmres_job_t *job = d->running[s];
-        uint32_t now = c->port->now_ms(c->port->ctx), wait = 0;
+        uint32_t now, wait = 0;
         int rc, cancel;
         if (!job) {
             llmres_qitem_t it;
             llmres__lock(c);
+            now = c->port->now_ms(c->port->ctx); /* read under the lock: nothing expired is started */
             while ((rc = llmres_queue_pop(&d->queue, now, &it)) == LLMRES_ERR_TIMEOUT)
                 llmres__job_unserved(d, (llmres_job_t *)it.user, now, LLMRES_ERR_TIMEOUT);
             if (rc == LLMRES_OK) {
@@ -3703,7 +3977,7 @@ static uint32_t llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
                 d->wake[s] = now;
             }
             llmres__unlock(c);
-            if (!job) return LLMRES_NEVER;
+            if (!job) return;
         }
         llmres__lock(c);
         cancel = job->cancel;
@@ -3712,11 +3986,13 @@ static uint32_t llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
             llmres__dispatch_abandon(d, s);
             continue;
         }
-        if (!llmres__reached(now, d->wake[s])) return d->wake[s] - now;
+        now = c->port->now_ms(c->port->ctx);
+        if (!llmres__reached(now, d->wake[s])) return;
         rc = llmres_call_step(c, d->worker[s], &job->call, &job->st, &job->result, &wait);
         if (rc == LLMRES_CALL_WAIT) {
-            d->wake[s] = c->port->now_ms(c->port->ctx) + wait;
-            return wait;
+            /* from before the step: waking early costs a step that waits again, late a deadline */
+            d->wake[s] = now + wait;
+            return;
         }
         if (rc < 0) job->result.error = rc; /* cannot happen with a job's own call, kept honest */
         llmres__lock(c);
@@ -3727,21 +4003,27 @@ static uint32_t llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
     }
 }
 
-/* Runs on_done of every ended job, in this thread, unlocked. */
+/* Runs on_done of every ended job, in this thread, unlocked, until none is left (an
+   on_done may end more: a cancel, a displacing submit). */
 static void llmres__dispatch_notify(llmres_dispatch_t *d) {
     const llmres_client_t *c = d->client;
     llmres_job_t *job;
-    llmres__lock(c);
-    job = d->ended;
-    d->ended = d->ended_tail = NULL;
-    llmres__unlock(c);
-    while (job) {
-        llmres_job_t *next = job->next;
+    for (;;) {
         llmres__lock(c);
-        job->state = LLMRES_JOB_DONE; /* before on_done, which may submit it again */
+        job = d->ended;
+        d->ended = d->ended_tail = NULL;
         llmres__unlock(c);
-        if (job->on_done) job->on_done(job, job->user);
-        job = next;
+        if (!job) return;
+        while (job) {
+            llmres_job_t *next = job->next;
+            void (*on_done)(llmres_job_t *, void *) = job->on_done;
+            void *user = job->user;
+            llmres__lock(c);
+            job->state = LLMRES_JOB_DONE; /* the caller's again: on_done may submit it anew */
+            llmres__unlock(c);
+            if (on_done) on_done(job, user);
+            job = next;
+        }
     }
 }
 
@@ -3749,29 +4031,37 @@ static void llmres__dispatch_notify(llmres_dispatch_t *d) {
 static int llmres__dispatch(llmres_dispatch_t *d, uint32_t first, uint32_t last, uint32_t *wait_ms) {
     const llmres_client_t *c = d->client;
     llmres_qitem_t it;
-    uint32_t s, wait = LLMRES_NEVER, now = c->port->now_ms(c->port->ctx), lv, i;
+    uint32_t s, wait = LLMRES_NEVER, now, lv, i;
     int pending;
     llmres__lock(c);
+    now = c->port->now_ms(c->port->ctx);
     while (llmres_queue_expire(&d->queue, now, &it))
         llmres__job_unserved(d, (llmres_job_t *)it.user, now, LLMRES_ERR_TIMEOUT);
     llmres__unlock(c);
-    for (s = first; s < last; s++) {
-        uint32_t w = llmres__dispatch_slot(d, s);
-        if (w < wait) wait = w;
-    }
+    for (s = first; s < last; s++) llmres__dispatch_slot(d, s);
     llmres__dispatch_notify(d);
-    now = c->port->now_ms(c->port->ctx);
     llmres__lock(c);
+    now = c->port->now_ms(c->port->ctx); /* after the I/O and the callbacks */
     pending = (int)llmres_queue_count(&d->queue);
     for (s = 0; s < d->slots; s++) {
         pending += d->running[s] != NULL;
-        if (d->queue.count && !d->running[s] && s >= first && s < last) wait = 0; /* on_done queued a job */
+        if (s < first || s >= last) continue;
+        if (d->running[s]) {
+            uint32_t w = llmres__reached(now, d->wake[s]) ? 0 : d->wake[s] - now;
+            if (w < wait) wait = w;
+        } else if (d->queue.count) {
+            wait = 0; /* a job came while this slot was free (from an on_done) */
+        }
     }
     for (lv = 0; lv < LLMRES_QUEUE_LEVELS; lv++) /* the next queued deadline ends a job too */
         for (i = d->queue.head[lv]; i != LLMRES__NIL; i = d->queue.next[i]) {
             uint32_t dl = d->queue.item[i].deadline, w = llmres__reached(now, dl) ? 0 : dl - now;
             if (w < wait) wait = w;
         }
+    if (d->ended) { /* ended by another thread since the callbacks ran: tell it next step */
+        pending++;
+        wait = 0;
+    }
     llmres__unlock(c);
     *wait_ms = wait;
     return pending;
@@ -3800,8 +4090,9 @@ LLMRES_API void llmres_dispatch_shutdown(llmres_dispatch_t *d) {
     uint32_t s, now;
     if (!d || !d->client) return;
     c = d->client;
-    now = c->port->now_ms(c->port->ctx);
     llmres__lock(c);
+    d->closed = 1; /* no submit is taken from now on, so this ends */
+    now = c->port->now_ms(c->port->ctx);
     while (llmres_queue_drain(&d->queue, &it) == LLMRES_OK)
         llmres__job_unserved(d, (llmres_job_t *)it.user, now, LLMRES_ERR_CANCELLED);
     llmres__unlock(c);

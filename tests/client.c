@@ -226,7 +226,9 @@ static void bad_calls_get_errors(void) {
 /* A transport that answers each request with the next scripted bytes, then closes or
    goes quiet: what a broken proxy or a half-dead provider sends. */
 static const char *script_resp;
-static int script_close, opens, closes, live;
+static const char *const *script_list; /* answers to successive requests (the last repeats) */
+static int script_count, script_next;
+static int script_close, opens, closes, live, replying;
 static size_t script_at;
 static int scr_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
     (void)ctx; (void)host; (void)port; (void)timeout_ms;
@@ -236,12 +238,16 @@ static int scr_open(void *ctx, const char *host, uint16_t port, uint32_t timeout
 }
 static int scr_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
     (void)ctx; (void)conn; (void)buf; (void)timeout_ms;
-    script_at = 0; /* a new request: the answer starts again */
+    if (replying) return (int)len; /* the rest of the same request */
+    replying = 1;
+    script_at = 0; /* a new request: the next answer */
+    if (script_list) script_resp = script_list[script_next < script_count ? script_next++ : script_count - 1];
     return (int)len;
 }
 static int scr_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms) {
     size_t left = strlen(script_resp) - script_at;
     (void)ctx; (void)conn;
+    replying = 0;
     if (!left) {
         if (script_close) return LLMRES_ERR_CLOSED;
         sim.now += timeout_ms; /* quiet: the wait passes on the virtual clock */
@@ -254,25 +260,32 @@ static int scr_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout
 }
 static void scr_close(void *ctx, int conn) { (void)ctx; (void)conn; closes++; live--; }
 
-/* One call against a scripted answer, no retries: its class, error and how many
-   connections stayed open afterwards. */
-static void scripted(const char *answer, int close_after, int want_cls, int want_err, int want_live) {
+/* A client and worker over the scripted transport, answering from `answers`. */
+static void script_setup(const llmres_config_t *cfg, const char *const *answers, int count, int close_after) {
     llmres_sim_config_t sc;
-    llmres_config_t cfg;
     memset(&sc, 0, sizeof(sc));
-    llmres_config_defaults(&cfg);
-    cfg.max_retries = 0;
-    cfg.attempt_timeout_ms = 1000;
     llmres_sim_init(&sim, &sc);
     sim.port.tcp.open = scr_open;
     sim.port.tcp.send = scr_send;
     sim.port.tcp.recv = scr_recv;
     sim.port.tcp.close = scr_close;
-    script_resp = answer;
+    script_list = answers;
+    script_count = count;
+    script_next = 0;
     script_close = close_after;
-    opens = closes = live = 0;
-    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, &cfg, chain, 1), LLMRES_OK);
+    opens = closes = live = replying = 0;
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, cfg, chain, 1), LLMRES_OK);
     CHECK_EQ(llmres_worker_init(&worker, &client, NULL), LLMRES_OK);
+}
+
+/* One call against a scripted answer, no retries: its class, error and how many
+   connections stayed open afterwards. */
+static void scripted(const char *answer, int close_after, int want_cls, int want_err, int want_live) {
+    llmres_config_t cfg;
+    llmres_config_defaults(&cfg);
+    cfg.max_retries = 0;
+    cfg.attempt_timeout_ms = 1000;
+    script_setup(&cfg, &answer, 1, close_after);
     CHECK_EQ(ask(700, 5000), want_err);
     CHECK_EQ(res.cls, want_cls);
     CHECK_EQ(res.attempts, 1);
@@ -303,6 +316,94 @@ static void bad_responses_end_in_a_class(void) {
     scripted("", 1, LLMRES_CLASS_TRANSIENT_NETWORK, LLMRES_ERR_CLOSED, 0);
 }
 
+/* ---- streaming through the call ---- */
+static char streamed[256];
+static int restarts;
+static void on_text(void *user, const char *t, size_t n) {
+    size_t at = strlen(streamed);
+    (void)user;
+    if (!t) { restarts++; at = 0; streamed[0] = 0; return; } /* start over */
+    if (at + n + 2 < sizeof(streamed)) { memcpy(streamed + at, t, n); streamed[at + n] = '|'; streamed[at + n + 1] = 0; }
+}
+
+#define SSE_HEAD "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define CHUNK(hex, text) hex "\r\n" text "\r\n"
+static const char sse_ok[] = SSE_HEAD
+    CHUNK("31", "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n")
+    CHUNK("47", "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}\n\n")
+    CHUNK("48", "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}\n\n")
+    CHUNK("e", "data: [DONE]\n\n") "0\r\n\r\n";
+static const char sse_overloaded[] = SSE_HEAD /* text, then an error after the 200 */
+    CHUNK("31", "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n")
+    CHUNK("58", "data: {\"error\":{\"message\":\"The engine is currently overloaded\",\"type\":\"server_error\"}}\n\n")
+    "0\r\n\r\n";
+static const char sse_cut[] = SSE_HEAD /* the connection ends inside the stream */
+    CHUNK("31", "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n") "40\r\ndata: {\"cho";
+static const char sse_garbage[] = SSE_HEAD CHUNK("e", "data: <html>\n\n") "0\r\n\r\n";
+
+static int stream_call(const char *const *answers, int count, int close_after, uint32_t retries) {
+    llmres_config_t cfg;
+    llmres_call_t call;
+    int rc;
+    llmres_config_defaults(&cfg);
+    cfg.max_retries = retries;
+    cfg.backoff_base_ms = 10;
+    cfg.tokens_per_minute = 10000;
+    cfg.attempt_timeout_ms = 1000;
+    script_setup(&cfg, answers, count, close_after);
+    streamed[0] = 0;
+    restarts = 0;
+    memset(&call, 0, sizeof(call));
+    call.messages = &hello;
+    call.message_count = 1;
+    call.max_tokens = 50;
+    call.temperature_milli = 700;
+    call.timeout_ms = 10000;
+    call.text = text;
+    call.text_cap = sizeof(text);
+    call.on_text = on_text;
+    rc = llmres_call(&client, &worker, &call, &res);
+    llmres_worker_close(&worker);
+    CHECK_EQ(live, 0);
+    return rc;
+}
+
+static void streamed_answers_resilient(void) {
+    static const char *const ok[1] = {sse_ok};
+    static const char *const overloaded_then_ok[2] = {sse_overloaded, sse_ok};
+    static const char *const cut_then_ok[2] = {sse_cut, sse_ok};
+    static const char *const garbage[1] = {sse_garbage};
+    static const char *const overloaded[1] = {sse_overloaded};
+    CHECK_EQ(stream_call(ok, 1, 0, 0), LLMRES_OK);
+    CHECK(strcmp(streamed, "Hel|lo|") == 0);
+    CHECK(strcmp(text, "Hello") == 0);
+    CHECK_EQ(res.input_tokens, 7); /* usage from the last chunk: the token bucket reconciles */
+    CHECK_EQ(res.output_tokens, 2);
+    CHECK_EQ(llmres_bucket_available(&client.tpm, sim.now), 10000 - 9);
+    /* an error after the 200: the partial text is void, the retry streams it anew */
+    CHECK_EQ(stream_call(overloaded_then_ok, 2, 0, 2), LLMRES_OK);
+    CHECK_EQ(restarts, 1);
+    CHECK(strcmp(streamed, "Hel|lo|") == 0);
+    CHECK(strcmp(text, "Hello") == 0);
+    CHECK_EQ(res.attempts, 2);
+    CHECK_EQ(client.attempts_by_class[LLMRES_CLASS_OVERLOADED], 1);
+    /* no retry left: the overloaded class, with the partial text told */
+    CHECK_EQ(stream_call(overloaded, 1, 0, 0), LLMRES_ERR_HTTP);
+    CHECK_EQ(res.cls, LLMRES_CLASS_OVERLOADED);
+    CHECK(strcmp(streamed, "Hel|") == 0);
+    CHECK(strcmp(res.message, "The engine is currently overloaded") == 0);
+    /* cut mid-stream: truncated, transient, retried on a new connection */
+    CHECK_EQ(stream_call(cut_then_ok, 2, 1, 2), LLMRES_OK);
+    CHECK_EQ(client.attempts_by_class[LLMRES_CLASS_TRANSIENT_NETWORK], 1);
+    CHECK_EQ(restarts, 1);
+    CHECK(strcmp(text, "Hello") == 0);
+    CHECK(opens >= 2);
+    /* not SSE/JSON: a server error, the connection closed */
+    CHECK_EQ(stream_call(garbage, 1, 0, 0), LLMRES_ERR_HTTP);
+    CHECK_EQ(res.cls, LLMRES_CLASS_SERVER_ERROR);
+    CHECK_EQ(closes, opens);
+}
+
 int main(void) {
     RUN(answers_and_caches_deterministic_requests);
     RUN(retry_honours_retry_after);
@@ -315,5 +416,6 @@ int main(void) {
     RUN(server_rate_limit_headers_correct_the_local_bucket);
     RUN(bad_calls_get_errors);
     RUN(bad_responses_end_in_a_class);
+    RUN(streamed_answers_resilient);
     return T_DONE();
 }

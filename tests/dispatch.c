@@ -21,6 +21,8 @@ static int done_count[JOBS];     /* on_done calls per job */
 static uint32_t done_at[JOBS];   /* virtual time of the last on_done */
 static int done_order[4 * JOBS], done_n;
 static int resubmit_once = -1;   /* a job whose on_done submits it again */
+static void (*done_hook)(int i); /* more for on_done to do */
+static int wakes;                /* wake_fn calls */
 
 static const llmres_provider_t chain[2] = {
     {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim"},
@@ -38,7 +40,10 @@ static void on_done(llmres_job_t *j, void *user) {
         CHECK_EQ(job[i].state, LLMRES_JOB_DONE);
         CHECK_EQ(llmres_dispatch_submit(&disp, &job[i]), LLMRES_OK);
     }
+    if (done_hook) done_hook(i);
 }
+
+static void on_wake(void *user) { (void)user; wakes++; }
 
 /* sc NULL: a prompt provider with 10 ms latency; cfg NULL: no local rate limit. */
 static void setup(const llmres_sim_config_t *sc, const llmres_config_t *cfg, uint32_t slots) {
@@ -62,6 +67,8 @@ static void setup(const llmres_sim_config_t *sc, const llmres_config_t *cfg, uin
     memset(done_at, 0, sizeof(done_at));
     done_n = 0;
     resubmit_once = -1;
+    done_hook = NULL;
+    wakes = 0;
     for (i = 0; i < JOBS; i++) {
         snprintf(prompt[i], sizeof(prompt[i]), "job %u", (unsigned)i);
         msg[i].role = "user";
@@ -401,6 +408,77 @@ static void rejects_bad_setup(void) {
     teardown(1);
 }
 
+/* An on_done that submits and cancels another job (as another thread might, racing the
+   callbacks): that job's on_done still runs in the same step. */
+static void submit_and_cancel_1(int i) {
+    if (i != 0) return;
+    CHECK_EQ(submit(1, 0, 0), LLMRES_OK);
+    CHECK_EQ(llmres_dispatch_cancel(&disp, &job[1]), LLMRES_OK);
+}
+static void jobs_ended_during_callbacks_are_told(void) {
+    uint32_t wait;
+    setup(NULL, NULL, 1);
+    disp.wake_fn = on_wake;
+    done_hook = submit_and_cancel_1;
+    CHECK_EQ(submit(0, 0, 0), LLMRES_OK);
+    CHECK_EQ(wakes, 1);
+    CHECK_EQ(llmres_dispatch_step(&disp, &wait), 0);
+    CHECK_EQ(done_count[0], 1);
+    CHECK_EQ(done_count[1], 1);
+    CHECK_EQ(job[1].result.error, LLMRES_ERR_CANCELLED);
+    CHECK_EQ(wakes, 3); /* the submit and the cancel from on_done woke the stepper too */
+    check_books(0);
+    teardown(1);
+}
+
+/* A slow on_done does not push the next job past its deadline: the wait is counted
+   after the callbacks, from each slot's own wake-up time. */
+static void slow_callback(int i) { if (i == 0) sim.now += 400; }
+static void waits_count_from_after_the_callbacks(void) {
+    llmres_config_t cfg;
+    uint32_t t0, wait;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 1000; /* job 1 waits about 1 s for a token */
+    cfg.burst = 1;
+    setup(NULL, &cfg, 1);
+    done_hook = slow_callback;
+    t0 = sim.now;
+    CHECK_EQ(submit(0, 1, 0), LLMRES_OK);
+    CHECK_EQ(submit(1, 0, 1200), LLMRES_OK);
+    CHECK_EQ(llmres_dispatch_step(&disp, &wait), 1);
+    CHECK(sim.now - t0 + wait <= 1001); /* not 400 ms more */
+    llmres_dispatch_run(&disp);
+    CHECK_EQ(job[1].result.error, LLMRES_OK);
+    CHECK(done_at[1] - t0 <= 1020);
+    teardown(1);
+}
+
+static void resubmit_after_shutdown(int i) { CHECK_EQ(llmres_dispatch_submit(&disp, &job[i]), LLMRES_ERR_CLOSED); }
+static void shut_down_means_closed(void) {
+    uint32_t wait;
+    setup(NULL, NULL, 1);
+    CHECK_EQ(submit(0, 0, 0), LLMRES_OK);
+    CHECK_EQ(submit(1, 0, 0), LLMRES_OK);
+    done_hook = resubmit_after_shutdown;
+    llmres_dispatch_shutdown(&disp);
+    CHECK_EQ(done_count[0] + done_count[1], 2);
+    CHECK_EQ(job[0].state, LLMRES_JOB_DONE);
+    CHECK_EQ(submit(2, 0, 0), LLMRES_ERR_CLOSED);
+    CHECK_EQ(llmres_dispatch_step(&disp, &wait), 0);
+    check_books(0);
+    teardown(1);
+}
+
+static void odd_arguments_are_refused(void) {
+    llmres_worker_t *w[2];
+    setup(NULL, NULL, 1);
+    CHECK_EQ(submit(0, 0, 0x80000000u), LLMRES_ERR_INVALID); /* "forever" would wrap to the past */
+    CHECK_EQ(job[0].state, LLMRES_JOB_IDLE);
+    w[0] = w[1] = &workers[0];
+    CHECK_EQ(llmres_dispatch_init(&disp, &client, w, 2), LLMRES_ERR_INVALID); /* one worker, two slots */
+    teardown(1);
+}
+
 int main(void) {
     RUN(runs_in_priority_order_one_result_each);
     RUN(deadline_in_the_queue_ends_on_time);
@@ -411,5 +489,9 @@ int main(void) {
     RUN(slots_step_on_their_own);
     RUN(storm_every_accepted_job_ends_once);
     RUN(rejects_bad_setup);
+    RUN(jobs_ended_during_callbacks_are_told);
+    RUN(waits_count_from_after_the_callbacks);
+    RUN(shut_down_means_closed);
+    RUN(odd_arguments_are_refused);
     return T_DONE();
 }

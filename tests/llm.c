@@ -274,12 +274,176 @@ static void request_json_for_each_provider(void) {
     buf[n > 0 ? n : 0] = 0;
     CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
                       "\"stream\":false,\"options\":{}}") == 0);
+    /* streaming: Ollama says so in place; OpenAI asks for usage in the last chunk */
+    r.stream = 1;
+    n = llmres_llm_write_request(&r, buf, sizeof(buf));
+    buf[n > 0 ? n : 0] = 0;
+    CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
+                      "\"stream\":true,\"options\":{}}") == 0);
+    r.provider = LLMRES_PROVIDER_OPENAI;
+    n = llmres_llm_write_request(&r, buf, sizeof(buf));
+    buf[n > 0 ? n : 0] = 0;
+    CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
+                      "\"stream\":true,\"stream_options\":{\"include_usage\":true}}") == 0);
+    r.provider = LLMRES_PROVIDER_ANTHROPIC;
+    n = llmres_llm_write_request(&r, buf, sizeof(buf));
+    buf[n > 0 ? n : 0] = 0;
+    CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1024,\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
+                      "\"stream\":true}") == 0);
+    r.provider = LLMRES_PROVIDER_OLLAMA;
+    r.stream = 0;
     r.temperature_milli = 2001;
     CHECK_EQ(llmres_llm_write_request(&r, buf, sizeof(buf)), LLMRES_ERR_INVALID);
     r.temperature_milli = 0;
     r.message_count = 0;
     CHECK_EQ(llmres_llm_write_request(&r, buf, sizeof(buf)), LLMRES_ERR_INVALID);
     CHECK_EQ(llmres_llm_write_request(NULL, buf, sizeof(buf)), LLMRES_ERR_INVALID);
+}
+
+/* ---- streams ---- */
+static llmres_llm_stream_t stream;
+static char event_buf[2048];
+static char pieces[512];   /* every piece given to on_text, separated by '|' */
+static int restarts;
+
+static void on_piece(void *user, const char *t, size_t n) {
+    size_t at = strlen(pieces);
+    (void)user;
+    if (!t) { restarts++; return; }
+    if (at + n + 2 < sizeof(pieces)) {
+        memcpy(pieces + at, t, n);
+        pieces[at + n] = '|';
+        pieces[at + n + 1] = 0;
+    }
+}
+
+/* Feeds a stream in pieces of `step` bytes (0: whole; len (size_t)-1: a C string);
+   returns stream_end's answer. */
+static int stream_feed(int provider, const char *in, size_t len, size_t step, int keep) {
+    size_t i;
+    if (len == (size_t)-1) len = strlen(in);
+    memset(&res, 0, sizeof(res));
+    res.text = text;
+    res.text_cap = sizeof(text);
+    pieces[0] = 0;
+    CHECK_EQ(llmres_llm_stream_init(&stream, provider, event_buf, sizeof(event_buf), &res), LLMRES_OK);
+    stream.on_text = on_piece;
+    stream.keep_text = (uint8_t)keep;
+    for (i = 0; i < len; i += step ? step : len) {
+        size_t n = step && len - i > step ? step : len - i;
+        int rc = llmres_llm_stream_feed(&stream, in + i, n);
+        if (rc < 0) return rc;
+    }
+    return llmres_llm_stream_end(&stream);
+}
+
+static size_t load(const char *name) {
+    char path[512];
+    const char *dir = getenv("LLMRES_VECTORS");
+    size_t n;
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/vectors", name);
+    f = fopen(path, "rb");
+    if (!f) { printf("  cannot open %s\n", path); return 0; }
+    n = fread(raw, 1, sizeof(raw) - 1, f);
+    fclose(f);
+    raw[n] = 0;
+    return n;
+}
+
+static void stream_vectors_yield_what_they_must(void) {
+    static const size_t steps[] = {0, 1, 2, 3, 7, 64};
+    size_t k, n;
+    for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        n = load("openai_stream.sse");
+        CHECK(n > 0);
+        CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, raw, n, steps[k], 1), LLMRES_OK);
+        CHECK(strcmp(pieces, "Hel|lo|") == 0);
+        CHECK(strcmp(text, "Hello") == 0);
+        CHECK(strcmp(res.finish, "stop") == 0);
+        CHECK_EQ(stream.done, 1);
+        CHECK_EQ(stream.failed, 0);
+        CHECK_EQ(res.answered, 1);
+        CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_OK);
+
+        n = load("anthropic_stream.sse");
+        CHECK_EQ(stream_feed(LLMRES_PROVIDER_ANTHROPIC, raw, n, steps[k], 1), LLMRES_OK);
+        CHECK(strcmp(pieces, "Hel|lo|") == 0); /* ping ignored */
+        CHECK(strcmp(res.finish, "end_turn") == 0);
+        CHECK_EQ(res.input_tokens, 25);
+        CHECK_EQ(res.output_tokens, 3);
+        CHECK_EQ(stream.events, 8);
+        CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_OK);
+
+        n = load("anthropic_stream_error_after_200.sse");
+        CHECK_EQ(stream_feed(LLMRES_PROVIDER_ANTHROPIC, raw, n, steps[k], 1), LLMRES_OK);
+        CHECK(strcmp(text, "Hel") == 0); /* the partial text... */
+        CHECK_EQ(stream.failed, 1);      /* ...plus an overloaded error */
+        CHECK_EQ(stream.done, 0);
+        CHECK(strcmp(res.error_type, "overloaded_error") == 0);
+        CHECK(strcmp(res.error_message, "Overloaded") == 0);
+        CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_OVERLOADED);
+    }
+}
+
+static void streams_any_framing_and_bad_input(void) {
+    /* CRLF and bare CR line ends, comments, event/id/retry fields, data split over lines */
+    static const char crlf[] = ": keep-alive\r\nid: 7\r\nretry: 100\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\\u00e9\"}}]}\r\n\r\n"
+                               "event: x\rdata:{\"choices\":\r\ndata: [{\"delta\":{\"content\":\"b\"},\"finish_reason\":\"length\"}]}\r\r"
+                               "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
+    static const char ndjson[] = "{\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n"
+                                 "{\"message\":{\"role\":\"assistant\",\"content\":\" there\"},\"done\":false}\r\n"
+                                 "{\"message\":{\"content\":\"\"},\"done_reason\":\"stop\",\"done\":true,\"prompt_eval_count\":4,\"eval_count\":2}";
+    size_t k;
+    for (k = 0; k < 3; k++) {
+        CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, crlf, sizeof(crlf) - 1, k, 1), LLMRES_OK);
+        CHECK(strcmp(text, "a\xC3\xA9" "b") == 0);
+        CHECK(strcmp(res.finish, "length") == 0);
+        CHECK_EQ(res.input_tokens, 5);
+        CHECK_EQ(res.output_tokens, 2);
+        CHECK_EQ(stream_feed(LLMRES_PROVIDER_OLLAMA, ndjson, sizeof(ndjson) - 1, k, 1), LLMRES_OK); /* no final LF */
+        CHECK(strcmp(pieces, "Hi| there|") == 0);
+        CHECK(strcmp(res.finish, "stop") == 0);
+        CHECK_EQ(res.output_tokens, 2);
+    }
+    /* keep_text 0: text holds one piece at a time, text_len counts them all */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OLLAMA, ndjson, sizeof(ndjson) - 1, 5, 0), LLMRES_OK);
+    CHECK(strcmp(pieces, "Hi| there|") == 0);
+    CHECK_EQ(res.text_len, 8);
+    /* cut short: no [DONE] */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, crlf, 60, 0, 1), LLMRES_ERR_TRUNCATED);
+    /* not JSON in an event; an event larger than its buffer; Ollama's error line */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data: <html>\n\n", (size_t)-1, 0, 1), LLMRES_ERR_HTTP);
+    memset(raw, 'x', 3000);
+    memcpy(raw, "data: \"", 7);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, raw, 3000, 100, 1), LLMRES_ERR_TOO_LARGE);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OLLAMA, "{\"error\":\"model not found\"}\n", (size_t)-1, 0, 1), LLMRES_OK);
+    CHECK_EQ(stream.failed, 1);
+    CHECK(strcmp(res.error_message, "model not found") == 0);
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_SERVER_ERROR);
+    /* OpenAI's error chunk mid-stream, after text */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n"
+                         "data: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}\n\n",
+                         (size_t)-1, 0, 1), LLMRES_OK);
+    CHECK_EQ(stream.failed, 1);
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_RATE_LIMIT);
+    /* a text longer than the buffer: TOO_LARGE, never a cut */
+    {
+        static char small[4];
+        static const char two[] = "data: {\"choices\":[{\"delta\":{\"content\":\"ab\"}}]}\n\n"
+                                  "data: {\"choices\":[{\"delta\":{\"content\":\"cd\"}}]}\n\n";
+        memset(&res, 0, sizeof(res));
+        res.text = small;
+        res.text_cap = sizeof(small);
+        CHECK_EQ(llmres_llm_stream_init(&stream, LLMRES_PROVIDER_OPENAI, event_buf, sizeof(event_buf), &res), LLMRES_OK);
+        CHECK_EQ(llmres_llm_stream_feed(&stream, two, sizeof(two) - 1), LLMRES_ERR_TOO_LARGE);
+        CHECK(strcmp(small, "ab") == 0);
+        CHECK_EQ(res.text_len, 2);
+        CHECK_EQ(llmres_llm_stream_end(&stream), LLMRES_ERR_TOO_LARGE);
+    }
+    CHECK_EQ(llmres_llm_stream_init(&stream, 9, event_buf, sizeof(event_buf), &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_llm_stream_init(&stream, 0, NULL, 0, &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_llm_stream_feed(NULL, "x", 1), LLMRES_ERR_INVALID);
 }
 
 int main(void) {
@@ -290,5 +454,7 @@ int main(void) {
     RUN(json_reading_is_robust);
     RUN(text_too_long_is_an_error_not_a_cut);
     RUN(request_json_for_each_provider);
+    RUN(stream_vectors_yield_what_they_must);
+    RUN(streams_any_framing_and_bad_input);
     return T_DONE();
 }

@@ -8,6 +8,7 @@ model.  Standard library only (Python 3.11).
         [--seed 1] [--capacity RPS] [--concurrency N] [--overload KIND]
         [--latency-ms MS] [--jitter-ms MS] [--failure-rate F]
         [--outage START:END ...] [--quota] [--chunked] [--stall-max 30]
+        [--stream-delay-ms MS] [--stream-error-after N] [--stream-cut-after N]
 
 Listens on 127.0.0.1 only (port 0 = ephemeral), TLS 1.2+ when --cert/--key are
 given.  After listen() the port number is written to PATH atomically
@@ -33,9 +34,9 @@ latency sleep, --failure-rate, success.
 
 Overload: --capacity RPS is a token bucket (burst max(1, RPS)); --concurrency
 N refuses a request when N admitted requests are already being served (in
-their latency sleep).  Overload kinds (--overload; default by endpoint:
-openai-429 / anthropic-529 / ollama-503): openai-429, anthropic-529,
-anthropic-500, openai-503, ollama-503, whatever the endpoint.  Only
+their latency sleep, or writing their stream).  Overload kinds (--overload;
+default by endpoint: openai-429 / anthropic-529 / ollama-503): openai-429,
+anthropic-529, anthropic-500, openai-503, ollama-503, whatever the endpoint.  Only
 openai-429 carries retry-after / retry-after-ms (the real time until the
 bucket holds a token again, or, for a --concurrency refusal, until the
 earliest request being served is due to finish); the others copy the shapes
@@ -48,6 +49,34 @@ has no quota error of its own) or 402 billing_error (/v1/messages).
 --failure-rate F: that fraction of admitted requests get a 500 after the
 latency sleep.  --chunked: 200 bodies go out chunked (3 chunks).
 
+Streaming: "stream": true (OpenAI, Anthropic), or "stream" absent / not false
+(Ollama /api/chat streams by default) turns a successful answer into a stream;
+every error above stays a plain JSON body.  The answer text (same text,
+truncation and token counts as unstreamed) is cut into pieces of at most
+STREAM_PIECE (4) characters, one text delta each, in the shapes of
+shared/vectors/openai_stream.sse and anthropic_stream.sse:
+  OpenAI     text/event-stream: "data: {chunk}" events, a role chunk, one
+             chunk per piece, a finish chunk ("stop" / "length"), a usage
+             chunk with "choices":[] when "stream_options":{"include_usage":
+             true}, then "data: [DONE]".
+  Anthropic  text/event-stream: message_start (input_tokens, output_tokens 1),
+             content_block_start, ping, content_block_delta per piece,
+             content_block_stop, message_delta (stop_reason, output_tokens),
+             message_stop.
+  Ollama     application/x-ndjson: one {"message":{..piece..},"done":false}
+             line per piece, then the "done":true line with the counts.
+Streams always go out with Transfer-Encoding: chunked, one HTTP chunk per
+event / line, each sent as it is written.  --stream-delay-ms MS sleeps MS
+(at most --stall-max) between events; a request holds its --concurrency slot
+until its stream is written.  --stream-error-after N: after N text deltas
+(or after the last one, if the answer has fewer) an error event ends the body
+(terminating chunk, but no message_stop / [DONE] / done line): Anthropic
+"event: error" overloaded_error as in anthropic_stream_error_after_200.sse,
+OpenAI a "data: {"error":{...server_error...}}" event, Ollama an
+{"error":"..."} line.  --stream-cut-after N: after N text deltas (or the
+last one) the connection is closed in the middle of the chunked body, no
+terminating chunk.  If both are given the smaller N acts; on a tie, the cut.
+
 Success rate-limit headers: requests limit = burst, remaining = whole tokens
 left, reset = time until the bucket is full (unlimited: 10000 / 9999 / 6ms);
 token figures are informational (limit 200000, never refused).
@@ -57,7 +86,8 @@ GET /_stats keys: requests, served_ok, by_status {"200": n, ...}, overloaded
 outage_closed + outage_503), quota_rejected, failures_injected,
 auth_rejected, bad_requests, max_in_flight (peak API requests being handled,
 refused ones included), max_serving (peak admitted), in_flight, serving,
-endpoints {path: n, "other": n}, connections, uptime_s.  /_stats and
+endpoints {path: n, "other": n}, connections, streamed (200 answers sent
+as streams, cut or failed ones included), uptime_s.  /_stats and
 /_reset_stats themselves are not counted.
 """
 
@@ -93,6 +123,10 @@ DEFAULT_OVERLOAD = {EP_OPENAI: "openai-429", EP_ANTHROPIC: "anthropic-529",
 
 CT_JSON = "application/json"
 CT_OLLAMA = "application/json; charset=utf-8"   # what Ollama really sends
+CT_SSE = "text/event-stream"
+CT_NDJSON = "application/x-ndjson"
+
+STREAM_PIECE = 4                # characters of answer text per streamed delta
 
 # Token-per-minute figures reported in the rate-limit headers (informational;
 # the mock never refuses on tokens).
@@ -196,10 +230,11 @@ class Request:
 
 class Response:
     __slots__ = ("status", "headers", "body", "chunked", "close", "drop",
-                 "ctype")
+                 "ctype", "stream", "stream_cut", "stream_gap")
 
     def __init__(self, status, body=b"", headers=None, ctype=CT_JSON,
-                 chunked=False, close=False, drop=False):
+                 chunked=False, close=False, drop=False, stream=None,
+                 stream_cut=False, stream_gap=0.0):
         self.status = status
         self.body = body
         self.headers = headers or []
@@ -207,6 +242,9 @@ class Response:
         self.chunked = chunked
         self.close = close
         self.drop = drop                # close the connection, send nothing
+        self.stream = stream            # list of events (bytes): one chunk each
+        self.stream_cut = stream_cut    # end without the terminating chunk
+        self.stream_gap = stream_gap    # seconds between two events
 
 
 # ---------------------------------------------------------------- the model
@@ -229,6 +267,10 @@ class Model:
         self.quota = args.quota
         self.chunked = args.chunked
         self.stall_max = max(0.1, float(args.stall_max))
+        self.stream_gap = min(self.stall_max,
+                              max(0.0, args.stream_delay_ms) / 1000.0)
+        self.stream_error_after = max(0, int(args.stream_error_after))
+        self.stream_cut_after = max(0, int(args.stream_cut_after))
         self.rng = random.Random(args.seed)
         self.id_rng = random.Random()    # ids: not drawn from the seeded stream
         self.outage_seq = 0
@@ -257,6 +299,7 @@ class Model:
                 "max_serving": len(self.serving),
                 "endpoints": {ep: 0 for ep in ENDPOINTS},
                 "connections": 0,
+                "streamed": 0,
             }
 
     def snapshot(self):
@@ -325,6 +368,12 @@ class Model:
         with self.lock:
             self.in_flight.discard(key)
             self.serving.pop(key, None)
+
+    def extend_serving(self, key, seconds):
+        """An admitted request that streams stays served while it writes."""
+        with self.lock:
+            if key in self.serving:
+                self.serving[key] += seconds
 
     def admit(self, key):
         """(True, info) if served, (False, info) if overloaded.
@@ -427,6 +476,18 @@ def compute_answer(doc, ep):
             c = mt
             truncated = True
     return text, p, c, truncated
+
+
+def split_pieces(text):
+    """The answer text as streamed deltas of at most STREAM_PIECE characters."""
+    return [text[i:i + STREAM_PIECE] for i in range(0, len(text), STREAM_PIECE)]
+
+
+def wants_stream(doc, ep):
+    s = doc.get("stream")
+    if ep == EP_OLLAMA:
+        return s is not False           # Ollama streams unless told not to
+    return s is True
 
 
 class Handler:
@@ -548,13 +609,30 @@ class Handler:
             503, "server busy, please try again.  maximum pending requests exceeded")
 
     # ---------------------------------------------------- success shapes
-    def success(self, ep, doc, answer, info):
+    def success(self, ep, doc, answer, info, key=None, stream=False):
         text, p, c, truncated = answer
         model_name = doc.get("model") if isinstance(doc.get("model"), str) else "mock-model"
         now = time.time()
         if ep == EP_OPENAI:
+            cid = "chatcmpl-" + self.m.new_id(29)
+            hdrs = [("openai-processing-ms", str(int(info.get("delay", 0) * 1000))),
+                    self.x_request_id(),
+                    ("x-ratelimit-limit-requests", str(info["limit"])),
+                    ("x-ratelimit-limit-tokens", str(TPM_LIMIT)),
+                    ("x-ratelimit-remaining-requests", str(info["remaining"])),
+                    ("x-ratelimit-remaining-tokens",
+                     str(TPM_LIMIT - min(TPM_LIMIT, p + c))),
+                    ("x-ratelimit-reset-requests", go_duration(info["reset"])),
+                    ("x-ratelimit-reset-tokens",
+                     go_duration(min(TPM_LIMIT, p + c) * 60.0 / TPM_LIMIT))]
+            if stream:
+                so = doc.get("stream_options")
+                usage = isinstance(so, dict) and so.get("include_usage") is True
+                return self.stream_response(
+                    self.openai_events(cid, int(now), model_name, answer, usage),
+                    hdrs, CT_SSE, key)
             body = jdump({
-                "id": "chatcmpl-" + self.m.new_id(29),
+                "id": cid,
                 "object": "chat.completion",
                 "created": int(now),
                 "model": model_name,
@@ -567,30 +645,9 @@ class Handler:
                           "total_tokens": p + c},
                 "system_fingerprint": "fp_mock",
             })
-            hdrs = [("openai-processing-ms", str(int(info.get("delay", 0) * 1000))),
-                    self.x_request_id(),
-                    ("x-ratelimit-limit-requests", str(info["limit"])),
-                    ("x-ratelimit-limit-tokens", str(TPM_LIMIT)),
-                    ("x-ratelimit-remaining-requests", str(info["remaining"])),
-                    ("x-ratelimit-remaining-tokens",
-                     str(TPM_LIMIT - min(TPM_LIMIT, p + c))),
-                    ("x-ratelimit-reset-requests", go_duration(info["reset"])),
-                    ("x-ratelimit-reset-tokens",
-                     go_duration(min(TPM_LIMIT, p + c) * 60.0 / TPM_LIMIT))]
             return Response(200, body, hdrs, chunked=self.m.chunked)
         if ep == EP_ANTHROPIC:
-            body = jdump({
-                "id": "msg_01" + self.m.new_id(22),
-                "type": "message",
-                "role": "assistant",
-                "model": model_name,
-                "content": [{"type": "text", "text": text}],
-                "stop_reason": "max_tokens" if truncated else "end_turn",
-                "stop_sequence": None,
-                "usage": {"input_tokens": p, "cache_creation_input_tokens": 0,
-                          "cache_read_input_tokens": 0, "output_tokens": c,
-                          "service_tier": "standard"},
-            })
+            mid = "msg_01" + self.m.new_id(22)
             used = min(TPM_LIMIT, p + c)
             tok_reset = rfc3339(now + used * 60.0 / TPM_LIMIT)
             hdrs = [("request-id", "req_011" + self.m.new_id(21)),
@@ -611,22 +668,150 @@ class Handler:
                      str(TPM_LIMIT - min(TPM_LIMIT, c))),
                     ("anthropic-ratelimit-output-tokens-reset",
                      rfc3339(now + min(TPM_LIMIT, c) * 60.0 / TPM_LIMIT))]
+            if stream:
+                return self.stream_response(
+                    self.anthropic_events(mid, model_name, answer),
+                    hdrs, CT_SSE, key)
+            body = jdump({
+                "id": mid,
+                "type": "message",
+                "role": "assistant",
+                "model": model_name,
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "max_tokens" if truncated else "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": p, "cache_creation_input_tokens": 0,
+                          "cache_read_input_tokens": 0, "output_tokens": c,
+                          "service_tier": "standard"},
+            })
             return Response(200, body, hdrs, chunked=self.m.chunked)
         delay_ns = int(info.get("delay", 0) * 1e9)
-        body = jdump({
-            "model": model_name,
-            "created_at": rfc3339_nano(now),
-            "message": {"role": "assistant", "content": text},
-            "done_reason": "length" if truncated else "stop",
-            "done": True,
-            "total_duration": delay_ns + 1000000,
-            "load_duration": 100000,
-            "prompt_eval_count": p,
-            "prompt_eval_duration": delay_ns // 4,
-            "eval_count": c,
-            "eval_duration": delay_ns - delay_ns // 4,
-        })
-        return Response(200, body, ctype=CT_OLLAMA, chunked=self.m.chunked)
+
+        def final(content, t):
+            return {
+                "model": model_name,
+                "created_at": rfc3339_nano(t),
+                "message": {"role": "assistant", "content": content},
+                "done_reason": "length" if truncated else "stop",
+                "done": True,
+                "total_duration": delay_ns + 1000000,
+                "load_duration": 100000,
+                "prompt_eval_count": p,
+                "prompt_eval_duration": delay_ns // 4,
+                "eval_count": c,
+                "eval_duration": delay_ns - delay_ns // 4,
+            }
+        if stream:
+            return self.stream_response(
+                self.ollama_events(model_name, now, answer, final),
+                [], CT_NDJSON, key)
+        return Response(200, jdump(final(text, now)), ctype=CT_OLLAMA,
+                        chunked=self.m.chunked)
+
+    # ---------------------------------------------------- stream shapes
+    def stream_plan(self, n):
+        """(k, how): send k of the n pieces, then end the stream "how":
+        None (normally), "error" or "cut"."""
+        cands = []
+        if self.m.stream_cut_after > 0:
+            cands.append((min(self.m.stream_cut_after, n), 0, "cut"))
+        if self.m.stream_error_after > 0:
+            cands.append((min(self.m.stream_error_after, n), 1, "error"))
+        if not cands:
+            return n, None
+        k, _, how = min(cands)
+        return k, how
+
+    def stream_response(self, planned, hdrs, ctype, key):
+        events, cut = planned
+        gap = self.m.stream_gap
+        if gap > 0 and key is not None:
+            self.m.extend_serving(key, gap * (len(events) - 1))
+        return Response(200, b"", hdrs, ctype=ctype, stream=events,
+                        stream_cut=cut, stream_gap=gap)
+
+    def openai_events(self, cid, created, model_name, answer, usage):
+        """(events, cut) of a chat.completion.chunk stream."""
+        text, p, c, truncated = answer
+
+        def chunk(choices, **extra):
+            obj = {"id": cid, "object": "chat.completion.chunk",
+                   "created": created, "model": model_name, "choices": choices}
+            obj.update(extra)
+            return b"data: " + jdump(obj) + b"\n\n"
+
+        def choice(delta, finish=None):
+            return [{"index": 0, "delta": delta, "finish_reason": finish}]
+
+        pieces = split_pieces(text)
+        k, how = self.stream_plan(len(pieces))
+        ev = [chunk(choice({"role": "assistant", "content": ""}))]
+        ev += [chunk(choice({"content": t})) for t in pieces[:k]]
+        if how == "error":
+            ev.append(b"data: " + jdump({"error": {
+                "message": "The server had an error while processing your request.",
+                "type": "server_error", "param": None, "code": None}}) + b"\n\n")
+        elif how is None:
+            ev.append(chunk(choice({}, "length" if truncated else "stop")))
+            if usage:
+                ev.append(chunk([], usage={"prompt_tokens": p,
+                                           "completion_tokens": c,
+                                           "total_tokens": p + c}))
+            ev.append(b"data: [DONE]\n\n")
+        return ev, how == "cut"
+
+    def anthropic_events(self, mid, model_name, answer):
+        """(events, cut) of a Messages stream."""
+        text, p, c, truncated = answer
+
+        def sse(name, obj):
+            return b"event: " + name.encode("ascii") + b"\ndata: " + jdump(obj) + b"\n\n"
+
+        pieces = split_pieces(text)
+        k, how = self.stream_plan(len(pieces))
+        ev = [sse("message_start", {"type": "message_start", "message": {
+                  "id": mid, "type": "message", "role": "assistant",
+                  "content": [], "model": model_name, "stop_reason": None,
+                  "stop_sequence": None,
+                  "usage": {"input_tokens": p, "output_tokens": 1}}}),
+              sse("content_block_start", {"type": "content_block_start",
+                                          "index": 0, "content_block":
+                                          {"type": "text", "text": ""}}),
+              sse("ping", {"type": "ping"})]
+        ev += [sse("content_block_delta", {"type": "content_block_delta",
+                                           "index": 0, "delta":
+                                           {"type": "text_delta", "text": t}})
+               for t in pieces[:k]]
+        if how == "error":
+            ev.append(sse("error", {"type": "error", "error": {
+                "type": "overloaded_error", "message": "Overloaded"}}))
+        elif how is None:
+            ev.append(sse("content_block_stop", {"type": "content_block_stop",
+                                                 "index": 0}))
+            ev.append(sse("message_delta", {"type": "message_delta", "delta": {
+                "stop_reason": "max_tokens" if truncated else "end_turn",
+                "stop_sequence": None}, "usage": {"output_tokens": c}}))
+            ev.append(sse("message_stop", {"type": "message_stop"}))
+        return ev, how == "cut"
+
+    def ollama_events(self, model_name, now, answer, final):
+        """(events, cut) of an NDJSON chat stream; created_at advances by the
+        planned gap between lines."""
+        text = answer[0]
+        gap = self.m.stream_gap
+        pieces = split_pieces(text)
+        k, how = self.stream_plan(len(pieces))
+        ev = [jdump({"model": model_name,
+                     "created_at": rfc3339_nano(now + i * gap),
+                     "message": {"role": "assistant", "content": t},
+                     "done": False}) + b"\n"
+              for i, t in enumerate(pieces[:k])]
+        if how == "error":
+            ev.append(jdump({"error": "an error was encountered while "
+                             "running the model"}) + b"\n")
+        elif how is None:
+            ev.append(jdump(final("", now + k * gap)) + b"\n")
+        return ev, how == "cut"
 
     # ---------------------------------------------------------- dispatch
     def handle(self, req, key):
@@ -645,6 +830,8 @@ class Handler:
         resp = self.handle_api(req, key)
         if not resp.drop:
             self.m.count_status(resp.status)
+        if resp.stream is not None:
+            self.m.count("streamed")
         return resp
 
     def handle_api(self, req, key):
@@ -662,10 +849,13 @@ class Handler:
             r.headers.append(("Allow", "POST"))
             return r
         self.m.enter(key)
+        resp = None
         try:
-            return self.handle_post(req, ep, key)
+            resp = self.handle_post(req, ep, key)
+            return resp
         finally:
-            self.m.leave(key)
+            if resp is None or resp.stream is None:
+                self.m.leave(key)       # a stream leaves once it is written
 
     def handle_post(self, req, ep, key):
         m = self.m
@@ -736,7 +926,8 @@ class Handler:
         if info["fail"]:
             m.count("failures_injected")
             return self.failure(ep)
-        return self.success(ep, doc, answer, info)
+        return self.success(ep, doc, answer, info, key,
+                            wants_stream(doc, ep))
 
 
 # ------------------------------------------------------------- connection
@@ -896,7 +1087,7 @@ class Connection:
         for k, v in resp.headers:
             lines.append("%s: %s" % (k, v))
         body = resp.body
-        if resp.chunked and body:
+        if resp.stream is not None or (resp.chunked and body):
             lines.append("Transfer-Encoding: chunked")
         else:
             lines.append("Content-Length: %d" % len(body))
@@ -905,7 +1096,15 @@ class Connection:
         elif http10:
             lines.append("Connection: keep-alive")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if resp.chunked and body:
+        if resp.stream is not None:
+            self.send(head)
+            for i, ev in enumerate(resp.stream):
+                if i and resp.stream_gap > 0:
+                    time.sleep(resp.stream_gap)
+                self.send(b"%x\r\n" % len(ev) + ev + b"\r\n")
+            if not resp.stream_cut:
+                self.send(b"0\r\n\r\n")
+        elif resp.chunked and body:
             n = len(body)
             cuts = sorted({0, n // 3, (2 * n) // 3, n})
             self.send(head)
@@ -960,11 +1159,19 @@ class Connection:
                     self.close()
                     return
                 close = req.close
-                self.write_response(resp, close, req.version == "HTTP/1.0")
+                try:
+                    self.write_response(resp, close, req.version == "HTTP/1.0")
+                finally:
+                    model.leave(key)    # a stream held its slot until now
                 if not req.path.startswith("/_"):
-                    log("mock_llm: %s %s -> %d (%d ms)" % (
+                    log("mock_llm: %s %s -> %d%s (%d ms)" % (
                         req.method, req.path, resp.status,
+                        "" if resp.stream is None else
+                        " stream, cut" if resp.stream_cut else " stream",
                         int((time.monotonic() - t0) * 1000)))
+                if resp.stream_cut:
+                    self.close()        # mid-body: no terminating chunk
+                    return
                 if close:
                     self.close_orderly()
                     return
@@ -1032,6 +1239,15 @@ def main():
     ap.add_argument("--quota", action="store_true")
     ap.add_argument("--chunked", action="store_true")
     ap.add_argument("--stall-max", type=float, default=30.0)
+    ap.add_argument("--stream-delay-ms", type=float, default=0.0,
+                    help="sleep between the events of a stream (at most "
+                    "--stall-max)")
+    ap.add_argument("--stream-error-after", type=int, default=0, metavar="N",
+                    help="end streams with an error event after N text "
+                    "deltas; 0 = off")
+    ap.add_argument("--stream-cut-after", type=int, default=0, metavar="N",
+                    help="close the connection mid-stream after N text "
+                    "deltas; 0 = off")
     args = ap.parse_args()
     if bool(args.cert) != bool(args.key):
         ap.error("--cert and --key must be given together")
@@ -1039,6 +1255,10 @@ def main():
         ap.error("--capacity and --concurrency must be >= 0")
     if not 0.0 <= args.failure_rate <= 1.0:
         ap.error("--failure-rate must be in 0..1")
+    if (args.stream_delay_ms < 0 or args.stream_error_after < 0
+            or args.stream_cut_after < 0):
+        ap.error("--stream-delay-ms, --stream-error-after and "
+                 "--stream-cut-after must be >= 0")
 
     def on_signal(signum, frame):
         raise _Stop()

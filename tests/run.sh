@@ -170,10 +170,12 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_quota.ready") '$OUT/chat' --stats 'hi' > '$OUT/chat.out' 2>&1;
          test \$? -eq 17 && grep -q '\"attempts\":1' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
 fi
-# The client and the dispatcher (a thread per slot) through TLS against an overloaded mock.
+# The client (also streaming) and the dispatcher (a thread per slot) through TLS against the mock.
 if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start_mock mock_busy \
-        --capacity 10 --latency-ms 30 --jitter-ms 40 --seed 3; then
+        --capacity 10 --latency-ms 30 --jitter-ms 40 --seed 3 &&
+   step "mock LLM starts over TLS, failing streams after two pieces" start_mock mock_stream_error --stream-error-after 2; then
     LLMRES_MOCK_PORT=$(cat "$OUT/mock_busy.ready"); export LLMRES_MOCK_PORT
+    LLMRES_MOCK_STREAM_ERROR_PORT=$(cat "$OUT/mock_stream_error.ready"); export LLMRES_MOCK_STREAM_ERROR_PORT
     LLMRES_CA_FILE=$NGINX_DIR/ca.pem; export LLMRES_CA_FILE
     if step "gcc builds llm_tls" gcc $IFLAGS -O2 tests/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
         run "llm_tls (gcc)" "$OUT/llm_tls"

@@ -53,7 +53,8 @@ state_sizes() {
 #include "../../llmres.h"
 char s_bucket[sizeof(llmres_bucket_t)], s_breaker[sizeof(llmres_breaker_t)],
      s_backoff[sizeof(llmres_backoff_t)], s_cache[sizeof(llmres_cache_t)], s_queue[sizeof(llmres_queue_t)],
-     s_http[sizeof(llmres_http_client_t) + sizeof(llmres_http_response_t)];
+     s_http[sizeof(llmres_http_client_t) + sizeof(llmres_http_response_t)],
+     s_client[sizeof(llmres_client_t)], s_worker[sizeof(llmres_worker_t)], s_dispatch[sizeof(llmres_dispatch_t)];
 C
     # shellcheck disable=SC2086
     $prefix-gcc $arch -Os -c "$OUT/sizes.c" -o "$OUT/sizes-$1.o"
@@ -86,9 +87,11 @@ for t in $TARGETS; do
     set -- $(build "$t" LLM "$(without HTTP) -DLLMRES_NO_CLIENT")
     eval "flash_${t}_LLM=$(($1 - core - flash_${t}_HTTP))"
     eval "ram_${t}_LLM=$2"
-    # the client: everything minus everything but it
+    # the client: everything but the dispatcher minus everything but the client
     set -- $(build "$t" noclient "-DLLMRES_NO_CLIENT")
     eval "flash_${t}_noclient=$1"
+    set -- $(build "$t" nodispatch "-DLLMRES_NO_DISPATCH")
+    eval "flash_${t}_nodispatch=$1"
     set -- $(build "$t" five "-DLLMRES_NO_HTTP")
     eval "flash_${t}_five=$1 ram_${t}_five=$2"
     set -- $(build "$t" all "")
@@ -109,11 +112,13 @@ for p in $PRIMS; do
     st=$(echo "$state_m4" | tr ' ' '\n' | grep "^s_$lp=" | cut -d= -f2)
     echo "| $lp | $m0 | $m4 | $rv | $ram | $st |"
 done
-echo "| llm (wire formats, taxonomy, config) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
-echo "| client (the resilient call) | $((flash_m0_all - flash_m0_noclient)) | $((flash_m4_all - flash_m4_noclient)) | $((flash_rv32_all - flash_rv32_noclient)) | 0 | - |"
+st() { echo "$state_m4" | tr ' ' '\n' | grep "^s_$1=" | cut -d= -f2; }
+echo "| llm (wire formats, streams, taxonomy, config) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
+echo "| client (the resilient call) | $((flash_m0_nodispatch - flash_m0_noclient)) | $((flash_m4_nodispatch - flash_m4_noclient)) | $((flash_rv32_nodispatch - flash_rv32_noclient)) | 0 | client $(st client), worker $(st worker) |"
+echo "| dispatcher | $((flash_m0_all - flash_m0_nodispatch)) | $((flash_m4_all - flash_m4_nodispatch)) | $((flash_rv32_all - flash_rv32_nodispatch)) | 0 | $(st dispatch) |"
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
-echo "| everything (primitives, HTTP, LLM, client) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
+echo "| everything (primitives, HTTP, LLM, client, dispatcher) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo
