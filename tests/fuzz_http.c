@@ -1,7 +1,7 @@
 /* libFuzzer target for everything llmres parses from the network: the HTTP response
    parser (fed in pieces whose sizes come from the input, so any split is tried, and
-   compared with one whole feed), the header-value parsers, and the JSON reader of each
-   provider's responses. Seeded with the shared
+   compared with one whole feed), the header-value parsers, the JSON reader of each
+   provider's responses, and the stream reader (whole and split, which must agree). Seeded with the shared
    provider vectors by tests/run.sh. Build: clang -fsanitize=fuzzer,address,undefined. */
 #define LLMRES_IMPLEMENTATION
 #include "../llmres.h"
@@ -11,6 +11,47 @@
 static llmres_http_response_t a, b;
 static uint8_t body_a[512], body_b[512];
 static char text[64];
+static char text_b[64], event_a[256], event_b[256];
+static char pieces_a[4096], pieces_b[4096];
+static size_t plen_a, plen_b;
+
+/* Gathers what on_text was given, to compare two feeds of the same stream. */
+static void gather(void *user, const char *t, size_t n) {
+    char *dst = user == (void *)pieces_a ? pieces_a : pieces_b;
+    size_t *len = user == (void *)pieces_a ? &plen_a : &plen_b;
+    if (!t || !n) abort(); /* the reader never starts over: only the client does */
+    if (*len + n <= sizeof(pieces_a)) memcpy(dst + *len, t, n);
+    *len += n;
+}
+
+/* The stream reader over the same bytes fed whole and in steps: the same outcome. */
+static void fuzz_stream(int provider, const uint8_t *data, size_t size, size_t step) {
+    static llmres_llm_stream_t sa, sb;
+    llmres_llm_result_t ra, rb;
+    size_t at;
+    int ea, eb;
+    memset(&ra, 0, sizeof(ra));
+    memset(&rb, 0, sizeof(rb));
+    ra.text = text; ra.text_cap = sizeof(text);
+    rb.text = text_b; rb.text_cap = sizeof(text_b);
+    plen_a = plen_b = 0;
+    if (llmres_llm_stream_init(&sa, provider, event_a, sizeof(event_a), &ra) != LLMRES_OK ||
+        llmres_llm_stream_init(&sb, provider, event_b, sizeof(event_b), &rb) != LLMRES_OK)
+        abort();
+    sa.on_text = sb.on_text = gather;
+    sa.user = pieces_a;
+    sb.user = pieces_b;
+    sa.keep_text = sb.keep_text = (uint8_t)(step & 1u);
+    llmres_llm_stream_feed(&sa, data, size);
+    for (at = 0; at < size; at += step) llmres_llm_stream_feed(&sb, data + at, size - at < step ? size - at : step);
+    ea = llmres_llm_stream_end(&sa);
+    eb = llmres_llm_stream_end(&sb);
+    if (ea != eb || sa.done != sb.done || sa.failed != sb.failed || sa.events != sb.events ||
+        ra.text_len != rb.text_len || plen_a != plen_b ||
+        (plen_a <= sizeof(pieces_a) && memcmp(pieces_a, pieces_b, plen_a) != 0) || ra.text_len > sizeof(text) ||
+        strcmp(ra.finish, rb.finish) != 0 || strcmp(ra.error_type, rb.error_type) != 0)
+        abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t at = 0, used = 0, step;
@@ -53,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (r.text_len >= sizeof(text) || strlen(r.error_message) >= sizeof(r.error_message)) abort();
             llmres_classify(a.status, &a.hints, &r);
             if (ra == 1) llmres_llm_parse_response(provider, body_a, a.body_len, &r);
+            fuzz_stream(provider, data, size, step);
         }
     }
     return 0;
