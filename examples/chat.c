@@ -2,6 +2,7 @@
 
        OPENAI_API_KEY=sk-... ./chat "Why is the sky blue?"
        ANTHROPIC_API_KEY=... ./chat --stats "Hello"
+       OPENAI_API_KEY=sk-... ./chat --stream "Tell me a story"   (printed as it arrives)
        LLM_PROVIDER=ollama LLM_BASE_URL=http://localhost:11434 ./chat "Hi"
 
    Environment: OPENAI_API_KEY or ANTHROPIC_API_KEY (or LLM_PROVIDER=ollama, no key),
@@ -47,6 +48,14 @@ static int parse_url(const char *url, char *host, size_t cap, uint16_t *p, uint8
     return 0;
 }
 
+/* --stream: each piece as it arrives; a retry after a failure mid-answer starts over. */
+static void print_piece(void *user, const char *text, size_t len) {
+    (void)user;
+    if (!text) fputs("\n[the provider failed mid-answer; asking again]\n", stdout);
+    else fwrite(text, 1, len, stdout);
+    fflush(stdout);
+}
+
 static void json_string(const char *s) { /* for --stats: escape what JSON needs */
     putchar('"');
     for (; *s; s++) {
@@ -66,13 +75,14 @@ int main(int argc, char **argv) {
     llmres_call_t call;
     llmres_result_t res;
     char err[160];
-    int stats = 0, i, rc;
+    int stats = 0, stream = 0, i, rc;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--stats")) stats = 1;
+        else if (!strcmp(argv[i], "--stream")) stream = 1;
         else if (!prompt) prompt = argv[i];
-        else { fprintf(stderr, "usage: chat [--stats] \"prompt\"\n"); return 2; }
+        else { fprintf(stderr, "usage: chat [--stats] [--stream] \"prompt\"\n"); return 2; }
     }
-    if (!prompt) { fprintf(stderr, "usage: chat [--stats] \"prompt\"\n"); return 2; }
+    if (!prompt) { fprintf(stderr, "usage: chat [--stats] [--stream] \"prompt\"\n"); return 2; }
     memset(&prov, 0, sizeof(prov));
     if ((key = getenv("ANTHROPIC_API_KEY")) && *key) {
         prov.format = LLMRES_PROVIDER_ANTHROPIC;
@@ -128,8 +138,9 @@ int main(int argc, char **argv) {
     call.temperature_milli = -1;
     call.text = answer;
     call.text_cap = sizeof(answer);
+    if (stream) call.on_text = print_piece;
     rc = llmres_call(&client, &worker, &call, &res);
-    if (rc == LLMRES_OK) printf("%s\n", answer);
+    if (rc == LLMRES_OK) printf(stream ? "\n" : "%s\n", answer);
     else fprintf(stderr, "chat: %s (%s)%s%s%s\n", llmres_class_name(res.cls), llmres_strerror(res.error),
                  res.message[0] ? ": " : "", res.message, prov.tls && res.error == LLMRES_ERR_CERT ? llmres_mbedtls_reason(&tls) : "");
     if (stats) {

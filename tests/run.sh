@@ -166,6 +166,9 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
     step "chat answers through llmres, exit 0, key never printed" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stats 'hello gateway' > '$OUT/chat.out' 2>&1 &&
          grep -q 'echo: hello gateway' '$OUT/chat.out' && grep -q '\"class\":\"ok\"' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
+    step "chat --stream prints the answer as it arrives, exit 0" sh -c \
+        "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stream 'hello stream' > '$OUT/chat.out' 2>&1 &&
+         grep -qx 'echo: hello stream' '$OUT/chat.out'"
     step "chat on a quota error: exit 17, not retried" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_quota.ready") '$OUT/chat' --stats 'hi' > '$OUT/chat.out' 2>&1;
          test \$? -eq 17 && grep -q '\"attempts\":1' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
