@@ -646,6 +646,14 @@ typedef struct llmres_http_client {
     llmres_http_conn_t conn[LLMRES_MAX_CONNECTIONS];
     uint32_t requests, connects, reuses;
     uint32_t stale_retries;          /* pooled connections found dead or out of step (wrap) */
+    /* the exchange in progress (llmres_http_begin .. llmres_http_poll) */
+    const char *x_host;
+    const void *x_body;
+    size_t x_body_len, x_got;
+    uint32_t x_deadline;
+    int x_head_len;
+    uint16_t x_port;
+    uint8_t x_busy, x_tls, x_conn, x_reused, x_resent;
     char head[LLMRES_HTTP_HEAD_BYTES];
     uint8_t rx[LLMRES_HTTP_RX_BYTES];
 } llmres_http_client_t;
@@ -663,6 +671,21 @@ LLMRES_API int llmres_http_client_init(llmres_http_client_t *c, const llmres_por
    NO_TLS, INVALID. After an error the connection is closed, never reused. Blocks. */
 LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_request_t *req,
                                     llmres_http_response_t *resp, uint32_t timeout_ms);
+/* The same exchange in steps, for a caller that must not block while the answer is on
+   its way (a superloop). llmres_http_begin connects or reuses a connection and sends the
+   request: it blocks for that much (the port's open, which includes a TLS handshake, and
+   the sends), never past timeout_ms. Returns OK (poll for the answer) or an error, as
+   llmres_http_exchange. The request's host and body must stay valid until the exchange
+   ends (a dead kept-alive connection is replaced and the request sent again). */
+LLMRES_API int llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
+                                 llmres_http_response_t *resp, uint32_t timeout_ms);
+/* Reads what has arrived, waiting at most wait_ms (0: not at all; LLMRES_NEVER: until the
+   response or the timeout given to begin). Returns the status (> 0) when the response is
+   complete, 0 when it is not yet, or an error as llmres_http_exchange (the exchange is
+   then over). A replacement connection after a dead kept-alive one is opened here. */
+LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t *resp, uint32_t wait_ms);
+/* Gives up the exchange in progress, if any: its connection is closed. */
+LLMRES_API void llmres_http_abort(llmres_http_client_t *c);
 /* Closes every pooled connection. */
 LLMRES_API void llmres_http_client_close(llmres_http_client_t *c);
 #endif /* LLMRES_NO_HTTP */
@@ -2520,86 +2543,135 @@ static int llmres__send_all(const llmres_port_t *port, const llmres_transport_t 
 }
 
 /* Reads until the response is complete. *got counts the bytes that arrived. */
-static int llmres__receive(llmres_http_client_t *c, const llmres_transport_t *t, int id,
-                           llmres_http_response_t *resp, uint32_t deadline, size_t *got) {
-    for (;;) {
-        uint32_t left = llmres__left(c->port, deadline);
-        size_t used = 0;
-        int n, rc;
-        if (!left) return LLMRES_ERR_TIMEOUT;
-        n = t->recv(t->ctx, id, c->rx, sizeof(c->rx), left);
-        if (n == 0) continue;
-        if (n == LLMRES_ERR_CLOSED) {
-            if (*got == 0) return LLMRES_ERR_CLOSED;
-            rc = llmres_http_parse_eof(resp);
-            return rc < 0 ? rc : 0;
-        }
-        if (n < 0) return n;
-        if ((size_t)n > sizeof(c->rx)) return LLMRES_ERR_IO;
-        *got += (size_t)n;
-        rc = llmres_http_parse(resp, c->rx, (size_t)n, &used);
-        if (rc < 0) return rc;
-        if (rc == 1) {
-            if (used < (size_t)n) resp->flags |= LLMRES_HTTP_CLOSE; /* bytes after the end: out of step */
-            return 0;
-        }
+/* Picks or opens the exchange's connection and sends the request on it. */
+static int llmres__http_send(llmres_http_client_t *c) {
+    const llmres_transport_t *t = llmres__transport(c, c->x_tls);
+    llmres_http_conn_t *k = llmres__conn_pick(c, c->x_host, c->x_port, c->x_tls, c->port->now_ms(c->port->ctx));
+    int rc;
+    c->x_conn = (uint8_t)(k - c->conn);
+    c->x_reused = k->open;
+    c->x_got = 0;
+    if (c->x_reused && t->recv(t->ctx, k->id, c->rx, sizeof(c->rx), 0) != 0) {
+        /* an idle connection has nothing to say: bytes mean it is out of step (left
+           over from an earlier response), CLOSED or an error mean it is gone.
+           Either way, replace it before sending anything. */
+        llmres__conn_close(c, k);
+        c->stale_retries++;
+        c->x_reused = 0;
     }
+    if (!c->x_reused) {
+        uint32_t left = llmres__left(c->port, c->x_deadline);
+        if (!left) return LLMRES_ERR_TIMEOUT;
+        rc = t->open(t->ctx, c->x_host, c->x_port, left);
+        if (rc < 0) return rc;
+        k->id = rc;
+        k->open = 1;
+        k->port = c->x_port;
+        k->tls = c->x_tls;
+        LLMRES_MEMCPY(k->host, c->x_host, strlen(c->x_host) + 1);
+        c->connects++;
+    } else {
+        c->reuses++;
+    }
+    rc = llmres__send_all(c->port, t, k->id, c->head, (size_t)c->x_head_len, c->x_deadline);
+    if (rc == 0 && c->x_body_len) rc = llmres__send_all(c->port, t, k->id, c->x_body, c->x_body_len, c->x_deadline);
+    k->last_used = c->port->now_ms(c->port->ctx);
+    return rc;
+}
+
+/* The exchange failed with rc: its connection is closed. Returns OK after sending the
+   request again on a fresh connection when a kept-alive one turned out dead before any
+   answer (once), else rc, and the exchange is over. */
+static int llmres__http_failed(llmres_http_client_t *c, int rc) {
+    for (;;) {
+        llmres__conn_close(c, &c->conn[c->x_conn]); /* its state is unknown: never reuse it */
+        if (!c->x_reused || c->x_got || c->x_resent || (rc != LLMRES_ERR_CLOSED && rc != LLMRES_ERR_IO)) {
+            c->x_busy = 0;
+            return rc;
+        }
+        c->stale_retries++;
+        c->x_resent = 1;
+        rc = llmres__http_send(c);
+        if (rc == 0) return LLMRES_OK;
+    }
+}
+
+LLMRES_API int llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
+                                 llmres_http_response_t *resp, uint32_t timeout_ms) {
+    int rc;
+    if (!c || !c->port || !req || !resp || !req->host || c->x_busy) return LLMRES_ERR_INVALID;
+    if (req->tls && !c->tls) return LLMRES_ERR_NO_TLS; /* never a plaintext fallback */
+    if (strlen(req->host) >= LLMRES_MAX_HOST) return LLMRES_ERR_INVALID;
+    c->x_head_len = llmres_http_write_head(req, c->head, sizeof(c->head));
+    if (c->x_head_len < 0) return c->x_head_len;
+    c->x_host = req->host;
+    c->x_port = req->port ? req->port : (uint16_t)(req->tls ? 443 : 80);
+    c->x_tls = (uint8_t)(req->tls != 0);
+    c->x_body = req->body;
+    c->x_body_len = req->body ? req->body_len : 0;
+    c->x_deadline = c->port->now_ms(c->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
+    c->x_resent = 0;
+    c->x_busy = 1;
+    c->requests++;
+    rc = llmres__http_send(c);
+    return rc == 0 ? LLMRES_OK : llmres__http_failed(c, rc);
+}
+
+LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t *resp, uint32_t wait_ms) {
+    uint32_t until;
+    if (!c || !resp || !c->x_busy) return LLMRES_ERR_INVALID;
+    until = c->port->now_ms(c->port->ctx) + (wait_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : wait_ms);
+    for (;;) {
+        const llmres_transport_t *t = llmres__transport(c, c->x_tls);
+        llmres_http_conn_t *k = &c->conn[c->x_conn];
+        uint32_t left = llmres__left(c->port, c->x_deadline), mine = llmres__left(c->port, until);
+        size_t used = 0;
+        int n, rc = 0;
+        if (!left) {
+            rc = LLMRES_ERR_TIMEOUT;
+        } else {
+            n = t->recv(t->ctx, k->id, c->rx, sizeof(c->rx), mine < left ? mine : left);
+            if (n == 0) {
+                if (mine < left && !llmres__left(c->port, until)) return 0; /* nothing yet: come back */
+                continue;
+            }
+            if (n == LLMRES_ERR_CLOSED) {
+                rc = c->x_got ? llmres_http_parse_eof(resp) : LLMRES_ERR_CLOSED;
+                if (rc > 0) rc = 0; /* a body that ran until the close: complete */
+            } else if (n < 0 || (size_t)n > sizeof(c->rx)) {
+                rc = n < 0 ? n : LLMRES_ERR_IO;
+            } else {
+                c->x_got += (size_t)n;
+                rc = llmres_http_parse(resp, c->rx, (size_t)n, &used);
+                if (rc == 0) continue;
+                if (rc == 1) {
+                    if (used < (size_t)n) resp->flags |= LLMRES_HTTP_CLOSE; /* bytes after the end: out of step */
+                    rc = 0;
+                }
+            }
+            if (rc == 0) { /* complete */
+                k->last_used = c->port->now_ms(c->port->ctx);
+                if (!llmres_http_keep_alive(resp)) llmres__conn_close(c, k);
+                c->x_busy = 0;
+                return resp->status;
+            }
+        }
+        rc = llmres__http_failed(c, rc);
+        if (rc != LLMRES_OK) return rc;
+    }
+}
+
+LLMRES_API void llmres_http_abort(llmres_http_client_t *c) {
+    if (!c || !c->x_busy) return;
+    llmres__conn_close(c, &c->conn[c->x_conn]);
+    c->x_busy = 0;
 }
 
 LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_request_t *req,
                                     llmres_http_response_t *resp, uint32_t timeout_ms) {
-    const llmres_transport_t *t;
-    uint32_t deadline;
-    uint16_t port;
-    int head_len, attempt;
-    if (!c || !c->port || !req || !resp || !req->host) return LLMRES_ERR_INVALID;
-    if (req->tls && !c->tls) return LLMRES_ERR_NO_TLS; /* never a plaintext fallback */
-    if (strlen(req->host) >= LLMRES_MAX_HOST) return LLMRES_ERR_INVALID;
-    head_len = llmres_http_write_head(req, c->head, sizeof(c->head));
-    if (head_len < 0) return head_len;
-    port = req->port ? req->port : (uint16_t)(req->tls ? 443 : 80);
-    t = llmres__transport(c, req->tls);
-    deadline = c->port->now_ms(c->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
-    c->requests++;
-    for (attempt = 0;; attempt++) {
-        llmres_http_conn_t *k = llmres__conn_pick(c, req->host, port, req->tls != 0, c->port->now_ms(c->port->ctx));
-        int reused = k->open, rc;
-        size_t got = 0;
-        if (reused && t->recv(t->ctx, k->id, c->rx, sizeof(c->rx), 0) != 0) {
-            /* an idle connection has nothing to say: bytes mean it is out of step (left
-               over from an earlier response), CLOSED or an error mean it is gone.
-               Either way, replace it before sending anything. */
-            llmres__conn_close(c, k);
-            c->stale_retries++;
-            reused = 0;
-        }
-        if (!reused) {
-            uint32_t left = llmres__left(c->port, deadline);
-            if (!left) return LLMRES_ERR_TIMEOUT;
-            rc = t->open(t->ctx, req->host, port, left);
-            if (rc < 0) return rc;
-            k->id = rc;
-            k->open = 1;
-            k->port = port;
-            k->tls = (uint8_t)(req->tls != 0);
-            LLMRES_MEMCPY(k->host, req->host, strlen(req->host) + 1);
-            c->connects++;
-        } else {
-            c->reuses++;
-        }
-        rc = llmres__send_all(c->port, t, k->id, c->head, (size_t)head_len, deadline);
-        if (rc == 0 && req->body_len) rc = llmres__send_all(c->port, t, k->id, req->body, req->body_len, deadline);
-        if (rc == 0) rc = llmres__receive(c, t, k->id, resp, deadline, &got);
-        k->last_used = c->port->now_ms(c->port->ctx);
-        if (rc == 0) {
-            if (!llmres_http_keep_alive(resp)) llmres__conn_close(c, k);
-            return resp->status;
-        }
-        llmres__conn_close(c, k); /* its state is unknown: never reuse it */
-        /* a kept-alive connection the server had dropped: one fresh try */
-        if (!reused || got || attempt || (rc != LLMRES_ERR_CLOSED && rc != LLMRES_ERR_IO)) return rc;
-        c->stale_retries++;
-    }
+    int rc = llmres_http_begin(c, req, resp, timeout_ms);
+    while (rc == LLMRES_OK) rc = llmres_http_poll(c, resp, LLMRES_NEVER);
+    return rc;
 }
 #endif /* LLMRES_NO_HTTP */
 

@@ -76,6 +76,7 @@ typedef struct {
     int close_order[16];
     int nclose;
     size_t piece;           /* most bytes one recv returns; 0: a whole event */
+    int poll_ok;            /* a zero-timeout recv gets what is there (one fresh exchange polled) */
     long calls;             /* a guard against a client that loops */
     fconn_t c[MAX_IDS];
 } fake_t;
@@ -163,7 +164,8 @@ static int f_recv(void *ctx, int id, void *buf, size_t len, uint32_t timeout_ms)
         size_t n;
         if (k->cur >= k->nev) { g_now += timeout_ms; return 0; } /* a silent server */
         e = &k->ev[k->cur];
-        if (timeout_ms == 0 && k->off == 0 && (e->kind == EV_BYTES || e->kind == EV_TIMEOUT || e->kind == EV_DELAY))
+        if (timeout_ms == 0 && k->off == 0 && !f->poll_ok &&
+            (e->kind == EV_BYTES || e->kind == EV_TIMEOUT || e->kind == EV_DELAY))
             return 0; /* a poll: the server has not been asked yet */
         switch (e->kind) {
         case EV_EARLY:
@@ -1114,6 +1116,80 @@ static void leftover_bytes_in_a_later_read_are_not_the_answer(void) {
     }
 }
 
+/* ---- the exchange in steps: begin, then poll ---- */
+
+static int begin(const llmres_http_request_t *r, uint32_t timeout_ms) {
+    memset(g_body, 0, sizeof(g_body));
+    llmres_http_response_init(&g_resp, g_body, g_body_cap, NULL, NULL, 0);
+    return llmres_http_begin(&g_cl, r, &g_resp, timeout_ms);
+}
+
+static void poll_never_blocks(void) {
+    llmres_http_request_t r;
+    uint32_t t;
+    setup(0, 0);
+    g_tcp.poll_ok = 1;
+    script_open(&g_tcp, 3, 0);
+    ev(&g_tcp, 3, EV_TIMEOUT, NULL); /* nothing there, twice */
+    ev(&g_tcp, 3, EV_TIMEOUT, NULL);
+    ev(&g_tcp, 3, EV_BYTES, R_HELLO);
+    r = get_req("api.example", 80, 0);
+    CHECK_EQ(begin(&r, 5000), LLMRES_OK);
+    CHECK(sent_is(&g_tcp, 3, "GET /v1/models HTTP/1.1\r\nHost: api.example\r\nAuthorization: Bearer k\r\n\r\n"));
+    CHECK_EQ(begin(&r, 5000), LLMRES_ERR_INVALID); /* one exchange at a time */
+    t = g_now;
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 0), 0);
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 0), 0);
+    CHECK_EQ(g_now, t); /* not a millisecond spent waiting */
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 0), 200);
+    CHECK(body_is("hello"));
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 0), LLMRES_ERR_INVALID); /* over */
+    CHECK_EQ(g_cl.conn[0].open + g_cl.conn[1].open, 1); /* kept alive */
+    finish();
+}
+
+static void poll_waits_at_most_what_it_is_given(void) {
+    llmres_http_request_t r;
+    int i, rc = 0;
+    setup(0, 0);
+    script_open(&g_tcp, 3, 0);
+    ev_delay(&g_tcp, 3, 200);
+    ev(&g_tcp, 3, EV_BYTES, R_HELLO);
+    r = get_req("api.example", 80, 0);
+    CHECK_EQ(begin(&r, 5000), LLMRES_OK);
+    for (i = 0; i < 10 && rc == 0; i++) {
+        uint32_t t = g_now;
+        rc = llmres_http_poll(&g_cl, &g_resp, 50);
+        CHECK(g_now - t <= 50);
+    }
+    CHECK_EQ(rc, 200);
+    CHECK_EQ(i, 4); /* 200 ms in polls of 50 */
+    CHECK(body_is("hello"));
+    finish();
+}
+
+static void poll_keeps_the_deadline_and_abort_closes(void) {
+    llmres_http_request_t r;
+    uint32_t t;
+    setup(0, 0);
+    script_open(&g_tcp, 3, 0);
+    script_open(&g_tcp, 4, 0);
+    r = get_req("api.example", 80, 0);
+    t = g_now;
+    CHECK_EQ(begin(&r, 100), LLMRES_OK);          /* a silent server */
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 60), 0);
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 60), LLMRES_ERR_TIMEOUT);
+    CHECK_EQ(g_now - t, 100);                       /* the deadline, not the poll's 120 */
+    CHECK_EQ(g_tcp.c[3].closes, 1);
+    CHECK_EQ(begin(&r, 100), LLMRES_OK);
+    llmres_http_abort(&g_cl);                       /* given up: closed, never reused */
+    CHECK_EQ(g_tcp.c[4].closes, 1);
+    CHECK_EQ(llmres_http_poll(&g_cl, &g_resp, 0), LLMRES_ERR_INVALID);
+    llmres_http_abort(&g_cl);                       /* nothing in progress: nothing happens */
+    llmres_http_abort(NULL);
+    finish();
+}
+
 int main(void) {
     RUN(get_fresh_then_reused);
     RUN(partial_sends);
@@ -1134,5 +1210,8 @@ int main(void) {
     RUN(bytes_after_the_response);
     RUN(leftover_bytes_in_a_later_read_are_not_the_answer);
     RUN(bad_arguments);
+    RUN(poll_never_blocks);
+    RUN(poll_waits_at_most_what_it_is_given);
+    RUN(poll_keeps_the_deadline_and_abort_closes);
     return T_DONE();
 }
