@@ -67,6 +67,7 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_CLIENT_JSON_BYTES     4096     a request's JSON, per worker
    LLMRES_CLIENT_BODY_BYTES     8192     a response body, per worker
    LLMRES_DISPATCH_SLOTS           4     calls a dispatcher runs at once, 12 bytes each (32-bit)
+   LLMRES_POLL_MS                 10     a stepped call looks again for its answer after
    LLMRES_STATIC                 off     make every function static to the including file
    LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP, _NO_LLM,
    _NO_CLIENT, _NO_DISPATCH: leave a part out (the client needs all the others but the
@@ -875,6 +876,9 @@ LLMRES_API const char *llmres_config_key(int i);
 #ifndef LLMRES_MAX_PROVIDERS
 #define LLMRES_MAX_PROVIDERS 2          /* the fallback chain: cloud, then a local Ollama */
 #endif
+#ifndef LLMRES_POLL_MS
+#define LLMRES_POLL_MS 10               /* a stepped call waiting for its answer looks again after */
+#endif
 #ifndef LLMRES_CLIENT_JSON_BYTES
 #define LLMRES_CLIENT_JSON_BYTES 4096   /* a request's JSON, per worker */
 #endif
@@ -918,6 +922,7 @@ typedef struct llmres_worker {
     llmres_http_client_t http;
     llmres_http_response_t resp;
     llmres_llm_stream_t stream;  /* a streamed answer's reader; its events live in body[] */
+    llmres_llm_result_t lr;      /* what the attempt in progress has read */
     size_t error_len;            /* a streamed call's error body, in body[] */
     char json[LLMRES_CLIENT_JSON_BYTES];
     uint8_t body[LLMRES_CLIENT_BODY_BYTES];
@@ -961,6 +966,10 @@ typedef struct llmres_call_state {
     uint8_t cacheable;
     uint8_t preset;            /* started and deadline were set before the first step */
     uint8_t streamed;          /* text went to on_text: a new attempt starts it over */
+    uint32_t t0;               /* the attempt in progress began */
+    uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
+                                  before the first step): 0, the default, never; llmres_call
+                                  waits without limit */
 } llmres_call_state_t;
 
 /* Sets the client up: config (NULL: defaults), the chain of providers (1..MAX), the
@@ -976,9 +985,15 @@ LLMRES_API void llmres_worker_close(llmres_worker_t *w);
 #define LLMRES_CALL_WAIT 0
 /* One step of a call: does what it can and returns LLMRES_CALL_DONE (*res is final) or
    LLMRES_CALL_WAIT (*wait_ms: nothing to do until then; a superloop does other work).
-   One step may block in I/O up to cfg.attempt_timeout_ms, never past the call's deadline. */
+   A step waits for an answer in I/O at most st->io_wait_ms (0: not at all: it returns
+   WAIT and looks again after LLMRES_POLL_MS); it still blocks while it connects (the
+   port's open, TLS handshake included) and sends, never past the call's deadline. */
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms);
+/* Gives up a stepped call between two steps (a cancel, a shutdown): an exchange in
+   progress is closed and its concurrency slot and breaker probe are freed. *res is left
+   as it is; zero the state before the next call. */
+LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st);
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
 LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
 
@@ -1055,13 +1070,12 @@ LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job);
    on_done of every ended job (in this thread, without the lock). Returns the number of
    jobs still queued, running or waiting for on_done (0: idle); *wait_ms: nothing to do
    before then (LLMRES_NEVER when idle; a submit or a cancel from another thread calls
-   wake_fn, if set, so a thread sleeping on it can wake up). A step may block in one call's I/O up to
-   cfg.attempt_timeout_ms, so with several slots in one thread a job can end up to one
-   attempt timeout per other slot after its deadline; give each slot a thread (or a
-   single slot) for strict deadlines. */
+   wake_fn, if set, so a thread sleeping on it can wake up). No step waits for an answer:
+   a call whose answer is on its way is looked at again after LLMRES_POLL_MS. A step
+   still blocks while a call connects (TCP, TLS handshake) and sends its request. */
 LLMRES_API int llmres_dispatch_step(llmres_dispatch_t *d, uint32_t *wait_ms);
-/* The same for one slot, for a thread (or task) per slot: each slot is stepped by one
-   thread only. Every ended job's on_done runs in whichever thread steps next, so with
+/* The same for one slot, for a thread (or task) per slot (when connecting must not hold
+   up the other slots): each slot is stepped by one thread only. Every ended job's on_done runs in whichever thread steps next, so with
    a thread per slot on_done must be thread-safe (and short: it delays that slot). */
 LLMRES_API int llmres_dispatch_step_slot(llmres_dispatch_t *d, uint32_t slot, uint32_t *wait_ms);
 /* Steps and sleeps through the port until no job is queued or running. */
@@ -3487,7 +3501,8 @@ LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t 
 /* ---- the client ---- */
 #ifndef LLMRES_NO_CLIENT
 
-enum { LLMRES__CALL_START = 0, LLMRES__CALL_ADMIT, LLMRES__CALL_BACKOFF };
+enum { LLMRES__CALL_START = 0, LLMRES__CALL_ADMIT, LLMRES__CALL_BACKOFF, LLMRES__CALL_RECV };
+#define LLMRES__CALL_AGAIN 2 /* llmres__call_finish: another attempt at once */
 
 static void llmres__lock(const llmres_client_t *c) { if (c->port->lock) c->port->lock(c->port->ctx); }
 static void llmres__unlock(const llmres_client_t *c) { if (c->port->unlock) c->port->unlock(c->port->ctx); }
@@ -3629,6 +3644,110 @@ static int llmres__call_wait(llmres_client_t *c, llmres_call_state_t *st, llmres
     return LLMRES_CALL_WAIT;
 }
 
+/* An attempt's end (status: the exchange's result): classify, record, and decide: the
+   result (DONE), a backoff (WAIT), or another attempt at once (AGAIN). */
+static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                               llmres_call_state_t *st, llmres_result_t *res, int status, uint32_t *wait_ms) {
+    const llmres_provider_t *p = &c->provider[st->provider];
+    int parse = LLMRES_OK, cls;
+    uint32_t now, latency;
+    now = c->port->now_ms(c->port->ctx);
+    latency = now - st->t0;
+    if (call->on_text) {
+        st->streamed = w->lr.text_len > 0;
+        status = llmres__stream_status(w, status, &parse);
+        if (status > 0 && (status < 200 || status > 299))
+            parse = llmres_llm_parse_response(p->format, w->body, w->error_len, &w->lr);
+    } else if (status > 0) {
+        parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &w->lr);
+    }
+    cls = llmres_classify(status, status > 0 ? &w->resp.hints : NULL, &w->lr);
+    if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) cls = LLMRES_CLASS_PERMANENT; /* our buffer */
+    else if (cls == LLMRES_CLASS_OK && (parse != LLMRES_OK || !w->lr.answered))
+        cls = LLMRES_CLASS_SERVER_ERROR; /* not JSON, or JSON that is no answer */
+    res->attempts++;
+    res->provider = st->provider;
+    res->status = status;
+    res->input_tokens = w->lr.input_tokens;
+    res->output_tokens = w->lr.output_tokens;
+    res->text_len = cls == LLMRES_CLASS_OK ? w->lr.text_len : 0;
+    LLMRES_MEMCPY(res->message, w->lr.error_message, sizeof(res->message) < sizeof(w->lr.error_message) ? sizeof(res->message) : sizeof(w->lr.error_message));
+    res->message[sizeof(res->message) - 1] = 0;
+    res->cls = cls;
+
+    /* record: the breaker, the buckets (the server's word corrects ours), the cache */
+    llmres__lock(c);
+    c->in_flight--;
+    c->attempts_by_class[cls]++;
+    if (status == 429) c->status_429++;
+    if (status == 529) c->status_529++;
+    llmres_breaker_record(&c->breaker[st->provider], now, llmres_class_policy_get(cls).outcome, latency);
+    if (status > 0) {
+        const llmres_http_hints_t *h = &w->resp.hints;
+        if (c->cfg.rps_milli && h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN)
+            llmres_bucket_drain(&c->rps, now, now + h->requests.reset_ms);
+        if (c->cfg.tokens_per_minute && h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN)
+            llmres_bucket_drain(&c->tpm, now, now + h->tokens.reset_ms);
+    }
+    if (st->tokens_charged && cls == LLMRES_CLASS_OK && w->lr.input_tokens != LLMRES_UNKNOWN &&
+        w->lr.output_tokens != LLMRES_UNKNOWN) {
+        /* reconcile the estimate with the usage the provider reported */
+        uint32_t used = w->lr.input_tokens + w->lr.output_tokens;
+        if (used < st->tokens_charged) {
+            llmres_bucket_refund(&c->tpm, now, st->tokens_charged - used);
+        } else if (used > st->tokens_charged) { /* take the rest, as far as there is any */
+            uint32_t extra = used - st->tokens_charged, have = llmres_bucket_available(&c->tpm, now);
+            llmres_bucket_take(&c->tpm, now, extra < have ? extra : have);
+        }
+    } else if (st->tokens_charged && status <= 0) {
+        llmres_bucket_refund(&c->tpm, now, st->tokens_charged); /* never reached the provider */
+    }
+    llmres__unlock(c);
+    if (cls == LLMRES_CLASS_OK) {
+        if (st->cacheable && c->cfg.cache != LLMRES_CACHE_OFF) {
+            int kn = llmres__call_json(c, w, call, 0);
+            if (kn > 0) {
+                llmres__lock(c);
+                llmres_cache_put(&c->cache, now, w->json, (uint32_t)kn, call->text, (uint32_t)w->lr.text_len, c->cfg.cache_ttl_ms);
+                llmres__unlock(c);
+            }
+        }
+        return llmres__call_done(c, st, res, LLMRES_OK, cls);
+    }
+
+    /* retry, back off, or fall back */
+    {
+        const llmres_http_hints_t *h = status > 0 ? &w->resp.hints : NULL;
+        int error = status < 0 ? status : LLMRES_ERR_HTTP;
+        if (!llmres_should_retry(cls, h)) {
+            /* a key or a quota belongs to one provider: another may still answer */
+            if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+            return llmres__call_done(c, st, res, error, cls);
+        }
+        if (st->retries >= c->cfg.max_retries) {
+            if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+            return llmres__call_done(c, st, res, error, cls);
+        }
+        {
+            uint32_t hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
+            uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
+            int32_t delay = llmres_backoff_next(&st->backoff, hint, left);
+            if (delay < 0) { /* past the deadline, or the server wants longer than we may wait */
+                if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+                return llmres__call_done(c, st, res, error, cls);
+            }
+            st->retries++;
+            llmres__lock(c);
+            c->retries++;
+            llmres__unlock(c);
+            st->wake = now + (uint32_t)delay;
+            st->phase = LLMRES__CALL_BACKOFF;
+            *wait_ms = delay ? (uint32_t)delay : 1u;
+            return LLMRES_CALL_WAIT;
+        }
+    }
+}
+
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
     uint32_t now;
@@ -3685,10 +3804,24 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         const llmres_provider_t *p;
         llmres_http_header_t hdr[3];
         llmres_http_request_t req;
-        llmres_llm_result_t lr;
         size_t nh = 0;
-        int n, status, cls, parse = LLMRES_OK, allowed;
-        uint32_t t0, latency, estimate = 0;
+        int n, status, allowed;
+        uint32_t estimate = 0;
+        if (st->phase == LLMRES__CALL_RECV) { /* the answer is on its way */
+            status = llmres_http_poll(&w->http, &w->resp, st->io_wait_ms);
+            if (status == 0) {
+                uint32_t left;
+                now = c->port->now_ms(c->port->ctx);
+                left = llmres__reached(now, st->deadline) ? 1u : st->deadline - now;
+                *wait_ms = left < LLMRES_POLL_MS ? left : LLMRES_POLL_MS;
+                return LLMRES_CALL_WAIT;
+            }
+            st->phase = LLMRES__CALL_ADMIT;
+            status = llmres__call_finish(c, w, call, st, res, status, wait_ms);
+            if (status != LLMRES__CALL_AGAIN) return status;
+            now = c->port->now_ms(c->port->ctx);
+            continue;
+        }
         if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
         llmres__lock(c);
         if (c->in_flight >= c->cfg.max_concurrent) {
@@ -3783,14 +3916,14 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         req.header_count = nh;
         req.body = w->json;
         req.body_len = (size_t)n;
-        LLMRES_MEMSET(&lr, 0, sizeof(lr));
-        lr.text = call->text;
-        lr.text_cap = call->text_cap;
-        lr.input_tokens = lr.output_tokens = LLMRES_UNKNOWN;
+        LLMRES_MEMSET(&w->lr, 0, sizeof(w->lr));
+        w->lr.text = call->text;
+        w->lr.text_cap = call->text_cap;
+        w->lr.input_tokens = w->lr.output_tokens = LLMRES_UNKNOWN;
         if (call->on_text) {
             if (st->streamed) call->on_text(call->user, NULL, 0); /* what the last attempt streamed is void */
             st->streamed = 0;
-            llmres_llm_stream_init(&w->stream, p->format, (char *)w->body, sizeof(w->body), &lr);
+            llmres_llm_stream_init(&w->stream, p->format, (char *)w->body, sizeof(w->body), &w->lr);
             w->stream.on_text = call->on_text;
             w->stream.user = call->user;
             w->error_len = 0;
@@ -3798,107 +3931,29 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         } else {
             llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
         }
-        t0 = c->port->now_ms(c->port->ctx);
+        st->t0 = c->port->now_ms(c->port->ctx);
         {
-            uint32_t left = llmres__reached(t0, st->deadline) ? 1u : st->deadline - t0;
-            status = llmres_http_exchange(&w->http, &req, &w->resp, left < c->cfg.attempt_timeout_ms ? left : c->cfg.attempt_timeout_ms);
+            uint32_t left = llmres__reached(st->t0, st->deadline) ? 1u : st->deadline - st->t0;
+            status = llmres_http_begin(&w->http, &req, &w->resp, left < c->cfg.attempt_timeout_ms ? left : c->cfg.attempt_timeout_ms);
         }
+        if (status == LLMRES_OK) {
+            st->phase = LLMRES__CALL_RECV;
+            continue;
+        }
+        status = llmres__call_finish(c, w, call, st, res, status, wait_ms);
+        if (status != LLMRES__CALL_AGAIN) return status;
         now = c->port->now_ms(c->port->ctx);
-        latency = now - t0;
-        if (call->on_text) {
-            st->streamed = lr.text_len > 0;
-            status = llmres__stream_status(w, status, &parse);
-            if (status > 0 && (status < 200 || status > 299))
-                parse = llmres_llm_parse_response(p->format, w->body, w->error_len, &lr);
-        } else if (status > 0) {
-            parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &lr);
-        }
-        cls = llmres_classify(status, status > 0 ? &w->resp.hints : NULL, &lr);
-        if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) cls = LLMRES_CLASS_PERMANENT; /* our buffer */
-        else if (cls == LLMRES_CLASS_OK && (parse != LLMRES_OK || !lr.answered))
-            cls = LLMRES_CLASS_SERVER_ERROR; /* not JSON, or JSON that is no answer */
-        res->attempts++;
-        res->provider = st->provider;
-        res->status = status;
-        res->input_tokens = lr.input_tokens;
-        res->output_tokens = lr.output_tokens;
-        res->text_len = cls == LLMRES_CLASS_OK ? lr.text_len : 0;
-        LLMRES_MEMCPY(res->message, lr.error_message, sizeof(res->message) < sizeof(lr.error_message) ? sizeof(res->message) : sizeof(lr.error_message));
-        res->message[sizeof(res->message) - 1] = 0;
-        res->cls = cls;
-
-        /* record: the breaker, the buckets (the server's word corrects ours), the cache */
-        llmres__lock(c);
-        c->in_flight--;
-        c->attempts_by_class[cls]++;
-        if (status == 429) c->status_429++;
-        if (status == 529) c->status_529++;
-        llmres_breaker_record(&c->breaker[st->provider], now, llmres_class_policy_get(cls).outcome, latency);
-        if (status > 0) {
-            const llmres_http_hints_t *h = &w->resp.hints;
-            if (c->cfg.rps_milli && h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN)
-                llmres_bucket_drain(&c->rps, now, now + h->requests.reset_ms);
-            if (c->cfg.tokens_per_minute && h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN)
-                llmres_bucket_drain(&c->tpm, now, now + h->tokens.reset_ms);
-        }
-        if (st->tokens_charged && cls == LLMRES_CLASS_OK && lr.input_tokens != LLMRES_UNKNOWN &&
-            lr.output_tokens != LLMRES_UNKNOWN) {
-            /* reconcile the estimate with the usage the provider reported */
-            uint32_t used = lr.input_tokens + lr.output_tokens;
-            if (used < st->tokens_charged) {
-                llmres_bucket_refund(&c->tpm, now, st->tokens_charged - used);
-            } else if (used > st->tokens_charged) { /* take the rest, as far as there is any */
-                uint32_t extra = used - st->tokens_charged, have = llmres_bucket_available(&c->tpm, now);
-                llmres_bucket_take(&c->tpm, now, extra < have ? extra : have);
-            }
-        } else if (st->tokens_charged && status <= 0) {
-            llmres_bucket_refund(&c->tpm, now, st->tokens_charged); /* never reached the provider */
-        }
-        llmres__unlock(c);
-        if (cls == LLMRES_CLASS_OK) {
-            if (st->cacheable && c->cfg.cache != LLMRES_CACHE_OFF) {
-                int kn = llmres__call_json(c, w, call, 0);
-                if (kn > 0) {
-                    llmres__lock(c);
-                    llmres_cache_put(&c->cache, now, w->json, (uint32_t)kn, call->text, (uint32_t)lr.text_len, c->cfg.cache_ttl_ms);
-                    llmres__unlock(c);
-                }
-            }
-            return llmres__call_done(c, st, res, LLMRES_OK, cls);
-        }
-
-        /* retry, back off, or fall back */
-        {
-            const llmres_http_hints_t *h = status > 0 ? &w->resp.hints : NULL;
-            int error = status < 0 ? status : LLMRES_ERR_HTTP;
-            if (!llmres_should_retry(cls, h)) {
-                /* a key or a quota belongs to one provider: another may still answer */
-                if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) continue;
-                return llmres__call_done(c, st, res, error, cls);
-            }
-            if (st->retries >= c->cfg.max_retries) {
-                if (llmres__call_fallback(c, st)) continue;
-                return llmres__call_done(c, st, res, error, cls);
-            }
-            {
-                uint32_t hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
-                uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
-                int32_t delay = llmres_backoff_next(&st->backoff, hint, left);
-                if (delay < 0) { /* past the deadline, or the server wants longer than we may wait */
-                    if (llmres__call_fallback(c, st)) continue;
-                    return llmres__call_done(c, st, res, error, cls);
-                }
-                st->retries++;
-                llmres__lock(c);
-                c->retries++;
-                llmres__unlock(c);
-                st->wake = now + (uint32_t)delay;
-                st->phase = LLMRES__CALL_BACKOFF;
-                *wait_ms = delay ? (uint32_t)delay : 1u;
-                return LLMRES_CALL_WAIT;
-            }
-        }
     }
+}
+
+LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st) {
+    if (!c || !w || !st || st->phase != LLMRES__CALL_RECV) return;
+    llmres_http_abort(&w->http);
+    llmres__lock(c);
+    c->in_flight--;
+    llmres_breaker_record(&c->breaker[st->provider], c->port->now_ms(c->port->ctx), LLMRES_OUTCOME_IGNORED, 0);
+    llmres__unlock(c);
+    st->phase = LLMRES__CALL_ADMIT;
 }
 
 LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res) {
@@ -3907,6 +3962,7 @@ LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_
     int rc;
     if (!c || !w || !call || !res) return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(&st, 0, sizeof(st));
+    st.io_wait_ms = LLMRES_NEVER; /* a blocking call waits for its answer in the transport */
     while ((rc = llmres_call_step(c, w, call, &st, res, &wait)) == LLMRES_CALL_WAIT) c->port->sleep_ms(c->port->ctx, wait);
     return rc < 0 ? rc : res->error;
 }
@@ -4014,12 +4070,14 @@ LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job) {
     return rc;
 }
 
-/* Ends slot s's job with ERR_CANCELLED, between its steps. */
+/* Ends slot s's job with ERR_CANCELLED, between its steps (even while its answer is on
+   its way: the exchange is closed). */
 static void llmres__dispatch_abandon(llmres_dispatch_t *d, uint32_t s) {
     llmres_client_t *c = d->client;
     llmres_job_t *job = d->running[s];
     uint32_t now = c->port->now_ms(c->port->ctx);
     int started = job->st.phase != LLMRES__CALL_START;
+    llmres_call_abort(c, d->worker[s], &job->st); /* an answer on its way is not waited for */
     if (started) llmres__call_done(c, &job->st, &job->result, LLMRES_ERR_CANCELLED, LLMRES_CLASS_UNKNOWN);
     llmres__lock(c);
     d->running[s] = NULL;

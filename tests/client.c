@@ -404,6 +404,50 @@ static void streamed_answers_resilient(void) {
     CHECK_EQ(closes, opens);
 }
 
+/* A superloop's call: no step waits for the answer, each returns at once. */
+static void steps_never_wait_for_the_answer(void) {
+    llmres_sim_config_t sc;
+    llmres_call_t call;
+    llmres_call_state_t st;
+    uint32_t wait = 0, t0, steps = 0;
+    int rc;
+    memset(&sc, 0, sizeof(sc));
+    sc.latency_ms = 500;
+    setup(&sc, NULL, 1);
+    memset(&call, 0, sizeof(call));
+    call.messages = &hello;
+    call.message_count = 1;
+    call.temperature_milli = 700;
+    call.text = text;
+    call.text_cap = sizeof(text);
+    memset(&st, 0, sizeof(st));
+    t0 = sim.now;
+    while ((rc = llmres_call_step(&client, &worker, &call, &st, &res, &wait)) == LLMRES_CALL_WAIT && steps < 1000) {
+        uint32_t before = sim.now;
+        steps++;
+        CHECK(wait >= 1 && wait <= LLMRES_POLL_MS);
+        sim.port.sleep_ms(sim.port.ctx, wait);   /* the superloop's other work */
+        CHECK(sim.now - before == wait);
+        if (steps == 3) CHECK_EQ(client.in_flight, 1);
+    }
+    CHECK_EQ(rc, LLMRES_CALL_DONE);
+    CHECK_EQ(res.error, LLMRES_OK);
+    CHECK(sim.now - t0 >= 500 && sim.now - t0 <= 500 + LLMRES_POLL_MS);
+    CHECK(steps >= 500 / LLMRES_POLL_MS);
+    CHECK_EQ(client.in_flight, 0);
+    /* given up while the answer is on its way: its slot and connection are freed */
+    memset(&st, 0, sizeof(st));
+    CHECK_EQ(llmres_call_step(&client, &worker, &call, &st, &res, &wait), LLMRES_CALL_WAIT);
+    CHECK_EQ(client.in_flight, 1);
+    llmres_call_abort(&client, &worker, &st);
+    CHECK_EQ(client.in_flight, 0);
+    CHECK_EQ(worker.http.conn[0].open + worker.http.conn[1].open, 0);
+    llmres_call_abort(&client, &worker, &st); /* twice: nothing more */
+    CHECK_EQ(client.in_flight, 0);
+    CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_CLOSED);
+    CHECK_EQ(ask(700, 0), LLMRES_OK); /* and the client goes on */
+}
+
 int main(void) {
     RUN(answers_and_caches_deterministic_requests);
     RUN(retry_honours_retry_after);
@@ -417,5 +461,6 @@ int main(void) {
     RUN(bad_calls_get_errors);
     RUN(bad_responses_end_in_a_class);
     RUN(streamed_answers_resilient);
+    RUN(steps_never_wait_for_the_answer);
     return T_DONE();
 }
