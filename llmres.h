@@ -2980,84 +2980,79 @@ static int llmres__jis(const char *v, size_t n, const char *word) {
     return strlen(word) == n && !LLMRES_MEMCMP(v, word, n);
 }
 
-/* One scalar of a stream event: a piece of text, the finish, usage, the end, an error. */
-static void llmres__stream_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
+/* Where each provider puts what we read, in a whole answer and in a stream's events.
+   modes: a bit per provider (OpenAI, Anthropic, Ollama), shifted by 3 for streams. */
+enum { LLMRES__J_TEXT = 0, LLMRES__J_FINISH, LLMRES__J_IN, LLMRES__J_OUT, LLMRES__J_TYPE, LLMRES__J_DONE,
+       LLMRES__J_ERROR, LLMRES__J_ERR_TYPE, LLMRES__J_ERR_CODE, LLMRES__J_ERR_MSG };
+#define LLMRES__OAI 0x09u  /* whole and streamed */
+#define LLMRES__ANT 0x02u
+#define LLMRES__ANT_S 0x10u
+#define LLMRES__OLL 0x24u
+static const struct { const char *path; uint8_t modes, field; } llmres__jpaths[] = {
+    {"choices.0.message.content", 0x01, LLMRES__J_TEXT},
+    {"choices.0.delta.content", 0x08, LLMRES__J_TEXT},
+    {"choices.0.finish_reason", LLMRES__OAI, LLMRES__J_FINISH},
+    {"usage.prompt_tokens", LLMRES__OAI, LLMRES__J_IN},
+    {"usage.completion_tokens", LLMRES__OAI, LLMRES__J_OUT},
+    {"content.*.text", LLMRES__ANT, LLMRES__J_TEXT},  /* only text blocks have "text" */
+    {"delta.text", LLMRES__ANT_S, LLMRES__J_TEXT},    /* text_delta; other deltas have none */
+    {"stop_reason", LLMRES__ANT, LLMRES__J_FINISH},
+    {"delta.stop_reason", LLMRES__ANT_S, LLMRES__J_FINISH},
+    {"usage.input_tokens", LLMRES__ANT, LLMRES__J_IN},
+    {"message.usage.input_tokens", LLMRES__ANT_S, LLMRES__J_IN},
+    {"usage.output_tokens", LLMRES__ANT | LLMRES__ANT_S, LLMRES__J_OUT},
+    {"type", LLMRES__ANT_S, LLMRES__J_TYPE},
+    {"message.content", LLMRES__OLL, LLMRES__J_TEXT},
+    {"done_reason", LLMRES__OLL, LLMRES__J_FINISH},
+    {"done", 0x20, LLMRES__J_DONE},
+    {"prompt_eval_count", LLMRES__OLL, LLMRES__J_IN},
+    {"eval_count", LLMRES__OLL, LLMRES__J_OUT},
+    {"error", LLMRES__OLL, LLMRES__J_ERROR},          /* Ollama's error is a string */
+    {"error.type", 0x3F, LLMRES__J_ERR_TYPE},
+    {"error.code", 0x3F, LLMRES__J_ERR_CODE},
+    {"error.message", 0x3F, LLMRES__J_ERR_MSG}
+};
+
+/* One scalar of a response or of a stream's event: text, finish, usage, end, error. */
+static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
+    llmres_llm_result_t *o = x->out;
     llmres_llm_stream_t *s = x->stream;
-    llmres_llm_result_t *o = s->out;
-    int text = 0, fin = 0;
-    if (s->provider == LLMRES_PROVIDER_OPENAI) {
-        text = llmres__path_is(p, depth, "choices.0.delta.content");
-        fin = llmres__path_is(p, depth, "choices.0.finish_reason");
-        if (kind == 'n' && llmres__path_is(p, depth, "usage.prompt_tokens")) o->input_tokens = llmres_parse_uint(v, n);
-        if (kind == 'n' && llmres__path_is(p, depth, "usage.completion_tokens")) o->output_tokens = llmres_parse_uint(v, n);
-    } else if (s->provider == LLMRES_PROVIDER_ANTHROPIC) {
-        if (kind == 's' && llmres__path_is(p, depth, "type")) {
-            if (llmres__jis(v, n, "message_stop")) s->done = 1;
-            else if (llmres__jis(v, n, "error")) s->failed = 1;
-        }
-        text = llmres__path_is(p, depth, "delta.text"); /* text_delta; other deltas have no "text" */
-        fin = llmres__path_is(p, depth, "delta.stop_reason");
-        if (kind == 'n' && llmres__path_is(p, depth, "message.usage.input_tokens")) o->input_tokens = llmres_parse_uint(v, n);
-        if (kind == 'n' && llmres__path_is(p, depth, "usage.output_tokens")) o->output_tokens = llmres_parse_uint(v, n);
-    } else {
-        text = llmres__path_is(p, depth, "message.content");
-        fin = llmres__path_is(p, depth, "done_reason");
-        if (kind == 't' && llmres__path_is(p, depth, "done")) s->done = 1;
-        if (kind == 'n' && llmres__path_is(p, depth, "prompt_eval_count")) o->input_tokens = llmres_parse_uint(v, n);
-        if (kind == 'n' && llmres__path_is(p, depth, "eval_count")) o->output_tokens = llmres_parse_uint(v, n);
-        if (llmres__path_is(p, depth, "error")) {
-            llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
-            s->failed = 1;
-        }
-    }
-    if (depth >= 1 && p[0].key_len == 5 && !LLMRES_MEMCMP(p[0].key, "error", 5) && depth == 2) {
-        s->failed = 1; /* OpenAI's or Anthropic's error object */
-        if (llmres__path_is(p, depth, "error.type")) llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind);
-        else if (llmres__path_is(p, depth, "error.code")) llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind);
-        else if (llmres__path_is(p, depth, "error.message")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
-    }
-    if (fin && kind == 's') llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
-    if (text && kind == 's' && n && !x->rc) {
-        size_t start = s->keep_text ? o->text_len : 0, at = start;
-        if (!o->text_cap) { x->rc = LLMRES_ERR_TOO_LARGE; return; }
+    uint32_t mode = 1u << (x->provider + (s ? 3 : 0)), i;
+    for (i = 0; i < sizeof(llmres__jpaths) / sizeof(llmres__jpaths[0]); i++)
+        if ((llmres__jpaths[i].modes & mode) && llmres__path_is(p, depth, llmres__jpaths[i].path)) break;
+    if (i == sizeof(llmres__jpaths) / sizeof(llmres__jpaths[0])) return;
+    switch (llmres__jpaths[i].field) {
+    case LLMRES__J_TEXT: {
+        int scratch = s && !s->keep_text;
+        size_t start = scratch ? 0 : o->text_len, at = start;
+        if (!s) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
+        if (kind != 's' || x->rc) return;
+        if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
         x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &at, 0);
         o->text[x->rc ? start : at] = 0;
         if (x->rc) return;
-        o->text_len = s->keep_text ? at : o->text_len + at;
-        if (s->on_text && at > start) s->on_text(s->user, o->text + start, at - start);
+        o->text_len = scratch ? o->text_len + at : at;
+        if (s && s->on_text && at > start) s->on_text(s->user, o->text + start, at - start);
+        return;
     }
-}
-
-static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
-    llmres_llm_result_t *o = x->out;
-    int text = 0; /* 1: the answer's text, 2: its finish reason */
-    if (x->stream) { llmres__stream_visit(x, p, depth, v, n, kind); return; }
-    if (x->provider == LLMRES_PROVIDER_OPENAI) {
-        if (llmres__path_is(p, depth, "choices.0.message.content")) text = 1;
-        else if (llmres__path_is(p, depth, "choices.0.finish_reason")) text = 2;
-        else if (llmres__path_is(p, depth, "usage.prompt_tokens") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
-        else if (llmres__path_is(p, depth, "usage.completion_tokens") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
-    } else if (x->provider == LLMRES_PROVIDER_ANTHROPIC) {
-        if (llmres__path_is(p, depth, "content.*.text")) text = 1; /* only text blocks have "text" */
-        else if (llmres__path_is(p, depth, "stop_reason")) text = 2;
-        else if (llmres__path_is(p, depth, "usage.input_tokens") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
-        else if (llmres__path_is(p, depth, "usage.output_tokens") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
-    } else {
-        if (llmres__path_is(p, depth, "message.content")) text = 1;
-        else if (llmres__path_is(p, depth, "done_reason")) text = 2;
-        else if (llmres__path_is(p, depth, "prompt_eval_count") && kind == 'n') o->input_tokens = llmres_parse_uint(v, n);
-        else if (llmres__path_is(p, depth, "eval_count") && kind == 'n') o->output_tokens = llmres_parse_uint(v, n);
-        else if (llmres__path_is(p, depth, "error")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
-    }
-    if (llmres__path_is(p, depth, "error.type")) llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind);
-    else if (llmres__path_is(p, depth, "error.code")) llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind);
-    else if (llmres__path_is(p, depth, "error.message")) llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind);
-    if (text) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
-    if (text == 2) llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
-    if (text == 1 && kind == 's' && !x->rc) {
-        if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
-        x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &o->text_len, 0);
-        o->text[o->text_len] = 0;
+    case LLMRES__J_FINISH:
+        if (!s) o->answered = 1;
+        if (!s || kind == 's') llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
+        return;
+    case LLMRES__J_IN: if (kind == 'n') o->input_tokens = llmres_parse_uint(v, n); return;
+    case LLMRES__J_OUT: if (kind == 'n') o->output_tokens = llmres_parse_uint(v, n); return;
+    case LLMRES__J_TYPE:
+        if (kind == 's' && llmres__jis(v, n, "message_stop")) s->done = 1;
+        else if (kind == 's' && llmres__jis(v, n, "error")) s->failed = 1;
+        return;
+    case LLMRES__J_DONE: if (kind == 't') s->done = 1; return;
+    default: /* the error fields; in a stream, an error */
+        llmres__jfield(llmres__jpaths[i].field == LLMRES__J_ERR_TYPE ? o->error_type
+                       : llmres__jpaths[i].field == LLMRES__J_ERR_CODE ? o->error_code : o->error_message,
+                       llmres__jpaths[i].field == LLMRES__J_ERR_TYPE ? sizeof(o->error_type)
+                       : llmres__jpaths[i].field == LLMRES__J_ERR_CODE ? sizeof(o->error_code) : sizeof(o->error_message),
+                       v, n, kind);
+        if (s) s->failed = 1;
     }
 }
 
