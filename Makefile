@@ -3,7 +3,7 @@ CC      ?= cc
 CFLAGS  ?= -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2
 BUILD   := build
 
-.PHONY: all test cross size bench bench-instr bench-https fuzz demo clean
+.PHONY: all test cross size bench bench-instr bench-https fuzz demo sim clean
 
 all: $(BUILD)/unit $(BUILD)/chat
 
@@ -22,6 +22,14 @@ test:
 # Cortex-M0, Cortex-M4 and RV32 objects at -Os; fails on any soft-float helper.
 cross:
 	@sh tests/size.sh --cross
+
+# Firmware with no threads against the simulated overloaded provider, in virtual time.
+sim: $(BUILD)/superloop
+	@$(BUILD)/superloop
+
+$(BUILD)/superloop: examples/superloop.c llmres.h port/llmres_sim.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) examples/superloop.c -o $@
 
 # Flash and RAM per primitive and target.
 size:

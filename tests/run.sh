@@ -190,6 +190,11 @@ if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start
 fi
 for pid in $MOCK_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
 
+# examples/superloop: firmware with no threads on the simulated provider (virtual time).
+step "examples/superloop: one thread, every job ends once, no step waits for an answer" sh -c \
+    "gcc $STRICT -O1 $SAN examples/superloop.c -o '$OUT/superloop' && '$OUT/superloop' > '$OUT/superloop.log'"
+grep -E '^\| (jobs without|alarms answered|loop iterations)' "$OUT/superloop.log" | sed 's/^/    /'
+
 # The main job keeps working: make demo, bounded to its promised minute.
 step "make demo answers every request exactly once, within 60 s" sh -c "timeout 60 sh examples/demo.sh > '$OUT/demo.log' 2>&1"
 grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/    /'
