@@ -680,10 +680,11 @@ LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_r
    ends (a dead kept-alive connection is replaced and the request sent again). */
 LLMRES_API int llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
                                  llmres_http_response_t *resp, uint32_t timeout_ms);
-/* Reads what has arrived, waiting at most wait_ms (0: not at all; LLMRES_NEVER: until the
-   response or the timeout given to begin). Returns the status (> 0) when the response is
-   complete, 0 when it is not yet, or an error as llmres_http_exchange (the exchange is
-   then over). A replacement connection after a dead kept-alive one is opened here. */
+/* Reads what has arrived, waiting at most wait_ms (0: not at all, one read; LLMRES_NEVER:
+   until the response or the timeout given to begin). Returns the status (> 0) when the
+   response is complete, 0 when it is not yet, or an error as llmres_http_exchange (the
+   exchange is then over). A replacement connection after a dead kept-alive one is opened
+   and the request sent again here, blocking as begin does. */
 LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t *resp, uint32_t wait_ms);
 /* Gives up the exchange in progress, if any: its connection is closed. */
 LLMRES_API void llmres_http_abort(llmres_http_client_t *c);
@@ -799,7 +800,7 @@ typedef struct llmres_llm_stream {
     int provider;
     char *event;               /* the caller's buffer for one event's data */
     size_t event_cap, event_len;
-    uint8_t state, cr, has_data, field_len;
+    uint8_t state, cr, has_data, field_len, bom;
     char field[4];
 } llmres_llm_stream_t;
 
@@ -876,6 +877,9 @@ LLMRES_API const char *llmres_config_key(int i);
 #ifndef LLMRES_MAX_PROVIDERS
 #define LLMRES_MAX_PROVIDERS 2          /* the fallback chain: cloud, then a local Ollama */
 #endif
+#ifndef LLMRES_STREAM_LINGER_MS
+#define LLMRES_STREAM_LINGER_MS 1000    /* after a stream's end, how long its body may take to end */
+#endif
 #ifndef LLMRES_POLL_MS
 #define LLMRES_POLL_MS 10               /* a stepped call waiting for its answer looks again after */
 #endif
@@ -924,6 +928,8 @@ typedef struct llmres_worker {
     llmres_llm_stream_t stream;  /* a streamed answer's reader; its events live in body[] */
     llmres_llm_result_t lr;      /* what the attempt in progress has read */
     size_t error_len;            /* a streamed call's error body, in body[] */
+    uint32_t stream_end_at;      /* when the stream said its last (end or error) */
+    uint8_t stream_ended;
     char json[LLMRES_CLIENT_JSON_BYTES];
     uint8_t body[LLMRES_CLIENT_BODY_BYTES];
     char auth[160];
@@ -2657,7 +2663,10 @@ LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t 
             } else {
                 c->x_got += (size_t)n;
                 rc = llmres_http_parse(resp, c->rx, (size_t)n, &used);
-                if (rc == 0) continue;
+                if (rc == 0) {
+                    if (!llmres__left(c->port, until)) return 0; /* more to come, but the caller's time is up */
+                    continue;
+                }
                 if (rc == 1) {
                     if (used < (size_t)n) resp->flags |= LLMRES_HTTP_CLOSE; /* bytes after the end: out of step */
                     rc = 0;
@@ -3007,7 +3016,7 @@ static const struct { const char *path; uint8_t modes, field; } llmres__jpaths[]
     {"done", 0x20, LLMRES__J_DONE},
     {"prompt_eval_count", LLMRES__OLL, LLMRES__J_IN},
     {"eval_count", LLMRES__OLL, LLMRES__J_OUT},
-    {"error", LLMRES__OLL, LLMRES__J_ERROR},          /* Ollama's error is a string */
+    {"error", LLMRES__OLL | LLMRES__OAI, LLMRES__J_ERROR}, /* a string: Ollama's, some OpenAI-compatible servers' */
     {"error.type", 0x3F, LLMRES__J_ERR_TYPE},
     {"error.code", 0x3F, LLMRES__J_ERR_CODE},
     {"error.message", 0x3F, LLMRES__J_ERR_MSG}
@@ -3047,6 +3056,7 @@ static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, in
         return;
     case LLMRES__J_DONE: if (kind == 't') s->done = 1; return;
     default: /* the error fields; in a stream, an error */
+        if (kind == '0' && llmres__jpaths[i].field == LLMRES__J_ERROR) return; /* "error": null is none */
         llmres__jfield(llmres__jpaths[i].field == LLMRES__J_ERR_TYPE ? o->error_type
                        : llmres__jpaths[i].field == LLMRES__J_ERR_CODE ? o->error_code : o->error_message,
                        llmres__jpaths[i].field == LLMRES__J_ERR_TYPE ? sizeof(o->error_type)
@@ -3184,7 +3194,9 @@ static void llmres__stream_event(llmres_llm_stream_t *s) {
     llmres__jvisit_t x;
     int rc;
     s->events++;
-    if (s->provider == LLMRES_PROVIDER_OPENAI && llmres__jis(s->event, s->event_len, "[DONE]")) {
+    if (!s->event_len) {
+        /* an event with empty data: nothing to read (the SSE spec delivers it as such) */
+    } else if (s->provider == LLMRES_PROVIDER_OPENAI && llmres__jis(s->event, s->event_len, "[DONE]")) {
         s->done = 1;
     } else {
         x.provider = s->provider;
@@ -3227,10 +3239,23 @@ LLMRES_API int llmres_llm_stream_feed(llmres_llm_stream_t *s, const void *data, 
     if (!s || (!d && len)) return LLMRES_ERR_INVALID;
     for (i = 0; i < len && !s->error; i++) {
         char c = d[i];
+        if (s->bom < 3) { /* a UTF-8 byte order mark may open the stream: not data */
+            static const char bom[3] = {'\xEF', '\xBB', '\xBF'};
+            if (c == bom[s->bom] && (s->bom || (!s->events && !s->event_len && !s->field_len && !s->has_data))) {
+                s->bom++;
+                continue;
+            }
+            if (s->bom) { s->error = LLMRES_ERR_HTTP; break; } /* half a mark */
+            s->bom = 3;
+        }
+        if (s->provider == LLMRES_PROVIDER_OLLAMA) { /* NDJSON: a line ends at LF; CR is JSON whitespace */
+            if (c == '\n') llmres__stream_line(s);
+            else llmres__stream_put(s, c);
+            continue;
+        }
         if (c == '\n' && s->cr) { s->cr = 0; continue; } /* the CR of a CRLF ended the line */
         s->cr = c == '\r';
         if (c == '\r' || c == '\n') { llmres__stream_line(s); continue; }
-        if (s->provider == LLMRES_PROVIDER_OLLAMA) { llmres__stream_put(s, c); continue; }
         switch (s->state) {
         case LLMRES__SSE_FIELD:
             if (c != ':') {
@@ -3259,7 +3284,9 @@ LLMRES_API int llmres_llm_stream_end(llmres_llm_stream_t *s) {
     if (!s) return LLMRES_ERR_INVALID;
     if (!s->error && s->provider == LLMRES_PROVIDER_OLLAMA && s->event_len) llmres__stream_event(s); /* no final LF */
     if (s->error) return s->error;
-    if (s->done) s->out->answered = 1;
+    if (s->failed && !s->out->error_type[0] && !s->out->error_code[0] && !s->out->error_message[0])
+        LLMRES_MEMCPY(s->out->error_type, "error", 6); /* an error that said nothing is still one */
+    if (s->done && !s->failed) s->out->answered = 1;
     return s->done || s->failed ? LLMRES_OK : LLMRES_ERR_TRUNCATED;
 }
 
@@ -3288,9 +3315,14 @@ LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const l
     }
     if (st >= 200 && st < 300) {
         if (!type[0] && !code[0] && !msg[0]) return LLMRES_CLASS_OK;
-        /* an error inside a 200 (a stream that failed once begun): as if it were the status */
-        st = !strcmp(type, "rate_limit_error") || !strcmp(code, "rate_limit_exceeded") ? 429
-           : !strcmp(type, "authentication_error") ? 401 : !strcmp(type, "invalid_request_error") ? 400 : 500;
+        /* an error inside a 200 (a stream that failed once begun): as if it were the status;
+           a numeric code (some gateways send the HTTP status there) is taken as it is */
+        uint32_t num = llmres_parse_uint(code, strlen(code));
+        st = num >= 400 && num <= 599 ? (int)num
+           : !strcmp(type, "rate_limit_error") || !strcmp(code, "rate_limit_exceeded") ? 429
+           : !strcmp(type, "authentication_error") ? 401 : !strcmp(type, "permission_error") ? 403
+           : !strcmp(type, "not_found_error") ? 404 : !strcmp(type, "request_too_large") ? 413
+           : !strcmp(type, "invalid_request_error") ? 400 : 500;
     }
     if (!strcmp(type, "insufficient_quota") || !strcmp(code, "insufficient_quota") || !strcmp(type, "billing_error") ||
         st == 402)
@@ -3555,7 +3587,14 @@ LLMRES_API void llmres_worker_close(llmres_worker_t *w) {
 /* The body of a streamed call: a 2xx is a stream, anything else one error JSON. */
 static int llmres__worker_body(void *user, const uint8_t *data, size_t len) {
     llmres_worker_t *w = (llmres_worker_t *)user;
-    if (w->resp.status >= 200 && w->resp.status <= 299) return llmres_llm_stream_feed(&w->stream, data, len) < 0;
+    if (w->resp.status >= 200 && w->resp.status <= 299) {
+        int rc = llmres_llm_stream_feed(&w->stream, data, len);
+        if ((w->stream.done || w->stream.failed) && !w->stream_ended) {
+            w->stream_ended = 1;
+            w->stream_end_at = w->http.port->now_ms(w->http.port->ctx);
+        }
+        return rc < 0;
+    }
     if (len > sizeof(w->body) - w->error_len) len = sizeof(w->body) - w->error_len; /* only read for its error */
     LLMRES_MEMCPY(w->body + w->error_len, data, len);
     w->error_len += len;
@@ -3567,6 +3606,10 @@ static int llmres__worker_body(void *user, const uint8_t *data, size_t len) {
 static int llmres__stream_status(llmres_worker_t *w, int status, int *parse) {
     llmres_llm_stream_t *s = &w->stream;
     if (s->error) { *parse = s->error; return s->error == LLMRES_ERR_TOO_LARGE ? LLMRES_ERR_TOO_LARGE : LLMRES_ERR_HTTP; }
+    if (s->done || s->failed) { /* the stream said its piece: what the transport did after does not matter */
+        *parse = llmres_llm_stream_end(s);
+        return w->resp.status;
+    }
     if (status < 200 || status > 299) return status;
     *parse = llmres_llm_stream_end(s);
     return *parse == LLMRES_ERR_TRUNCATED ? LLMRES_ERR_TRUNCATED : status;
@@ -3803,12 +3846,25 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         int n, status, allowed;
         uint32_t estimate = 0;
         if (st->phase == LLMRES__CALL_RECV) { /* the answer is on its way */
-            status = llmres_http_poll(&w->http, &w->resp, st->io_wait_ms);
+            size_t got = w->http.x_got;
+            uint32_t io = st->io_wait_ms, linger = 0;
+            if (call->on_text && w->stream_ended) { /* its body's end should follow at once: not long */
+                uint32_t since = c->port->now_ms(c->port->ctx) - w->stream_end_at;
+                linger = since < LLMRES_STREAM_LINGER_MS ? LLMRES_STREAM_LINGER_MS - since : 0;
+                if (io > linger) io = linger;
+            }
+            status = !call->on_text || !w->stream_ended || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
+            if (status == 0 && call->on_text && w->stream_ended &&
+                (!linger || c->port->now_ms(c->port->ctx) - w->stream_end_at >= LLMRES_STREAM_LINGER_MS)) {
+                llmres_http_abort(&w->http); /* a server that keeps the body open after the stream's end */
+                status = w->resp.status;
+            }
             if (status == 0) {
                 uint32_t left;
                 now = c->port->now_ms(c->port->ctx);
                 left = llmres__reached(now, st->deadline) ? 1u : st->deadline - now;
-                *wait_ms = left < LLMRES_POLL_MS ? left : LLMRES_POLL_MS;
+                /* more is coming, or the step already waited in the transport: look again at once */
+                *wait_ms = w->http.x_got != got || io >= LLMRES_POLL_MS ? 1u : left < LLMRES_POLL_MS ? left : LLMRES_POLL_MS;
                 return LLMRES_CALL_WAIT;
             }
             st->phase = LLMRES__CALL_ADMIT;
@@ -3922,6 +3978,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
             w->stream.on_text = call->on_text;
             w->stream.user = call->user;
             w->error_len = 0;
+            w->stream_ended = 0;
             llmres_http_response_init(&w->resp, NULL, 0, llmres__worker_body, w, 0);
         } else {
             llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
@@ -3957,7 +4014,7 @@ LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_
     int rc;
     if (!c || !w || !call || !res) return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(&st, 0, sizeof(st));
-    st.io_wait_ms = LLMRES_NEVER; /* a blocking call waits for its answer in the transport */
+    st.io_wait_ms = 1000; /* a blocking call waits for its answer in the transport, a second at a time */
     while ((rc = llmres_call_step(c, w, call, &st, res, &wait)) == LLMRES_CALL_WAIT) c->port->sleep_ms(c->port->ctx, wait);
     return rc < 0 ? rc : res->error;
 }

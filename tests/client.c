@@ -340,6 +340,11 @@ static const char sse_overloaded[] = SSE_HEAD /* text, then an error after the 2
 static const char sse_cut[] = SSE_HEAD /* the connection ends inside the stream */
     CHUNK("31", "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n") "40\r\ndata: {\"cho";
 static const char sse_garbage[] = SSE_HEAD CHUNK("e", "data: <html>\n\n") "0\r\n\r\n";
+static const char sse_done_quiet[] = SSE_HEAD /* no terminating chunk: the body stays open */
+    CHUNK("4a", "data: {\"choices\":[{\"delta\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\"}]}\n\n")
+    CHUNK("e", "data: [DONE]\n\n");
+static const char sse_quota_quiet[] = SSE_HEAD
+    CHUNK("5b", "data: {\"error\":{\"message\":\"You exceeded your current quota\",\"type\":\"insufficient_quota\"}}\n\n");
 
 static int stream_call(const char *const *answers, int count, int close_after, uint32_t retries) {
     llmres_config_t cfg;
@@ -349,7 +354,7 @@ static int stream_call(const char *const *answers, int count, int close_after, u
     cfg.max_retries = retries;
     cfg.backoff_base_ms = 10;
     cfg.tokens_per_minute = 10000;
-    cfg.attempt_timeout_ms = 1000;
+    cfg.attempt_timeout_ms = 5000; /* longer than a stream's linger */
     script_setup(&cfg, answers, count, close_after);
     streamed[0] = 0;
     restarts = 0;
@@ -374,6 +379,8 @@ static void streamed_answers_resilient(void) {
     static const char *const cut_then_ok[2] = {sse_cut, sse_ok};
     static const char *const garbage[1] = {sse_garbage};
     static const char *const overloaded[1] = {sse_overloaded};
+    static const char *const done_quiet[1] = {sse_done_quiet};
+    static const char *const quota_quiet[1] = {sse_quota_quiet};
     CHECK_EQ(stream_call(ok, 1, 0, 0), LLMRES_OK);
     CHECK(strcmp(streamed, "Hel|lo|") == 0);
     CHECK(strcmp(text, "Hello") == 0);
@@ -398,6 +405,14 @@ static void streamed_answers_resilient(void) {
     CHECK_EQ(restarts, 1);
     CHECK(strcmp(text, "Hello") == 0);
     CHECK(opens >= 2);
+    /* the stream ends but the server keeps its body open: the answer stands after a
+       short linger, not after the attempt's timeout; an error the same way, by its class */
+    CHECK_EQ(stream_call(done_quiet, 1, 0, 0), LLMRES_OK);
+    CHECK(strcmp(text, "Hello") == 0);
+    CHECK(res.elapsed_ms >= LLMRES_STREAM_LINGER_MS && res.elapsed_ms < LLMRES_STREAM_LINGER_MS + 100);
+    CHECK_EQ(stream_call(quota_quiet, 1, 0, 2), LLMRES_ERR_HTTP);
+    CHECK_EQ(res.cls, LLMRES_CLASS_QUOTA);
+    CHECK_EQ(res.attempts, 1); /* quota: not retried */
     /* not SSE/JSON: a server error, the connection closed */
     CHECK_EQ(stream_call(garbage, 1, 0, 0), LLMRES_ERR_HTTP);
     CHECK_EQ(res.cls, LLMRES_CLASS_SERVER_ERROR);

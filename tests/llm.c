@@ -441,6 +441,41 @@ static void streams_any_framing_and_bad_input(void) {
         CHECK_EQ(res.text_len, 2);
         CHECK_EQ(llmres_llm_stream_end(&stream), LLMRES_ERR_TOO_LARGE);
     }
+    /* an empty event is nothing, not an error; a UTF-8 BOM opening the stream is not data */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data:\n\ndata: \n\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+                         "data: [DONE]\n\n", (size_t)-1, 1, 1), LLMRES_OK);
+    CHECK(strcmp(text, "a") == 0);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "\xEF\xBB\xBF" "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+                         "data: [DONE]\n\n", (size_t)-1, 1, 1), LLMRES_OK);
+    CHECK(strcmp(text, "Hel") == 0);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "\xEF\xBB" "data: x", (size_t)-1, 0, 1), LLMRES_ERR_HTTP);
+    /* an error that says nothing is still an error, and never an answer even before [DONE] */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_ANTHROPIC, "data: {\"type\":\"error\",\"error\":{}}\n\n", (size_t)-1, 0, 1), LLMRES_OK);
+    CHECK_EQ(stream.failed, 1);
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_SERVER_ERROR);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+                         "data: {\"error\":{\"message\":\"\"}}\n\ndata: [DONE]\n\n", (size_t)-1, 0, 1), LLMRES_OK);
+    CHECK_EQ(res.answered, 0);
+    CHECK(llmres_classify(200, NULL, &res) != LLMRES_CLASS_OK);
+    /* "error": null is no error; a CR inside an NDJSON object is whitespace */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OLLAMA, "{\"error\":null,\"message\":{\"content\":\"x\"},\r\"done\":true}\n",
+                         (size_t)-1, 0, 1), LLMRES_OK);
+    CHECK_EQ(stream.failed, 0);
+    CHECK_EQ(stream.done, 1);
+    CHECK(strcmp(text, "x") == 0);
+    /* an OpenAI-compatible server's error as a plain string */
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data: {\"error\":\"upstream overloaded\"}\n\n", (size_t)-1, 0, 1), LLMRES_OK);
+    CHECK_EQ(stream.failed, 1);
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_OVERLOADED);
+    /* inside a 200: a numeric code is the status; Anthropic's other types map as their statuses */
+    memset(&res, 0, sizeof(res));
+    strcpy(res.error_code, "402");
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_QUOTA);
+    res.error_code[0] = 0;
+    strcpy(res.error_type, "permission_error");
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_AUTHENTICATION);
+    strcpy(res.error_type, "request_too_large");
+    CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_PERMANENT);
     CHECK_EQ(llmres_llm_stream_init(&stream, 9, event_buf, sizeof(event_buf), &res), LLMRES_ERR_INVALID);
     CHECK_EQ(llmres_llm_stream_init(&stream, 0, NULL, 0, &res), LLMRES_ERR_INVALID);
     CHECK_EQ(llmres_llm_stream_feed(NULL, "x", 1), LLMRES_ERR_INVALID);
