@@ -68,6 +68,7 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_CLIENT_BODY_BYTES     8192     a response body, per worker
    LLMRES_DISPATCH_SLOTS           4     calls a dispatcher runs at once, 12 bytes each (32-bit)
    LLMRES_POLL_MS                 10     a stepped call looks again for its answer after
+   LLMRES_STREAM_LINGER_MS      1000     after a stream's end, how long its body may take to end
    LLMRES_STATIC                 off     make every function static to the including file
    LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP, _NO_LLM,
    _NO_CLIENT, _NO_DISPATCH: leave a part out (the client needs all the others but the
