@@ -16,7 +16,9 @@ OVERVIEW
    retries and a provider chain and comes back with one result, whole or streamed piece
    by piece (SSE, NDJSON) with the same resilience; the dispatcher takes
    many requests with priorities and deadlines through one queue and gives each exactly
-   one result. LLMRES_NO_HTTP, LLMRES_NO_LLM and LLMRES_NO_CLIENT leave layers out.
+   one result. A stepped call (llmres_call_step) never waits for its answer, for a
+   superloop. LLMRES_NO_HTTP, LLMRES_NO_LLM, LLMRES_NO_CLIENT and LLMRES_NO_DISPATCH
+   leave layers out.
 
      bucket   token bucket: requests per second, tokens per minute (rates as exact fractions)
      breaker  circuit breaker: closed / open / half-open, consecutive, failure-rate and
@@ -50,7 +52,7 @@ PORT
 CONFIGURATION (define before the include, the same in every file)
    macro                        default  RAM cost
    LLMRES_MAX_BREAKER_WINDOW      32     1 byte per call in the breaker's count window
-   LLMRES_MAX_CACHE_ENTRIES       16     24 bytes per entry
+   LLMRES_MAX_CACHE_ENTRIES       16     28 bytes per entry
    LLMRES_CACHE_ARENA_BYTES     8192     the arena, plus 2 bytes per block
    LLMRES_CACHE_BLOCK_BYTES       64     block size; an entry wastes less than one block
    LLMRES_CACHE_HASH_BUCKETS      32     2 bytes each; a power of two
@@ -58,7 +60,7 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_QUEUE_LEVELS             4     priority levels, at most 32; 4 bytes each
    LLMRES_HTTP_MAX_LINE         1024     longest response header line (in each response)
    LLMRES_HTTP_MAX_HEADERS       100     most response header lines
-   LLMRES_MAX_CONNECTIONS          2     keep-alive slots per client, ~72 bytes each
+   LLMRES_MAX_CONNECTIONS          2     keep-alive slots per client, 76 bytes each
    LLMRES_MAX_HOST                64     longest host name
    LLMRES_HTTP_HEAD_BYTES       1024     request line + headers, in the client
    LLMRES_HTTP_RX_BYTES         1024     receive buffer, in the client
@@ -73,11 +75,13 @@ CONFIGURATION (define before the include, the same in every file)
    LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP, _NO_LLM,
    _NO_CLIENT, _NO_DISPATCH: leave a part out (the client needs all the others but the
    queue; the dispatcher needs the queue)
-   LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace the <string.h> functions
+   LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace those three (the HTTP and LLM
+   layers still take strlen, strcmp and strchr from <string.h>)
    LLMRES_CONFIG_FILE: a header to include first (keep the macros above in it)
    The size macros change struct sizes; the init functions of the breaker, cache and
    queue are given sizeof(*x) and refuse a struct compiled with other sizes
-   (LLMRES_ERR_SIZE_MISMATCH) instead of corrupting memory.
+   (LLMRES_ERR_SIZE_MISMATCH) instead of corrupting memory. The client, worker, HTTP and
+   dispatcher structs are not checked: keep the macros in LLMRES_CONFIG_FILE.
 
 ERRORS
    Functions return int: LLMRES_OK (0), a negative LLMRES_ERR_*, or a non-negative count
@@ -99,8 +103,9 @@ MEMORY AND CODE SIZE
 
 CHANGELOG
    0.3.0  the LLM wire formats (OpenAI-compatible, Anthropic, Ollama), streamed answers,
-          one error taxonomy, configuration (KEY=VALUE, presets), the resilient call,
-          the dispatcher; port/llmres_sim.h.
+          one error taxonomy, configuration (KEY=VALUE, presets), the resilient call and
+          its steps (llmres_call_step/_abort over llmres_http_begin/_poll/_abort), the
+          dispatcher; port/llmres_sim.h, examples/superloop.c (make sim).
    0.2.0  the port contract; HTTP/1.1: request writer, incremental response parser,
           resilience headers, keep-alive pool; port/llmres_posix.h, port/llmres_mbedtls.h.
    0.1.0  token bucket, circuit breaker, backoff, LRU cache, priority queue.
@@ -179,18 +184,19 @@ enum {
     LLMRES_ERR_OPEN = -5,           /* breaker: the call is not admitted */
     LLMRES_ERR_GIVE_UP = -6,        /* backoff: deadline, retry limit or server hint too long */
     LLMRES_ERR_NOT_FOUND = -7,      /* cache miss, queue item not found */
-    LLMRES_ERR_FULL = -8,           /* queue full and the new item does not outrank anyone */
+    LLMRES_ERR_FULL = -8,           /* queue full and the new item does not outrank anyone; no free connection */
     LLMRES_ERR_EMPTY = -9,          /* queue empty */
-    LLMRES_ERR_TIMEOUT = -10,       /* queue item's deadline passed before it was served */
+    LLMRES_ERR_TIMEOUT = -10,       /* a deadline passed: a queued item's, an exchange's, a call's */
     LLMRES_ERR_DISPLACED = -11,     /* queue item pushed out by a more urgent one */
-    LLMRES_ERR_CANCELLED = -12,     /* queue item removed by drain */
+    LLMRES_ERR_CANCELLED = -12,     /* removed by drain, cancel or a dispatcher's shutdown */
     LLMRES_ERR_CLOSED = -13,        /* the peer closed the connection (orderly) */
     LLMRES_ERR_IO = -14,            /* send or receive failed: reset, network down */
     LLMRES_ERR_CONNECT = -15,       /* could not connect: refused, unreachable */
     LLMRES_ERR_DNS = -16,           /* the host name did not resolve */
     LLMRES_ERR_TLS = -17,           /* TLS handshake or record failure */
     LLMRES_ERR_CERT = -18,          /* certificate not trusted, or not for this host */
-    LLMRES_ERR_HTTP = -19,          /* malformed response: status line, header, chunk */
+    LLMRES_ERR_HTTP = -19,          /* malformed response (status line, header, chunk, body);
+                                       a call's result for any answer that was an HTTP error */
     LLMRES_ERR_HEADER_TOO_LONG = -20, /* a response header line over LLMRES_HTTP_MAX_LINE */
     LLMRES_ERR_TOO_MANY_HEADERS = -21, /* more than LLMRES_HTTP_MAX_HEADERS */
     LLMRES_ERR_TRUNCATED = -22,     /* the connection ended before the response did */
@@ -951,7 +957,8 @@ typedef struct llmres_call_desc {
 } llmres_call_t;
 
 typedef struct llmres_result {
-    int error;            /* LLMRES_OK, or the last attempt's error/status-derived code */
+    int error;            /* LLMRES_OK; a transport error (TIMEOUT, IO, CERT...); or HTTP for
+                             every answer that was an HTTP error or unusable: cls and status say which */
     int cls;              /* LLMRES_CLASS_* of the last attempt */
     int status;           /* HTTP status of the last attempt, or a negative transport error */
     uint32_t attempts;
@@ -976,7 +983,7 @@ typedef struct llmres_call_state {
     uint32_t t0;               /* the attempt in progress began */
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
-                                  waits without limit */
+                                  waits a second per step */
 } llmres_call_state_t;
 
 /* Sets the client up: config (NULL: defaults), the chain of providers (1..MAX), the
@@ -1103,8 +1110,8 @@ LLMRES_API void llmres_dispatch_shutdown(llmres_dispatch_t *d);
 #ifndef LLMRES__IMPLEMENTED
 #define LLMRES__IMPLEMENTED
 
-#if !defined(LLMRES_MEMCPY) || !defined(LLMRES_MEMCMP) || !defined(LLMRES_MEMSET)
-#include <string.h>
+#if !defined(LLMRES_MEMCPY) || !defined(LLMRES_MEMCMP) || !defined(LLMRES_MEMSET) || !defined(LLMRES_NO_HTTP)
+#include <string.h> /* the HTTP and LLM layers also use strlen, strcmp and strchr */
 #endif
 #ifndef LLMRES_MEMCPY
 #define LLMRES_MEMCPY memcpy
@@ -1159,7 +1166,7 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_DNS: return "host not found";
     case LLMRES_ERR_TLS: return "TLS failure";
     case LLMRES_ERR_CERT: return "certificate rejected";
-    case LLMRES_ERR_HTTP: return "malformed HTTP response";
+    case LLMRES_ERR_HTTP: return "HTTP error or malformed response";
     case LLMRES_ERR_HEADER_TOO_LONG: return "response header too long";
     case LLMRES_ERR_TOO_MANY_HEADERS: return "too many response headers";
     case LLMRES_ERR_TRUNCATED: return "response cut short";

@@ -40,34 +40,24 @@ N == 1: "0"; N == 0: empty.
 """
 
 import argparse
-import errno
 import os
-import signal
 import socket
 import ssl
 import struct
 import sys
-import threading
 import time
 from http import HTTPStatus
 
-HOST = "127.0.0.1"
-MAX_HEADER = 64 * 1024
+# The shared plumbing sits next to this script; put its folder on the path
+# even when Python does not (python3 -P, or this file imported from elsewhere).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from llmres_testserver import (BadRequest, ClientGone, drain, listen, log,
+                               remove_file, run_forever, tls_context)
+from llmres_testserver import Connection as BaseConnection
+
 MAX_N = 256 * 1024 * 1024          # largest N accepted by the /.../N paths
 LINGER_MAX = 2.0                   # longest drain after an orderly FIN
 PAD_ALPHABET = b"abcdefghijklmnopqrstuvwxyz0123456789"
-
-_log_lock = threading.Lock()
-
-
-def log(msg):
-    with _log_lock:
-        try:
-            sys.stderr.write(msg + "\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-
 
 def reason_phrase(code):
     try:
@@ -103,89 +93,8 @@ def parse_n(text):
     return n
 
 
-class ClientGone(Exception):
-    """The peer closed, reset or timed out; end the connection quietly."""
-
-
-class BadRequest(Exception):
-    def __init__(self, status, msg):
-        super().__init__(msg)
-        self.status = status
-
-
-class Request:
-    __slots__ = ("method", "target", "path", "version", "headers", "close")
-
-    def __init__(self, method, target, version, headers):
-        self.method = method
-        self.target = target
-        self.path = target.split("?", 1)[0]
-        self.version = version
-        self.headers = headers          # list of (lower-case name, value)
-        tokens = set()
-        for k, v in headers:
-            if k == "connection":
-                tokens.update(t.strip().lower() for t in v.split(","))
-        if version == "HTTP/1.0":
-            self.close = "keep-alive" not in tokens
-        else:
-            self.close = "close" in tokens
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k == name:
-                return v
-        return None
-
-
-class Connection:
-    def __init__(self, server, sock, conn_no):
-        self.server = server
-        self.sock = sock
-        self.no = conn_no
-        self.buf = b""
-        self.closed = False
-        self.client_close = False
-
-    # ------------------------------------------------------------ socket I/O
-    def recv_some(self):
-        try:
-            data = self.sock.recv(65536)
-        except (socket.timeout, ssl.SSLError, OSError) as e:
-            raise ClientGone(str(e) or type(e).__name__)
-        if not data:
-            raise ClientGone("eof")
-        return data
-
-    def send(self, data):
-        try:
-            self.sock.sendall(data)
-        except (socket.timeout, ssl.SSLError, OSError) as e:
-            raise ClientGone(str(e) or type(e).__name__)
-
-    def read_until(self, marker, limit):
-        while True:
-            i = self.buf.find(marker)
-            if i >= 0:
-                end = i + len(marker)
-                out, self.buf = self.buf[:end], self.buf[end:]
-                return out
-            if len(self.buf) > limit:
-                raise BadRequest(431, "request header too large")
-            self.buf += self.recv_some()
-
-    def read_exact(self, n, keep=False):
-        """Read n bytes (returned only if keep, else discarded)."""
-        chunks = []
-        while n > 0:
-            if not self.buf:
-                self.buf = self.recv_some()
-            take = self.buf[:n]
-            self.buf = self.buf[len(take):]
-            n -= len(take)
-            if keep:
-                chunks.append(take)
-        return b"".join(chunks)
+class Connection(BaseConnection):
+    name = "fault_server"
 
     # --------------------------------------------------------------- closing
     def close_orderly(self):
@@ -205,17 +114,7 @@ class Connection:
                 sock.shutdown(socket.SHUT_WR)      # FIN
             except OSError:
                 pass
-            deadline = time.monotonic() + min(LINGER_MAX, self.server.stall_max)
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                try:
-                    sock.settimeout(left)
-                    if not sock.recv(65536):
-                        break
-                except (OSError, ValueError):
-                    break
+            drain(sock, min(LINGER_MAX, self.server.stall_max))
         finally:
             for s in (sock, self.sock):
                 try:
@@ -257,53 +156,13 @@ class Connection:
         except OSError:
             pass
 
-    def close_plain(self):
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
     def wait_peer_close(self):
         """Send nothing; return when the client closes or --stall-max passes."""
-        deadline = time.monotonic() + self.server.stall_max
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            try:
-                self.sock.settimeout(left)
-                if not self.sock.recv(65536):
-                    return
-            except (OSError, ValueError):
-                return
+        drain(self.sock, self.server.stall_max)
 
     # -------------------------------------------------------------- requests
     def read_request(self):
-        # RFC 9112 2.2: ignore at least one empty line before the request line
-        while self.buf.startswith(b"\r\n") or self.buf.startswith(b"\n"):
-            self.buf = self.buf[2:] if self.buf.startswith(b"\r\n") else self.buf[1:]
-        while not self.buf:
-            self.buf = self.recv_some()
-            while self.buf.startswith(b"\r\n") or self.buf.startswith(b"\n"):
-                self.buf = self.buf[2:] if self.buf.startswith(b"\r\n") else self.buf[1:]
-        head = self.read_until(b"\r\n\r\n", MAX_HEADER)
-        if len(head) > MAX_HEADER:
-            raise BadRequest(431, "request header too large")
-        lines = head[:-4].decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise BadRequest(400, "bad request line %r" % lines[0][:200])
-        method, target, version = parts
-        headers = []
-        for line in lines[1:]:
-            if ":" not in line or line[:1] in (" ", "\t"):
-                raise BadRequest(400, "bad header line %r" % line[:200])
-            k, v = line.split(":", 1)
-            headers.append((k.strip().lower(), v.strip()))
-        req = Request(method, target, version, headers)
+        req = self.read_head(200)
         te = req.header("transfer-encoding")
         cl = req.header("content-length")
         if te is not None and te.lower().endswith("chunked"):
@@ -316,19 +175,11 @@ class Connection:
 
     def discard_chunked_body(self):
         while True:
-            line = self.read_until(b"\r\n", 4096)
-            size_txt = line[:-2].split(b";", 1)[0].strip()
-            try:
-                size = int(size_txt, 16)
-            except ValueError:
-                raise BadRequest(400, "bad chunk size")
+            size = self.read_chunk_size()
             if size == 0:
                 break
             self.read_exact(size + 2)
-        while True:                                  # trailers
-            line = self.read_until(b"\r\n", MAX_HEADER)
-            if line == b"\r\n":
-                return
+        self.skip_trailers()
 
     # ------------------------------------------------------------- responses
     def head_bytes(self, status, headers, reason=None, conn_close=False):
@@ -568,59 +419,30 @@ class Connection:
         return self.respond(req, 200, b"ok", ctype="text/plain")
 
     # ------------------------------------------------------------------ loop
-    def run(self):
-        try:
-            if self.server.tls_ctx is not None:
-                raw = self.sock
-                raw.settimeout(self.server.stall_max)
+    def serve(self):
+        """Requests until one ends the connection (run() does TLS and errors)."""
+        self.sock.settimeout(self.server.stall_max)
+        while not self.closed:
+            try:
+                req = self.read_request()
+            except BadRequest as e:
+                log("fault_server: conn %d: %s" % (self.no, e))
+                body = b'{"error":"bad request"}'
                 try:
-                    self.sock = self.server.tls_ctx.wrap_socket(
-                        raw, server_side=True, do_handshake_on_connect=False)
-                    self.sock.do_handshake()
-                except (ssl.SSLError, OSError, ValueError) as e:
-                    log("fault_server: conn %d: TLS handshake failed: %s"
-                        % (self.no, e))
-                    # wrap_socket() detaches raw: close whichever owns the fd
-                    for s in (self.sock, raw):
-                        try:
-                            s.close()
-                        except OSError:
-                            pass
-                    self.closed = True
-                    return
+                    self.send(self.head_bytes(
+                        e.status, [("Content-Type", "application/json"),
+                                   ("Content-Length", str(len(body)))],
+                        conn_close=True) + body)
+                except ClientGone:
+                    pass
+                self.close_orderly()
+                return
+            log("%s %s %d" % (req.method, req.target, self.no))
             self.sock.settimeout(self.server.stall_max)
-            while not self.closed:
-                try:
-                    req = self.read_request()
-                except BadRequest as e:
-                    log("fault_server: conn %d: %s" % (self.no, e))
-                    body = b'{"error":"bad request"}'
-                    try:
-                        self.send(self.head_bytes(
-                            e.status, [("Content-Type", "application/json"),
-                                       ("Content-Length", str(len(body)))],
-                            conn_close=True) + body)
-                    except ClientGone:
-                        pass
-                    self.close_orderly()
-                    return
-                log("%s %s %d" % (req.method, req.target, self.no))
-                self.sock.settimeout(self.server.stall_max)
-                if not self.handle(req):
-                    return
-                if not self.closed:
-                    self.sock.settimeout(self.server.stall_max)
-        except ClientGone:
-            pass
-        except Exception as e:          # never let one connection kill the server
-            log("fault_server: conn %d: error: %r" % (self.no, e))
-        finally:
+            if not self.handle(req):
+                return
             if not self.closed:
-                self.close_plain()
-
-
-class _Stop(Exception):
-    pass
+                self.sock.settimeout(self.server.stall_max)
 
 
 class Server:
@@ -630,14 +452,8 @@ class Server:
         self.tls = bool(args.cert)
         self.tls_ctx = None
         if self.tls:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx = tls_context(args.cert, args.key)
             ctx.maximum_version = ssl.TLSVersion.TLSv1_3
-            ctx.load_cert_chain(args.cert, args.key)
-            try:
-                ctx.set_alpn_protocols(["http/1.1"])
-            except (NotImplementedError, ssl.SSLError):
-                pass
             self.tls_ctx = ctx
         self.conn_count = 0
 
@@ -655,69 +471,12 @@ def main():
     if bool(args.cert) != bool(args.key):
         ap.error("--cert and --key must be given together")
 
-    def on_signal(signum, frame):
-        raise _Stop()
+    def start():
+        server = Server(args)               # a bad --cert fails before the unlink
+        remove_file(args.ready_file)        # no stale port from an old run
+        return server, listen(args.ready_file, args.port, 128)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    lsock = None
-    try:
-        server = Server(args)
-        try:
-            os.unlink(args.ready_file)              # no stale port from an old run
-        except OSError:
-            pass
-        lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lsock.bind((HOST, args.port))
-        lsock.listen(128)
-        port = lsock.getsockname()[1]
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        os.rename(tmp, args.ready_file)
-        log("fault_server: listening on %s:%d (%s), pid %d"
-            % (HOST, port, "tls" if server.tls else "plain", os.getpid()))
-        # A short accept timeout: the signal handler runs even when the
-        # signal is delivered to a connection thread.
-        lsock.settimeout(0.2)
-        while True:
-            try:
-                csock, _ = lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError as e:
-                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
-                               errno.ENOMEM):
-                    time.sleep(0.1)
-                continue
-            server.conn_count += 1
-            csock.settimeout(server.stall_max)
-            try:
-                csock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
-            conn = Connection(server, csock, server.conn_count)
-            t = threading.Thread(target=conn.run, daemon=True,
-                                 name="conn-%d" % server.conn_count)
-            t.start()
-    except _Stop:
-        log("fault_server: signal received, exiting")
-        code = 0
-    except Exception as e:
-        log("fault_server: fatal: %r" % (e,))
-        code = 1
-    if lsock is not None:
-        try:
-            lsock.close()
-        except OSError:
-            pass
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(code)
+    run_forever(start, Connection)
 
 
 if __name__ == "__main__":

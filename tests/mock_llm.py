@@ -93,21 +93,23 @@ as streams, cut or failed ones included), uptime_s.  /_stats and
 
 import argparse
 import email.utils
-import errno
 import json
 import math
 import os
 import random
-import signal
 import socket
-import ssl
 import sys
 import threading
 import time
 from http import HTTPStatus
 
-HOST = "127.0.0.1"
-MAX_HEADER = 64 * 1024
+# The shared plumbing sits next to this script; put its folder on the path
+# even when Python does not (python3 -P, or this file imported from elsewhere).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from llmres_testserver import (BadRequest, ClientGone, drain, listen, log,
+                               remove_file, run_forever, tls_context)
+from llmres_testserver import Connection as BaseConnection
+
 MAX_BODY = 16 * 1024 * 1024
 TEXT_MAX = 200
 
@@ -133,18 +135,6 @@ STREAM_PIECE = 4                # characters of answer text per streamed delta
 TPM_LIMIT = 200000
 # Request figures reported when --capacity is 0 (unlimited).
 UNLIMITED_RPM = 10000
-
-_log_lock = threading.Lock()
-
-
-def log(msg):
-    with _log_lock:
-        try:
-            sys.stderr.write(msg + "\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-
 
 def reason_phrase(code):
     if code == 529:
@@ -189,43 +179,6 @@ def go_duration(seconds):
     if m:
         return "%dm%ss" % (m, s)
     return "%ss" % s
-
-
-class ClientGone(Exception):
-    """The peer closed, reset or timed out; end the connection quietly."""
-
-
-class BadRequest(Exception):
-    def __init__(self, status, msg):
-        super().__init__(msg)
-        self.status = status
-
-
-class Request:
-    __slots__ = ("method", "target", "path", "version", "headers", "close",
-                 "body")
-
-    def __init__(self, method, target, version, headers):
-        self.method = method
-        self.target = target
-        self.path = target.split("?", 1)[0]
-        self.version = version
-        self.headers = headers          # list of (lower-case name, value)
-        self.body = b""
-        tokens = set()
-        for k, v in headers:
-            if k == "connection":
-                tokens.update(t.strip().lower() for t in v.split(","))
-        if version == "HTTP/1.0":
-            self.close = "keep-alive" not in tokens
-        else:
-            self.close = "close" in tokens
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k == name:
-                return v
-        return None
 
 
 class Response:
@@ -931,105 +884,29 @@ class Handler:
 
 
 # ------------------------------------------------------------- connection
-class Connection:
+class Connection(BaseConnection):
+    name = "mock_llm"
+
     def __init__(self, server, sock, conn_no):
-        self.server = server
-        self.sock = sock
-        self.no = conn_no
-        self.buf = b""
-        self.closed = False
-
-    def recv_some(self):
-        try:
-            data = self.sock.recv(65536)
-        except (socket.timeout, ssl.SSLError, OSError) as e:
-            raise ClientGone(str(e) or type(e).__name__)
-        if not data:
-            raise ClientGone("eof")
-        return data
-
-    def send(self, data):
-        try:
-            self.sock.sendall(data)
-        except (socket.timeout, ssl.SSLError, OSError) as e:
-            raise ClientGone(str(e) or type(e).__name__)
-
-    def read_until(self, marker, limit):
-        start = 0
-        while True:
-            i = self.buf.find(marker, start)
-            if i >= 0:
-                end = i + len(marker)
-                out, self.buf = self.buf[:end], self.buf[end:]
-                return out
-            if len(self.buf) > limit:
-                raise BadRequest(431, "request header too large")
-            start = max(0, len(self.buf) - len(marker) + 1)
-            self.buf += self.recv_some()
-
-    def read_exact(self, n):
-        chunks = []
-        while n > 0:
-            if not self.buf:
-                self.buf = self.recv_some()
-            take = self.buf[:n]
-            self.buf = self.buf[len(take):]
-            n -= len(take)
-            chunks.append(take)
-        return b"".join(chunks)
-
-    def close(self):
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        super().__init__(server, sock, conn_no)
+        server.model.count("connections")
 
     def close_orderly(self):
         """Send FIN, then drain briefly so unread input does not cause an RST."""
         if self.closed:
             return
-        sock = self.sock
         try:
-            sock.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + min(1.0, self.server.model.stall_max)
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                sock.settimeout(left)
-                if not sock.recv(65536):
-                    break
+            self.sock.shutdown(socket.SHUT_WR)
         except (OSError, ValueError):
             pass
+        else:
+            drain(self.sock, min(1.0, self.server.model.stall_max))
         self.close()
 
     def read_request(self):
-        while self.buf[:2] == b"\r\n" or self.buf[:1] == b"\n":
-            self.buf = self.buf[2:] if self.buf[:2] == b"\r\n" else self.buf[1:]
-        while not self.buf:
-            self.buf = self.recv_some()
-            while self.buf[:2] == b"\r\n" or self.buf[:1] == b"\n":
-                self.buf = self.buf[2:] if self.buf[:2] == b"\r\n" else self.buf[1:]
-        head = self.read_until(b"\r\n\r\n", MAX_HEADER)
-        if len(head) > MAX_HEADER:
-            raise BadRequest(431, "request header too large")
-        lines = head[:-4].decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise BadRequest(400, "bad request line %r" % lines[0][:100])
-        method, target, version = parts
-        headers = []
-        for line in lines[1:]:
-            if ":" not in line or line[:1] in (" ", "\t"):
-                raise BadRequest(400, "bad header line %r" % line[:100])
-            k, v = line.split(":", 1)
-            headers.append((k.strip().lower(), v.strip()))
-        req = Request(method, target, version, headers)
+        req = self.read_head(100)       # the excerpt goes out in the 400 body
         te = req.header("transfer-encoding")
-        cls = {v for k, v in headers if k == "content-length"}
+        cls = {v for k, v in req.headers if k == "content-length"}
         if te is not None:
             if te.lower().split(",")[-1].strip() != "chunked":
                 raise BadRequest(400, "unsupported Transfer-Encoding %r" % te)
@@ -1046,7 +923,7 @@ class Connection:
                 raise BadRequest(413, "request body too large")
             if n:
                 self.maybe_continue(req)
-            req.body = self.read_exact(n)
+            req.body = self.read_exact(n, keep=True)
         return req
 
     def maybe_continue(self, req):
@@ -1058,25 +935,17 @@ class Connection:
         out = []
         total = 0
         while True:
-            line = self.read_until(b"\r\n", 4096)
-            size_txt = line[:-2].split(b";", 1)[0].strip()
-            try:
-                size = int(size_txt, 16)
-            except ValueError:
-                raise BadRequest(400, "bad chunk size")
+            size = self.read_chunk_size()
             if size == 0:
                 break
             total += size
             if total > MAX_BODY:
                 raise BadRequest(413, "request body too large")
-            data = self.read_exact(size + 2)
+            data = self.read_exact(size + 2, keep=True)
             if data[-2:] != b"\r\n":
                 raise BadRequest(400, "bad chunk terminator")
             out.append(data[:-2])
-        while True:                                   # trailers
-            line = self.read_until(b"\r\n", MAX_HEADER)
-            if line == b"\r\n":
-                break
+        self.skip_trailers()
         return b"".join(out)
 
     def write_response(self, resp, close, http10=False):
@@ -1115,91 +984,59 @@ class Connection:
         else:
             self.send(head + body)
 
-    def run(self):
+    def serve(self):
+        """Requests until one ends the connection (run() does TLS and errors)."""
         model = self.server.model
-        try:
-            if self.server.tls_ctx is not None:
-                raw = self.sock
-                raw.settimeout(model.stall_max)
+        handler = Handler(model)
+        while not self.closed:
+            self.sock.settimeout(model.stall_max)
+            try:
+                req = self.read_request()
+            except BadRequest as e:
+                log("mock_llm: conn %d: %s" % (self.no, e))
                 try:
-                    self.sock = self.server.tls_ctx.wrap_socket(
-                        raw, server_side=True, do_handshake_on_connect=False)
-                    self.sock.do_handshake()
-                except (ssl.SSLError, OSError, ValueError) as e:
-                    log("mock_llm: conn %d: TLS handshake failed: %s" % (self.no, e))
-                    for s in (self.sock, raw):
-                        try:
-                            s.close()
-                        except OSError:
-                            pass
-                    self.closed = True
-                    return
-            handler = Handler(model)
-            while not self.closed:
-                self.sock.settimeout(model.stall_max)
-                try:
-                    req = self.read_request()
-                except BadRequest as e:
-                    log("mock_llm: conn %d: %s" % (self.no, e))
-                    try:
-                        self.write_response(Response(
-                            e.status, jdump({"error": {"message": str(e),
-                                                       "type": "invalid_request_error",
-                                                       "param": None, "code": None}})),
-                            close=True)
-                    except ClientGone:
-                        pass
-                    self.close_orderly()
-                    return
-                t0 = time.monotonic()
-                key = object()
-                resp = handler.handle(req, key)
-                if resp.drop:
-                    log("mock_llm: %s %s -> closed (outage)" % (req.method, req.path))
-                    self.close()
-                    return
-                close = req.close
-                try:
-                    self.write_response(resp, close, req.version == "HTTP/1.0")
-                finally:
-                    model.leave(key)    # a stream held its slot until now
-                if not req.path.startswith("/_"):
-                    log("mock_llm: %s %s -> %d%s (%d ms)" % (
-                        req.method, req.path, resp.status,
-                        "" if resp.stream is None else
-                        " stream, cut" if resp.stream_cut else " stream",
-                        int((time.monotonic() - t0) * 1000)))
-                if resp.stream_cut:
-                    self.close()        # mid-body: no terminating chunk
-                    return
-                if close:
-                    self.close_orderly()
-                    return
-        except ClientGone:
-            pass
-        except Exception as e:          # one connection never kills the server
-            log("mock_llm: conn %d: error: %r" % (self.no, e))
-        finally:
-            self.close()
-
-
-class _Stop(Exception):
-    pass
+                    self.write_response(Response(
+                        e.status, jdump({"error": {"message": str(e),
+                                                   "type": "invalid_request_error",
+                                                   "param": None, "code": None}})),
+                        close=True)
+                except ClientGone:
+                    pass
+                self.close_orderly()
+                return
+            t0 = time.monotonic()
+            key = object()
+            resp = handler.handle(req, key)
+            if resp.drop:
+                log("mock_llm: %s %s -> closed (outage)" % (req.method, req.path))
+                self.close()
+                return
+            close = req.close
+            try:
+                self.write_response(resp, close, req.version == "HTTP/1.0")
+            finally:
+                model.leave(key)    # a stream held its slot until now
+            if not req.path.startswith("/_"):
+                log("mock_llm: %s %s -> %d%s (%d ms)" % (
+                    req.method, req.path, resp.status,
+                    "" if resp.stream is None else
+                    " stream, cut" if resp.stream_cut else " stream",
+                    int((time.monotonic() - t0) * 1000)))
+            if resp.stream_cut:
+                self.close()        # mid-body: no terminating chunk
+                return
+            if close:
+                self.close_orderly()
+                return
 
 
 class Server:
     def __init__(self, args):
         self.model = Model(args)
+        self.stall_max = self.model.stall_max   # socket timeout (shared loop)
         self.tls_ctx = None
         if args.cert:
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-            ctx.load_cert_chain(args.cert, args.key)
-            try:
-                ctx.set_alpn_protocols(["http/1.1"])
-            except (NotImplementedError, ssl.SSLError):
-                pass
-            self.tls_ctx = ctx
+            self.tls_ctx = tls_context(args.cert, args.key)
         self.conn_count = 0
 
 
@@ -1260,68 +1097,12 @@ def main():
         ap.error("--stream-delay-ms, --stream-error-after and "
                  "--stream-cut-after must be >= 0")
 
-    def on_signal(signum, frame):
-        raise _Stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    lsock = None
-    code = 0
-    try:
-        try:
-            os.unlink(args.ready_file)            # no stale port from an old run
-        except OSError:
-            pass
+    def start():
+        remove_file(args.ready_file)        # no stale port from an old run
         server = Server(args)
-        lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lsock.bind((HOST, args.port))
-        lsock.listen(256)
-        port = lsock.getsockname()[1]
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        os.rename(tmp, args.ready_file)
-        log("mock_llm: listening on %s:%d (%s), pid %d"
-            % (HOST, port, "tls" if server.tls_ctx else "plain", os.getpid()))
-        lsock.settimeout(0.2)      # the signal handler runs promptly
-        while True:
-            try:
-                csock, _ = lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError as e:
-                if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
-                               errno.ENOMEM):
-                    time.sleep(0.1)
-                continue
-            server.conn_count += 1
-            server.model.count("connections")
-            csock.settimeout(server.model.stall_max)
-            try:
-                csock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
-            conn = Connection(server, csock, server.conn_count)
-            threading.Thread(target=conn.run, daemon=True,
-                             name="conn-%d" % server.conn_count).start()
-    except _Stop:
-        log("mock_llm: signal received, exiting")
-        code = 0
-    except Exception as e:
-        log("mock_llm: fatal: %r" % (e,))
-        code = 1
-    if lsock is not None:
-        try:
-            lsock.close()
-        except OSError:
-            pass
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(code)
+        return server, listen(args.ready_file, args.port, 256)
+
+    run_forever(start, Connection)
 
 
 if __name__ == "__main__":
