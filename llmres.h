@@ -936,7 +936,6 @@ typedef struct llmres_worker {
     llmres_llm_result_t lr;      /* what the attempt in progress has read */
     size_t error_len;            /* a streamed call's error body, in body[] */
     uint32_t stream_end_at;      /* when the stream said its last (end or error) */
-    uint8_t stream_ended;
     char json[LLMRES_CLIENT_JSON_BYTES];
     uint8_t body[LLMRES_CLIENT_BODY_BYTES];
     char auth[160];
@@ -3596,11 +3595,8 @@ LLMRES_API void llmres_worker_close(llmres_worker_t *w) {
 static int llmres__worker_body(void *user, const uint8_t *data, size_t len) {
     llmres_worker_t *w = (llmres_worker_t *)user;
     if (w->resp.status >= 200 && w->resp.status <= 299) {
-        int rc = llmres_llm_stream_feed(&w->stream, data, len);
-        if ((w->stream.done || w->stream.failed) && !w->stream_ended) {
-            w->stream_ended = 1;
-            w->stream_end_at = w->http.port->now_ms(w->http.port->ctx);
-        }
+        int over = w->stream.done || w->stream.failed, rc = llmres_llm_stream_feed(&w->stream, data, len);
+        if (!over && (w->stream.done || w->stream.failed)) w->stream_end_at = w->http.port->now_ms(w->http.port->ctx);
         return rc < 0;
     }
     if (len > sizeof(w->body) - w->error_len) len = sizeof(w->body) - w->error_len; /* only read for its error */
@@ -3856,13 +3852,14 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         if (st->phase == LLMRES__CALL_RECV) { /* the answer is on its way */
             size_t got = w->http.x_got;
             uint32_t io = st->io_wait_ms, linger = 0;
-            if (call->on_text && w->stream_ended) { /* its body's end should follow at once: not long */
+            int over = call->on_text && (w->stream.done || w->stream.failed); /* the stream said its last */
+            if (over) { /* its body's end should follow at once: not long */
                 uint32_t since = c->port->now_ms(c->port->ctx) - w->stream_end_at;
                 linger = since < LLMRES_STREAM_LINGER_MS ? LLMRES_STREAM_LINGER_MS - since : 0;
                 if (io > linger) io = linger;
             }
-            status = !call->on_text || !w->stream_ended || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
-            if (status == 0 && call->on_text && w->stream_ended &&
+            status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
+            if (status == 0 && over &&
                 (!linger || c->port->now_ms(c->port->ctx) - w->stream_end_at >= LLMRES_STREAM_LINGER_MS)) {
                 llmres_http_abort(&w->http); /* a server that keeps the body open after the stream's end */
                 status = w->resp.status;
@@ -3986,7 +3983,6 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
             w->stream.on_text = call->on_text;
             w->stream.user = call->user;
             w->error_len = 0;
-            w->stream_ended = 0;
             llmres_http_response_init(&w->resp, NULL, 0, llmres__worker_body, w, 0);
         } else {
             llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
