@@ -175,16 +175,20 @@ extern "C" {
 #endif
 
 /* ---- results ------------------------------------------------------------------------ */
-enum {
+/* One meaning per code. Functions that return only a result return llmres_err_t; those
+   whose answer is a count, a length or a status return int: that value, or a negative
+   llmres_err_t. */
+typedef enum llmres_err {
     LLMRES_OK = 0,
     LLMRES_ERR_INVALID = -1,        /* a bad argument: NULL, zero period, probes > window... */
     LLMRES_ERR_SIZE_MISMATCH = -2,  /* struct compiled with other LLMRES_MAX_* than the library */
     LLMRES_ERR_LIMITED = -3,        /* bucket: not enough tokens yet */
-    LLMRES_ERR_TOO_LARGE = -4,      /* more than a bucket holds, an entry or a buffer too big */
+    LLMRES_ERR_TOO_LARGE = -4,      /* more than its buffer holds: a bucket, a cache entry, a
+                                       request, an answer (whole or streamed), an API key */
     LLMRES_ERR_OPEN = -5,           /* breaker: the call is not admitted */
     LLMRES_ERR_GIVE_UP = -6,        /* backoff: deadline, retry limit or server hint too long */
     LLMRES_ERR_NOT_FOUND = -7,      /* cache miss, queue item not found */
-    LLMRES_ERR_FULL = -8,           /* queue full and the new item does not outrank anyone; no free connection */
+    LLMRES_ERR_FULL = -8,           /* queue full and the new item does not outrank anyone */
     LLMRES_ERR_EMPTY = -9,          /* queue empty */
     LLMRES_ERR_TIMEOUT = -10,       /* a deadline passed: a queued item's, an exchange's, a call's */
     LLMRES_ERR_DISPLACED = -11,     /* queue item pushed out by a more urgent one */
@@ -195,19 +199,25 @@ enum {
     LLMRES_ERR_DNS = -16,           /* the host name did not resolve */
     LLMRES_ERR_TLS = -17,           /* TLS handshake or record failure */
     LLMRES_ERR_CERT = -18,          /* certificate not trusted, or not for this host */
-    LLMRES_ERR_HTTP = -19,          /* malformed response (status line, header, chunk, body);
-                                       a call's result for any answer that was an HTTP error */
+    LLMRES_ERR_BAD_HTTP = -19,      /* malformed HTTP: status line, header, chunk framing, lengths */
     LLMRES_ERR_HEADER_TOO_LONG = -20, /* a response header line over LLMRES_HTTP_MAX_LINE */
     LLMRES_ERR_TOO_MANY_HEADERS = -21, /* more than LLMRES_HTTP_MAX_HEADERS */
     LLMRES_ERR_TRUNCATED = -22,     /* the connection ended before the response did */
     LLMRES_ERR_ABORTED = -23,       /* the body callback asked to stop */
-    LLMRES_ERR_NO_TLS = -24         /* https asked for but no TLS transport given */
-};
+    LLMRES_ERR_NO_TLS = -24,        /* https asked for but no TLS transport given */
+    LLMRES_ERR_BAD_BODY = -25,      /* a body that is not its provider's JSON, SSE or NDJSON, or
+                                       JSON without an answer's shape */
+    LLMRES_ERR_PROVIDER = -26,      /* the provider answered with an error: the call's result
+                                       says which in cls (rate_limit, quota...) and status */
+    LLMRES_ERR_SHUT_DOWN = -27,     /* the dispatcher was shut down: it takes no more jobs */
+    LLMRES_ERR_NO_SLOT = -28        /* no free connection slot in the port or the TLS transport */
+} llmres_err_t;
 
-/* Time values meaning "no limit" / "never". */
-#define LLMRES_NEVER   0xFFFFFFFFu  /* returned by wait functions: it cannot happen */
-#define LLMRES_FOREVER 0xFFFFFFFFu  /* passed as remaining time: no deadline */
-#define LLMRES_DISABLED 0xFFFFFFFFu /* a config threshold that never trips */
+/* The two sentinels. LLMRES_NEVER: a time or a threshold that never comes (a wait that
+   cannot end, no deadline, a trip that is off). LLMRES_UNKNOWN: a value nobody told us
+   (a header not sent or malformed, usage not reported); never read as 0. */
+#define LLMRES_NEVER   0xFFFFFFFFu
+#define LLMRES_UNKNOWN 0xFFFFFFFFu
 
 /* A short English description of a result code; never NULL. */
 LLMRES_API const char *llmres_strerror(int code);
@@ -237,11 +247,11 @@ typedef struct llmres_bucket {
 /* Starts full. capacity 0 admits only n = 0; rate 0 never refills. period_ms is
    1..2^31-1. Errors: INVALID (b NULL or a bad period; the bucket then admits nothing).
    Call it at least every 24.8 days: a longer silence loses one refill. */
-LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+LLMRES_API llmres_err_t llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                   uint32_t rate, uint32_t period_ms);
 /* Takes n tokens if all n are there. OK; LIMITED (nothing taken; see wait_ms);
    TOO_LARGE (n > capacity: it never can); INVALID (b NULL). */
-LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n);
+LLMRES_API llmres_err_t llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n);
 /* Milliseconds until n tokens are there: 0 now; LLMRES_NEVER when n > capacity, when
    the rate is 0 and they are not there, or when b is NULL. A wait over 2^31-1 ms is
    given as 2^31-1: ask again then. Changes nothing. */
@@ -251,14 +261,14 @@ LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t n
 /* Gives n tokens back, say when the actual usage came in below the estimate that was
    taken; the level never exceeds capacity. While a drain holds, nothing is given back
    (the server said none until then). Errors: INVALID. */
-LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n);
+LLMRES_API llmres_err_t llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n);
 /* Changes capacity and rate live, keeping the tokens held (cut to the new capacity);
    peak_used restarts from here. Errors: INVALID (b NULL or a bad period). */
-LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+LLMRES_API llmres_err_t llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms);
 /* Empties the bucket; nothing refills before `until` (a server's "none until T"), at
    most 2^31-1 ms ahead. An `until` at or before now just empties it. Errors: INVALID. */
-LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until);
+LLMRES_API llmres_err_t llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until);
 /* The most tokens in use at once since init or the last set_rate. */
 LLMRES_API uint32_t llmres_bucket_peak_used(const llmres_bucket_t *b);
 #endif
@@ -285,7 +295,7 @@ typedef void (*llmres_breaker_hook_fn)(void *user, int from_state, int to_state,
 
 /* Zero in any field means its default. */
 typedef struct llmres_breaker_config {
-    uint32_t failure_threshold; /* consecutive failures that open it (5); LLMRES_DISABLED: off */
+    uint32_t failure_threshold; /* consecutive failures that open it (5); LLMRES_NEVER: off */
     uint32_t window;            /* calls in the count window (20), <= LLMRES_MAX_BREAKER_WINDOW */
     uint32_t min_calls;         /* calls in the window before rates apply (10), <= window */
     uint32_t failure_rate_pct;  /* failures in the window that open it (50), 1..100 or DISABLED */
@@ -316,24 +326,24 @@ typedef struct llmres_breaker {
    probes > window, a rate over 100, max_open_ms < open_ms, max_open_ms > 2^31-1), after
    which the breaker is forced open; SIZE_MISMATCH. */
 #define llmres_breaker_init(b, cfg) llmres_breaker_init_sized((b), (cfg), sizeof(*(b)))
-LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
+LLMRES_API llmres_err_t llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
                                          size_t struct_size);
 /* May a call go now? OK, or OPEN (counted in `rejected`). Each OK must be followed by one
    llmres_breaker_record. In half-open an OK is a probe. Probes are counted, not named:
    when all slots stay taken for one open period after the last probe went, they are
    given up, so a lost call cannot wedge the breaker; and an outcome recorded in
    half-open counts as a probe's even when its call went out earlier. */
-LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now);
+LLMRES_API llmres_err_t llmres_breaker_allow(llmres_breaker_t *b, uint32_t now);
 /* Records an admitted call's outcome and latency. Errors: INVALID (b NULL, bad outcome). */
-LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms);
+LLMRES_API llmres_err_t llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms);
 /* Milliseconds until a call would be admitted: 0 now, LLMRES_NEVER when forced open. */
 LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t now);
 LLMRES_API int llmres_breaker_state(const llmres_breaker_t *b);
 /* Manual control. reset: back to CLOSED with an empty window and the first open period;
    the transition counters are kept. Errors: INVALID. */
-LLMRES_API int llmres_breaker_force_open(llmres_breaker_t *b, uint32_t now);
-LLMRES_API int llmres_breaker_force_closed(llmres_breaker_t *b, uint32_t now);
-LLMRES_API int llmres_breaker_reset(llmres_breaker_t *b, uint32_t now);
+LLMRES_API llmres_err_t llmres_breaker_force_open(llmres_breaker_t *b, uint32_t now);
+LLMRES_API llmres_err_t llmres_breaker_force_closed(llmres_breaker_t *b, uint32_t now);
+LLMRES_API llmres_err_t llmres_breaker_reset(llmres_breaker_t *b, uint32_t now);
 LLMRES_API const char *llmres_breaker_state_name(int state);
 #endif
 
@@ -366,12 +376,12 @@ typedef struct llmres_backoff {
 
 /* cfg may be NULL. Errors: INVALID (b NULL, cap_ms or hint_max_ms over 2^31-1,
    base_ms > cap_ms, unknown jitter). */
-LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg);
+LLMRES_API llmres_err_t llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg);
 /* The delay before the next attempt, in ms (>= 0). hint_ms is the server's retry-after
    (0: none): the delay is never shorter than it, and up to a quarter of the current
    step longer (a random share), so that clients told the same instant do not all come
    back at it together. remaining_ms is the time left before the
-   caller's deadline (LLMRES_FOREVER: none). Returns GIVE_UP when the delay would end past
+   caller's deadline (LLMRES_NEVER: none). Returns GIVE_UP when the delay would end past
    the deadline, when max_retries are spent, or when the hint exceeds hint_max_ms (the
    server wants longer than we may wait: retrying early would only add load).
    INVALID for NULL. */
@@ -412,20 +422,20 @@ typedef struct llmres_cache {
 /* max_entry_bytes: the largest key + value accepted (0 or more than the arena: the arena).
    Errors: INVALID (c NULL); SIZE_MISMATCH. */
 #define llmres_cache_init(c, max_entry_bytes) llmres_cache_init_sized((c), (max_entry_bytes), sizeof(*(c)))
-LLMRES_API int llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_bytes, size_t struct_size);
+LLMRES_API llmres_err_t llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_bytes, size_t struct_size);
 /* Looks the key up (exact bytes). On a hit copies the value to out and sets *value_len:
    OK. NOT_FOUND on a miss or an expired entry (which is removed). TOO_LARGE when out_cap
    is short: *value_len says what is needed, the entry stays, nothing is counted.
    INVALID for NULL pointers (key may be NULL when key_len is 0). */
-LLMRES_API int llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+LLMRES_API llmres_err_t llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
                                 void *out, uint32_t out_cap, uint32_t *value_len);
 /* Stores a copy of key and value, replacing an entry with the same key, evicting least
    recently used entries until it fits. ttl_ms 0: no expiry; otherwise at most 2^31-1.
    Errors: TOO_LARGE (key + value over max_entry_bytes), INVALID. */
-LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+LLMRES_API llmres_err_t llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
                                 const void *value, uint32_t value_len, uint32_t ttl_ms);
 /* Removes the entry for key: OK or NOT_FOUND. */
-LLMRES_API int llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len);
+LLMRES_API llmres_err_t llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len);
 /* Removes every expired entry; returns how many (O(entries)). */
 LLMRES_API int llmres_cache_purge(llmres_cache_t *c, uint32_t now);
 #endif
@@ -455,7 +465,7 @@ typedef struct llmres_queue {
 
 /* capacity: 1..LLMRES_MAX_QUEUE (0: the maximum). Errors: INVALID; SIZE_MISMATCH. */
 #define llmres_queue_init(q, capacity) llmres_queue_init_sized((q), (capacity), sizeof(*(q)))
-LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size);
+LLMRES_API llmres_err_t llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size);
 /* Queues a copy of *item behind the others of its priority. Returns 0: queued. 1: queued,
    and *handed_back holds the item that left to make room (status ERR_TIMEOUT: the oldest
    expired item of the lowest level, else ERR_DISPLACED: the newest item of the lowest
@@ -466,14 +476,14 @@ LLMRES_API int llmres_queue_push(llmres_queue_t *q, uint32_t now, const llmres_q
                                  llmres_qitem_t *handed_back);
 /* Takes the most urgent item (FIFO within a level). OK: serve *out. TIMEOUT: *out expired
    while waiting; tell its owner and pop again. EMPTY. INVALID. */
-LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
+LLMRES_API llmres_err_t llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
 /* Hands back one expired item from anywhere in the queue: 1 (in *out) or 0 (none). */
 LLMRES_API int llmres_queue_expire(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out);
 /* Removes the first queued item whose user pointer is `user` (most urgent level first):
    OK (in *out) or NOT_FOUND. INVALID for a NULL user. */
-LLMRES_API int llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out);
+LLMRES_API llmres_err_t llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out);
 /* Removes the most urgent item with status ERR_CANCELLED (for shutdown): OK or EMPTY. */
-LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out);
+LLMRES_API llmres_err_t llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out);
 LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
 #endif
 
@@ -489,7 +499,7 @@ LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
      LLMRES_ERR_CLOSED   the peer closed the connection in order (EOF, TLS close_notify)
      other negatives     errors: LLMRES_ERR_IO (reset...), LLMRES_ERR_TLS
    open returns a connection id >= 0, or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
-   _CERT, _FULL (no free slot). close releases the id; it never fails. All four may
+   _CERT, _NO_SLOT (no free connection slot). close releases the id; it never fails. All four may
    block up to their timeout; none may block longer. */
 typedef struct llmres_transport {
     void *ctx;
@@ -537,7 +547,6 @@ typedef struct llmres_port {
 #define LLMRES_HTTP_RX_BYTES 1024     /* receive buffer in the client */
 #endif
 
-#define LLMRES_UNKNOWN 0xFFFFFFFFu    /* a header value absent or malformed: never 0 */
 
 /* A server's rate-limit window, from x-ratelimit-* (OpenAI, Azure) or
    anthropic-ratelimit-*. Each field LLMRES_UNKNOWN when not sent or malformed. */
@@ -592,7 +601,7 @@ typedef struct llmres_http_response {
 LLMRES_API void llmres_http_response_init(llmres_http_response_t *r, void *body, size_t body_cap,
                                           llmres_body_fn on_body, void *user, int head_request);
 /* Feeds bytes. Returns 1 when the response is complete (*consumed says how many of
-   these bytes it used), 0 when it needs more, or a negative error: LLMRES_ERR_HTTP,
+   these bytes it used), 0 when it needs more, or a negative error: LLMRES_ERR_BAD_HTTP,
    _HEADER_TOO_LONG, _TOO_MANY_HEADERS, _TOO_LARGE, _ABORTED. After an error every
    call returns it again. consumed may be NULL. */
 LLMRES_API int llmres_http_parse(llmres_http_response_t *r, const void *data, size_t len, size_t *consumed);
@@ -667,15 +676,16 @@ typedef struct llmres_http_client {
 } llmres_http_client_t;
 
 /* tls may be NULL. Errors: INVALID (c or port NULL, port without tcp functions). */
-LLMRES_API int llmres_http_client_init(llmres_http_client_t *c, const llmres_port_t *port,
-                                       const llmres_transport_t *tls);
+#define llmres_http_client_init(c, port, tls) llmres_http_client_init_sized((c), (port), (tls), sizeof(*(c)))
+LLMRES_API llmres_err_t llmres_http_client_init_sized(llmres_http_client_t *c, const llmres_port_t *port,
+                                                      const llmres_transport_t *tls, size_t struct_size);
 /* Sends one request and reads its response into *resp (prepared with
    llmres_http_response_init), within timeout_ms in all. Reuses a pooled connection to the
    same host, port and scheme when one is idle and has nothing unread (checked with a
    zero-timeout receive); a reused connection found dead before any response byte
    arrives is replaced and the request sent again, once. Returns the HTTP
    status (> 0), or an error: TIMEOUT, DNS, CONNECT, TLS, CERT, IO, CLOSED (no response
-   at all), TRUNCATED, HTTP, HEADER_TOO_LONG, TOO_MANY_HEADERS, TOO_LARGE, ABORTED,
+   at all), TRUNCATED, BAD_HTTP, HEADER_TOO_LONG, TOO_MANY_HEADERS, TOO_LARGE, ABORTED,
    NO_TLS, INVALID. After an error the connection is closed, never reused. Blocks. */
 LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_request_t *req,
                                     llmres_http_response_t *resp, uint32_t timeout_ms);
@@ -685,7 +695,7 @@ LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_r
    the sends), never past timeout_ms. Returns OK (poll for the answer) or an error, as
    llmres_http_exchange. The request's host and body must stay valid until the exchange
    ends (a dead kept-alive connection is replaced and the request sent again). */
-LLMRES_API int llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
+LLMRES_API llmres_err_t llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
                                  llmres_http_response_t *resp, uint32_t timeout_ms);
 /* Reads what has arrived, waiting at most wait_ms (0: not at all, one read; LLMRES_NEVER:
    until the response or the timeout given to begin). Returns the status (> 0) when the
@@ -708,11 +718,63 @@ LLMRES_API void llmres_http_client_close(llmres_http_client_t *c);
 #define LLMRES_JSON_MAX_DEPTH 16      /* deepest JSON nesting read from a response */
 #endif
 
+/* The built-in wire formats: each is one row of the table in llmres_wire_get(). */
 enum {
-    LLMRES_PROVIDER_OPENAI = 0,  /* chat completions: OpenAI, Azure, Ollama's /v1, llama.cpp, vLLM */
+    LLMRES_PROVIDER_OPENAI = 0,  /* chat completions: OpenAI, Ollama's /v1, llama.cpp, vLLM */
     LLMRES_PROVIDER_ANTHROPIC,   /* Messages API */
-    LLMRES_PROVIDER_OLLAMA       /* native /api/chat */
+    LLMRES_PROVIDER_OLLAMA,      /* native /api/chat */
+    LLMRES_PROVIDER_AZURE,       /* Azure OpenAI: the model is the deployment, key in api-key */
+    LLMRES_PROVIDER_COUNT
 };
+
+/* What a JSON value at a path is, for llmres_wire_field_t. */
+enum {
+    LLMRES_FIELD_TEXT = 0,       /* the answer's text (or a stream's piece of it) */
+    LLMRES_FIELD_FINISH,         /* finish / stop / done reason */
+    LLMRES_FIELD_INPUT_TOKENS,
+    LLMRES_FIELD_OUTPUT_TOKENS,
+    LLMRES_FIELD_EVENT_TYPE,     /* a stream event's type: compared with end_type, error_type */
+    LLMRES_FIELD_DONE,           /* true ends the stream */
+    LLMRES_FIELD_ERROR,          /* an error as a plain string (Ollama, some OpenAI-compatible servers) */
+    LLMRES_FIELD_ERROR_TYPE,
+    LLMRES_FIELD_ERROR_CODE,
+    LLMRES_FIELD_ERROR_MESSAGE
+};
+
+/* A JSON path ("choices.0.message.content"; "*" is any array index) and what it holds. */
+typedef struct llmres_wire_field {
+    const char *path;
+    uint8_t field;               /* LLMRES_FIELD_* */
+} llmres_wire_field_t;
+
+#define LLMRES_WIRE_SYSTEM_TOP   1u  /* the system prompt is a top-level "system", after max_tokens */
+#define LLMRES_WIRE_OPTIONS      2u  /* sampling goes in "options":{...} after "stream" */
+#define LLMRES_WIRE_STREAM_FALSE 4u  /* say "stream":false: the API streams unless told */
+#define LLMRES_WIRE_STREAM_USAGE 8u  /* ask for usage in a stream's last chunk */
+#define LLMRES_WIRE_NDJSON      16u  /* streams are newline-delimited JSON, not server-sent events */
+
+/* Everything one provider's API differs in: a row. The built-in rows come from
+   llmres_wire_get(); a provider the table lacks is a row of the caller's own, given as
+   llmres_provider_t.wire. Field lists end with a NULL path. */
+typedef struct llmres_wire {
+    const char *name;            /* "openai", for logs and stats */
+    const char *path;            /* request target; "{model}" becomes the model (a deployment) */
+    const char *auth_header;     /* the key goes in it: "Authorization", "x-api-key", "api-key" */
+    const char *auth_prefix;     /* before the key: "Bearer ", or "" */
+    const char *version_header;  /* a version header sent with every request, or NULL */
+    const char *version;
+    const char *max_tokens_key;  /* "max_tokens", "num_predict" */
+    uint32_t max_tokens_default; /* sent when the call sets none (Anthropic requires it); 0: none */
+    uint32_t flags;              /* LLMRES_WIRE_* */
+    const llmres_wire_field_t *answer;  /* paths of a whole answer (errors included) */
+    const llmres_wire_field_t *event;   /* paths of one stream event */
+    const char *done_data;       /* an event whose data is this ends the stream ("[DONE]") */
+    const char *end_type;        /* an event of this type ends it ("message_stop") */
+    const char *error_type;      /* an event of this type is an error ("error") */
+} llmres_wire_t;
+
+/* The built-in row of a format (LLMRES_PROVIDER_*), or NULL. */
+LLMRES_API const llmres_wire_t *llmres_wire_get(int format);
 
 /* One error taxonomy, decided from the status, the body and the headers. */
 enum {
@@ -745,7 +807,7 @@ typedef struct llmres_llm_message {
 } llmres_llm_message_t;
 
 typedef struct llmres_llm_request {
-    int provider;                        /* LLMRES_PROVIDER_* */
+    const llmres_wire_t *wire;           /* the provider's row: llmres_wire_get(LLMRES_PROVIDER_*) or your own */
     const char *model;
     const char *system;                  /* optional system prompt (NULL: none) */
     const llmres_llm_message_t *messages;
@@ -775,14 +837,14 @@ typedef struct llmres_llm_result {
     uint8_t answered;          /* 1: the body has an answer's shape (text or finish reason) */
 } llmres_llm_result_t;
 
-/* Reads a response body (success or error) of `provider` into *out, whose text/text_cap
+/* Reads a response body (success or error) in `wire`'s format into *out, whose text/text_cap
    the caller set (text may be NULL with text_cap 0 when only an error is expected).
    Unknown fields and any field order are fine. Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
-   when the text does not fit (never a silent cut); LLMRES_ERR_HTTP for a body that is
+   when the text does not fit (never a silent cut); LLMRES_ERR_BAD_BODY for a body that is
    not JSON or not a complete one (truncated); LLMRES_ERR_INVALID for bad arguments.
    JSON of another shape is read as OK with answered 0: the client calls that a server
    error rather than an empty answer. */
-LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t len, llmres_llm_result_t *out);
+LLMRES_API llmres_err_t llmres_llm_parse_response(const llmres_wire_t *wire, const void *body, size_t len, llmres_llm_result_t *out);
 
 /* Receives the answer's text as it streams in: unescaped UTF-8, len > 0 (a piece may end
    inside a multi-byte character; the next piece continues it). text NULL, len 0: start
@@ -801,27 +863,27 @@ typedef struct llmres_llm_stream {
                                   0: out->text holds one piece at a time; text_len counts all */
     uint8_t done;              /* the stream's own end came: [DONE], message_stop, "done":true */
     uint8_t failed;            /* an error event came (out->error_type, error_message) */
-    int error;                 /* sticky: HTTP (not SSE/JSON), TOO_LARGE (event or text) */
+    int error;                 /* sticky: BAD_BODY (not SSE/JSON), TOO_LARGE (event or text) */
     uint32_t events;
     /* the reader */
-    int provider;
+    const llmres_wire_t *wire;
     char *event;               /* the caller's buffer for one event's data */
     size_t event_cap, event_len;
     uint8_t state, cr, has_data, field_len, bom;
     char field[4];
 } llmres_llm_stream_t;
 
-/* Prepares s to read one streamed body of `provider` into *out (whose text/text_cap the
+/* Prepares s to read one streamed body in `wire`'s format into *out (whose text/text_cap the
    caller set). event_buf holds one event's data: 2 KB is plenty for the providers' chunks.
    Set on_text, user and keep_text after this. Errors: INVALID. */
-LLMRES_API int llmres_llm_stream_init(llmres_llm_stream_t *s, int provider, char *event_buf, size_t event_cap,
+LLMRES_API llmres_err_t llmres_llm_stream_init(llmres_llm_stream_t *s, const llmres_wire_t *wire, char *event_buf, size_t event_cap,
                                       llmres_llm_result_t *out);
 /* Feeds body bytes (chunk framing already removed). Returns 0: go on; 1: the stream's end
-   came; or s->error (sticky): LLMRES_ERR_HTTP, LLMRES_ERR_TOO_LARGE. */
+   came; or s->error (sticky): LLMRES_ERR_BAD_BODY, LLMRES_ERR_TOO_LARGE. */
 LLMRES_API int llmres_llm_stream_feed(llmres_llm_stream_t *s, const void *data, size_t len);
 /* The body is over: OK when the stream ended properly or with an error event (failed),
    LLMRES_ERR_TRUNCATED when it stopped in the middle, or s->error. */
-LLMRES_API int llmres_llm_stream_end(llmres_llm_stream_t *s);
+LLMRES_API llmres_err_t llmres_llm_stream_end(llmres_llm_stream_t *s);
 
 /* The class of one attempt: http_status is the exchange's result (a status, or a
    negative transport error); hints and result may be NULL. A 2xx whose result carries
@@ -831,10 +893,41 @@ LLMRES_API int llmres_classify(int http_status, const llmres_http_hints_t *hints
    server said otherwise in x-should-retry (hints may be NULL). */
 LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
 
+#endif /* LLMRES_NO_LLM */
+
+/* ---- the client: one resilient call --------------------------------------------------- */
+#if !defined(LLMRES_NO_CLIENT) && (defined(LLMRES_NO_LLM) || defined(LLMRES_NO_BUCKET) || \
+    defined(LLMRES_NO_BREAKER) || defined(LLMRES_NO_BACKOFF) || defined(LLMRES_NO_CACHE))
+#define LLMRES_NO_CLIENT /* it needs every part below it */
+#endif
+#ifndef LLMRES_NO_CLIENT
+#ifndef LLMRES_MAX_PROVIDERS
+#define LLMRES_MAX_PROVIDERS 2          /* the fallback chain: cloud, then a local Ollama */
+#endif
+#ifndef LLMRES_STREAM_LINGER_MS
+#define LLMRES_STREAM_LINGER_MS 1000    /* after a stream's end, how long its body may take to end */
+#endif
+#ifndef LLMRES_POLL_MS
+#define LLMRES_POLL_MS 10               /* a stepped call waiting for its answer looks again after */
+#endif
+#ifndef LLMRES_CLIENT_JSON_BYTES
+#define LLMRES_CLIENT_JSON_BYTES 4096   /* a request's JSON, per worker */
+#endif
+#ifndef LLMRES_CLIENT_BODY_BYTES
+#define LLMRES_CLIENT_BODY_BYTES 8192   /* a response body, per worker */
+#endif
+
+#ifndef LLMRES_MAX_API_KEY
+#define LLMRES_MAX_API_KEY 256          /* longest API key (OpenAI project keys are ~164) */
+#endif
+#ifndef LLMRES_MAX_PATH
+#define LLMRES_MAX_PATH 160             /* longest request target, query included */
+#endif
+
 /* Cache policy of the client. */
 enum {
     LLMRES_CACHE_OFF = 0,
-    LLMRES_CACHE_DETERMINISTIC,  /* only requests with temperature 0 */
+    LLMRES_CACHE_DETERMINISTIC,  /* calls that set temperature_milli to 0 */
     LLMRES_CACHE_ALL
 };
 
@@ -864,48 +957,25 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c);
 /* "heavy_load" (2 concurrent, 1.0 rps, queue 30, breaker after 3 failures),
    "light_load" (5, 3.0, 100, 8), "unstable_provider" (1, 0.5, breaker after 2, open
    60000 ms). Errors: INVALID for an unknown name (err says so). */
-LLMRES_API int llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap);
+LLMRES_API llmres_err_t llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap);
 /* One setting by its environment name. Errors: INVALID, with a message naming the key
    in err (may be NULL): unknown key, not a number, out of range. */
-LLMRES_API int llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap);
+LLMRES_API llmres_err_t llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap);
 /* KEY=VALUE lines; blank lines and # comments skipped; spaces around both trimmed.
    Stops at the first bad line (err names the line and the key). */
-LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap);
+LLMRES_API llmres_err_t llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap);
 /* The i-th key name (for reading the environment), NULL past the last. */
 LLMRES_API const char *llmres_config_key(int i);
-#endif /* LLMRES_NO_LLM */
-
-/* ---- the client: one resilient call --------------------------------------------------- */
-#if !defined(LLMRES_NO_CLIENT) && (defined(LLMRES_NO_LLM) || defined(LLMRES_NO_BUCKET) || \
-    defined(LLMRES_NO_BREAKER) || defined(LLMRES_NO_BACKOFF) || defined(LLMRES_NO_CACHE))
-#define LLMRES_NO_CLIENT /* it needs every part below it */
-#endif
-#ifndef LLMRES_NO_CLIENT
-#ifndef LLMRES_MAX_PROVIDERS
-#define LLMRES_MAX_PROVIDERS 2          /* the fallback chain: cloud, then a local Ollama */
-#endif
-#ifndef LLMRES_STREAM_LINGER_MS
-#define LLMRES_STREAM_LINGER_MS 1000    /* after a stream's end, how long its body may take to end */
-#endif
-#ifndef LLMRES_POLL_MS
-#define LLMRES_POLL_MS 10               /* a stepped call waiting for its answer looks again after */
-#endif
-#ifndef LLMRES_CLIENT_JSON_BYTES
-#define LLMRES_CLIENT_JSON_BYTES 4096   /* a request's JSON, per worker */
-#endif
-#ifndef LLMRES_CLIENT_BODY_BYTES
-#define LLMRES_CLIENT_BODY_BYTES 8192   /* a response body, per worker */
-#endif
-
 /* One provider of the chain. Strings are the caller's and must outlive the client. */
 typedef struct llmres_provider {
-    int format;            /* LLMRES_PROVIDER_* */
+    int format;            /* LLMRES_PROVIDER_*: the built-in row used when wire is NULL */
     const char *host;
     uint16_t port;         /* 0: 443 with tls, 80 without */
     uint8_t tls;
-    const char *path;      /* NULL: the format's own (/v1/chat/completions, /v1/messages, /api/chat) */
-    const char *api_key;   /* NULL: none sent (a local Ollama); never logged */
-    const char *model;
+    const char *path;      /* NULL: the row's ("/v1/messages"...); "{model}" becomes the model */
+    const char *api_key;   /* NULL: none sent (a local Ollama); never logged; at most LLMRES_MAX_API_KEY */
+    const char *model;     /* the model, or Azure's deployment */
+    const llmres_wire_t *wire; /* NULL: llmres_wire_get(format); else a row of your own */
 } llmres_provider_t;
 
 /* Shared by every thread that calls: limits, breakers, cache, counters. Guarded by the
@@ -938,26 +1008,42 @@ typedef struct llmres_worker {
     uint32_t stream_end_at;      /* when the stream said its last (end or error) */
     char json[LLMRES_CLIENT_JSON_BYTES];
     uint8_t body[LLMRES_CLIENT_BODY_BYTES];
-    char auth[160];
+    char auth[LLMRES_MAX_API_KEY + 9]; /* the key with its prefix ("Bearer ") */
+    char path[LLMRES_MAX_PATH];        /* the request target */
 } llmres_worker_t;
 
-/* One request: what to ask, and where the answer goes. */
+enum { /* llmres_call_t.cache: whether this call's answer may come from, and go to, the cache */
+    LLMRES_CALL_CACHE_CONFIG = 0, /* as cfg.cache says (off by default) */
+    LLMRES_CALL_CACHE_NO,         /* never */
+    LLMRES_CALL_CACHE_YES         /* always (the cache's size and TTL still apply) */
+};
+
+/* One request: what to ask, and where the answer goes. Start from llmres_call_init, then
+   set what differs: a prompt (or messages) and the text buffer at least. */
 typedef struct llmres_call_desc {
+    const char *prompt;                  /* one user message; or messages below */
     const char *system;                  /* optional */
-    const llmres_llm_message_t *messages;
+    const llmres_llm_message_t *messages; /* a conversation (prompt NULL) */
     size_t message_count;
     uint32_t max_tokens;                 /* 0: the provider's default (Anthropic: 1024) */
-    int32_t temperature_milli;           /* -1: not sent; 0: deterministic (cacheable) */
+    int32_t temperature_milli;           /* -1 (llmres_call_init): not sent; 0..2000 */
     uint32_t timeout_ms;                 /* the whole call; 0: cfg.timeout_ms */
+    uint8_t cache;                       /* LLMRES_CALL_CACHE_* (0: the config's policy) */
     char *text;                          /* the answer, NUL-terminated */
     size_t text_cap;
     llmres_text_fn on_text;              /* non-NULL: stream the answer, piece by piece */
     void *user;                          /* for on_text */
 } llmres_call_t;
 
+/* A call with every default: no temperature sent, the config's timeout and cache policy.
+   prompt may be NULL (set messages instead); text/text_cap take the answer. */
+LLMRES_API void llmres_call_init(llmres_call_t *call, const char *prompt, char *text, size_t text_cap);
+
 typedef struct llmres_result {
-    int error;            /* LLMRES_OK; a transport error (TIMEOUT, IO, CERT...); or HTTP for
-                             every answer that was an HTTP error or unusable: cls and status say which */
+    llmres_err_t error;   /* LLMRES_OK; a transport error (TIMEOUT, IO, CERT...); PROVIDER when
+                             the provider answered with an error (cls and status say which);
+                             BAD_BODY for a 2xx that is no answer; TOO_LARGE for an answer
+                             longer than text_cap (whole or streamed); OPEN, INVALID */
     int cls;              /* LLMRES_CLASS_* of the last attempt */
     int status;           /* HTTP status of the last attempt, or a negative transport error */
     uint32_t attempts;
@@ -987,11 +1073,16 @@ typedef struct llmres_call_state {
 
 /* Sets the client up: config (NULL: defaults), the chain of providers (1..MAX), the
    port, and an optional TLS transport (needed for https providers). Errors: INVALID. */
-LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
-                                  const llmres_config_t *cfg, const llmres_provider_t *providers, uint32_t count);
+#define llmres_client_init(c, port, tls, cfg, providers, count) \
+    llmres_client_init_sized((c), (port), (tls), (cfg), (providers), (count), sizeof(*(c)))
+LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
+                                                 const llmres_config_t *cfg, const llmres_provider_t *providers,
+                                                 uint32_t count, size_t struct_size);
 /* Prepares a worker (one per thread or task). tls: the worker's own TLS transport (a
    TLS transport is not shared between threads), or NULL for the client's. */
-LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c, const llmres_transport_t *tls);
+#define llmres_worker_init(w, c, tls) llmres_worker_init_sized((w), (c), (tls), sizeof(*(w)))
+LLMRES_API llmres_err_t llmres_worker_init_sized(llmres_worker_t *w, llmres_client_t *c, const llmres_transport_t *tls,
+                                                 size_t struct_size);
 LLMRES_API void llmres_worker_close(llmres_worker_t *w);
 
 #define LLMRES_CALL_DONE 1
@@ -1008,7 +1099,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
    as it is; zero the state before the next call. */
 LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st);
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
-LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
+LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
 
 /* ---- the dispatcher: many requests through one queue, exactly one result each ------- */
 #if !defined(LLMRES_NO_DISPATCH) && defined(LLMRES_NO_QUEUE)
@@ -1065,19 +1156,20 @@ typedef struct llmres_dispatch {
 
 /* Sets a dispatcher up over a client and `count` workers (1..LLMRES_DISPATCH_SLOTS), one
    per slot; up to `count` jobs run at once. Errors: INVALID. */
-LLMRES_API int llmres_dispatch_init(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
-                                    uint32_t count);
+#define llmres_dispatch_init(d, c, workers, count) llmres_dispatch_init_sized((d), (c), (workers), (count), sizeof(*(d)))
+LLMRES_API llmres_err_t llmres_dispatch_init_sized(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
+                                                   uint32_t count, size_t struct_size);
 /* Queues a job (any thread). OK: it will end exactly once, through on_done. FULL: the
-   queue is full of jobs at least as urgent (backpressure); CLOSED: the dispatcher was
+   queue is full of jobs at least as urgent (backpressure); SHUT_DOWN: the dispatcher was
    shut down; INVALID: NULL, a bad priority, timeout_ms over 2^31 - 1, or a job not
    idle/done. The job is not taken on an error and on_done is not called. A job pushed
    out to make room ends with ERR_DISPLACED. */
-LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job);
+LLMRES_API llmres_err_t llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job);
 /* Asks a job's current submission to end with ERR_CANCELLED (any thread): a queued job
    leaves the queue, a running one ends at its next step, never in the middle of I/O (if
    its call finishes in that step, the call's result stands). OK, or NOT_FOUND when the
    job is not queued or running. */
-LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job);
+LLMRES_API llmres_err_t llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job);
 /* Steps every slot once from one thread: starts queued jobs on free slots, steps running
    calls whose wait is over, ends jobs whose deadline passed in the queue, and runs the
    on_done of every ended job (in this thread, without the lock). Returns the number of
@@ -1154,6 +1246,8 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_GIVE_UP: return "gave up";
     case LLMRES_ERR_NOT_FOUND: return "not found";
     case LLMRES_ERR_FULL: return "queue full";
+    case LLMRES_ERR_SHUT_DOWN: return "dispatcher shut down";
+    case LLMRES_ERR_NO_SLOT: return "no free connection slot";
     case LLMRES_ERR_EMPTY: return "queue empty";
     case LLMRES_ERR_TIMEOUT: return "deadline passed";
     case LLMRES_ERR_DISPLACED: return "displaced";
@@ -1165,13 +1259,15 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_DNS: return "host not found";
     case LLMRES_ERR_TLS: return "TLS failure";
     case LLMRES_ERR_CERT: return "certificate rejected";
-    case LLMRES_ERR_HTTP: return "HTTP error or malformed response";
+    case LLMRES_ERR_BAD_HTTP: return "malformed HTTP response";
     case LLMRES_ERR_HEADER_TOO_LONG: return "response header too long";
     case LLMRES_ERR_TOO_MANY_HEADERS: return "too many response headers";
     case LLMRES_ERR_TRUNCATED: return "response cut short";
     case LLMRES_ERR_ABORTED: return "aborted by body callback";
     case LLMRES_ERR_NO_TLS: return "https without a TLS transport";
 #endif
+    case LLMRES_ERR_BAD_BODY: return "response body is not the provider's answer format";
+    case LLMRES_ERR_PROVIDER: return "the provider answered with an error";
     default: return "unknown error";
     }
 }
@@ -1222,7 +1318,7 @@ static uint64_t llmres__rescale(uint64_t x, uint32_t from, uint32_t to) {
     return whole * to + part * to / from;
 }
 
-LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+LLMRES_API llmres_err_t llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                   uint32_t rate, uint32_t period_ms) {
     if (!b) return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(b, 0, sizeof(*b));
@@ -1239,7 +1335,7 @@ LLMRES_API int llmres_bucket_init(llmres_bucket_t *b, uint32_t now, uint32_t cap
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n) {
+LLMRES_API llmres_err_t llmres_bucket_take(llmres_bucket_t *b, uint32_t now, uint32_t n) {
     uint64_t need, level;
     if (!b) return LLMRES_ERR_INVALID;
     if (n > b->capacity) { b->denied++; return LLMRES_ERR_TOO_LARGE; } /* also: never initialised */
@@ -1276,7 +1372,7 @@ LLMRES_API uint32_t llmres_bucket_available(const llmres_bucket_t *b, uint32_t n
     return (uint32_t)(llmres__bucket_level(b, now) / b->period_ms);
 }
 
-LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n) {
+LLMRES_API llmres_err_t llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n) {
     uint64_t add;
     if (!b) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now);
@@ -1286,7 +1382,7 @@ LLMRES_API int llmres_bucket_refund(llmres_bucket_t *b, uint32_t now, uint32_t n
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
+LLMRES_API llmres_err_t llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t capacity,
                                       uint32_t rate, uint32_t period_ms) {
     uint64_t level;
     if (!b || period_ms == 0 || period_ms > 0x7FFFFFFFu || !b->period_ms) return LLMRES_ERR_INVALID;
@@ -1300,7 +1396,7 @@ LLMRES_API int llmres_bucket_set_rate(llmres_bucket_t *b, uint32_t now, uint32_t
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until) {
+LLMRES_API llmres_err_t llmres_bucket_drain(llmres_bucket_t *b, uint32_t now, uint32_t until) {
     if (!b) return LLMRES_ERR_INVALID;
     llmres__bucket_refill(b, now);
     b->level = 0; /* not counted as use: peak_used keeps what the device took */
@@ -1333,9 +1429,9 @@ LLMRES_API const char *llmres_breaker_state_name(int state) {
     }
 }
 
-static int llmres__pct_ok(uint32_t pct) { return (pct >= 1 && pct <= 100) || pct == LLMRES_DISABLED; }
+static int llmres__pct_ok(uint32_t pct) { return (pct >= 1 && pct <= 100) || pct == LLMRES_NEVER; }
 
-LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
+LLMRES_API llmres_err_t llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
                                          size_t struct_size) {
     llmres_breaker_config_t *c;
     if (!b) return LLMRES_ERR_INVALID;
@@ -1353,7 +1449,7 @@ LLMRES_API int llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_break
     if (!c->max_open_ms) c->max_open_ms = c->open_ms > 300000 ? c->open_ms : 300000;
     if (!c->probes) c->probes = 1;
     if (!c->close_after) c->close_after = c->probes;
-    if (!c->slow_call_ms) c->slow_call_ms = LLMRES_DISABLED; /* one compare decides "slow" */
+    if (!c->slow_call_ms) c->slow_call_ms = LLMRES_NEVER; /* one compare decides "slow" */
     if (c->window > LLMRES_MAX_BREAKER_WINDOW || c->min_calls > c->window || c->probes > c->window ||
         !llmres__pct_ok(c->failure_rate_pct) || !llmres__pct_ok(c->slow_rate_pct) ||
         c->max_open_ms < c->open_ms || c->max_open_ms > 0x7FFFFFFFu) {
@@ -1418,16 +1514,16 @@ LLMRES__COLD int llmres__breaker_allow_other(llmres_breaker_t *b, uint32_t now) 
     return LLMRES_ERR_OPEN;
 }
 
-LLMRES_API int llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) {
+LLMRES_API llmres_err_t llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) {
     if (!b) return LLMRES_ERR_INVALID;
     if (b->state == LLMRES_BREAKER_CLOSED) return LLMRES_OK;
-    return llmres__breaker_allow_other(b, now);
+    return (llmres_err_t)llmres__breaker_allow_other(b, now);
 }
 
 /* Over the threshold: count * 100 >= pct * calls. No product overflows 32 bits:
    calls <= window <= 65535 and pct <= 100 once DISABLED is ruled out. */
 static int llmres__over(uint32_t count, uint32_t pct, uint32_t calls) {
-    return pct != LLMRES_DISABLED && count * 100u >= pct * calls;
+    return pct != LLMRES_NEVER && count * 100u >= pct * calls;
 }
 
 /* The closed state's window after a call whose outcome bits (1 failure, 2 slow) replaced
@@ -1472,7 +1568,7 @@ LLMRES__COLD int llmres__breaker_record_other(llmres_breaker_t *b, uint32_t now,
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms) {
+LLMRES_API llmres_err_t llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outcome, uint32_t latency_ms) {
     if (!b) return LLMRES_ERR_INVALID;
     /* the common case: closed, a full window, a good call replacing a good call */
     if (outcome == LLMRES_OUTCOME_SUCCESS && b->state == LLMRES_BREAKER_CLOSED &&
@@ -1481,7 +1577,7 @@ LLMRES_API int llmres_breaker_record(llmres_breaker_t *b, uint32_t now, int outc
         b->consecutive = 0;
         return LLMRES_OK;
     }
-    return llmres__breaker_record_other(b, now, outcome, latency_ms);
+    return (llmres_err_t)llmres__breaker_record_other(b, now, outcome, latency_ms);
 }
 
 LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t now) {
@@ -1503,19 +1599,19 @@ LLMRES_API int llmres_breaker_state(const llmres_breaker_t *b) {
     return b ? (int)b->state : LLMRES_ERR_INVALID;
 }
 
-LLMRES_API int llmres_breaker_force_open(llmres_breaker_t *b, uint32_t now) {
+LLMRES_API llmres_err_t llmres_breaker_force_open(llmres_breaker_t *b, uint32_t now) {
     if (!b) return LLMRES_ERR_INVALID;
     llmres__breaker_go(b, LLMRES_BREAKER_FORCED_OPEN, now);
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_breaker_force_closed(llmres_breaker_t *b, uint32_t now) {
+LLMRES_API llmres_err_t llmres_breaker_force_closed(llmres_breaker_t *b, uint32_t now) {
     if (!b) return LLMRES_ERR_INVALID;
     llmres__breaker_go(b, LLMRES_BREAKER_FORCED_CLOSED, now);
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_breaker_reset(llmres_breaker_t *b, uint32_t now) {
+LLMRES_API llmres_err_t llmres_breaker_reset(llmres_breaker_t *b, uint32_t now) {
     if (!b) return LLMRES_ERR_INVALID;
     llmres__breaker_go(b, LLMRES_BREAKER_CLOSED, now);
     llmres__breaker_clear_window(b); /* also when it was closed already */
@@ -1527,7 +1623,7 @@ LLMRES_API int llmres_breaker_reset(llmres_breaker_t *b, uint32_t now) {
 /* ---- backoff ---- */
 #ifndef LLMRES_NO_BACKOFF
 
-LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg) {
+LLMRES_API llmres_err_t llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_config_t *cfg) {
     llmres_backoff_config_t *c;
     if (!b) return LLMRES_ERR_INVALID;
     /* defaults are filled in place: after INVALID the backoff is unusable until a good init */
@@ -1537,7 +1633,7 @@ LLMRES_API int llmres_backoff_init(llmres_backoff_t *b, const llmres_backoff_con
     if (!c->base_ms) c->base_ms = 500;
     if (!c->cap_ms) c->cap_ms = c->base_ms > 32000 ? c->base_ms : 32000;
     if (!c->hint_max_ms) c->hint_max_ms = 60000;
-    if (!c->max_retries) c->max_retries = LLMRES_DISABLED;
+    if (!c->max_retries) c->max_retries = LLMRES_NEVER;
     if (c->cap_ms > 0x7FFFFFFFu || c->hint_max_ms > 0x7FFFFFFFu || c->base_ms > c->cap_ms ||
         c->jitter > LLMRES_JITTER_NONE) {
         LLMRES_MEMSET(b, 0, sizeof(*b)); /* retries_left 0: every next() gives up */
@@ -1649,7 +1745,7 @@ static uint32_t llmres__hash(const uint8_t *p, uint32_t n) {
 }
 #endif
 
-LLMRES_API int llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_bytes, size_t struct_size) {
+LLMRES_API llmres_err_t llmres_cache_init_sized(llmres_cache_t *c, uint32_t max_entry_bytes, size_t struct_size) {
     uint32_t i;
     if (!c) return LLMRES_ERR_INVALID;
     if (struct_size != sizeof(*c)) return LLMRES_ERR_SIZE_MISMATCH;
@@ -1737,7 +1833,7 @@ static void llmres__cache_unlink_remove(llmres_cache_t *c, uint32_t i) {
     c->free_entry = (uint16_t)i;
 }
 
-LLMRES_API int llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+LLMRES_API llmres_err_t llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
                                 void *out, uint32_t out_cap, uint32_t *value_len) {
     uint32_t i;
     llmres_cache_entry_t *e;
@@ -1759,7 +1855,7 @@ LLMRES_API int llmres_cache_get(llmres_cache_t *c, uint32_t now, const void *key
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
+LLMRES_API llmres_err_t llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key, uint32_t key_len,
                                 const void *value, uint32_t value_len, uint32_t ttl_ms) {
     const uint32_t B = LLMRES_CACHE_BLOCK_BYTES;
     uint32_t h, total, need, k;
@@ -1806,7 +1902,7 @@ LLMRES_API int llmres_cache_put(llmres_cache_t *c, uint32_t now, const void *key
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len) {
+LLMRES_API llmres_err_t llmres_cache_remove(llmres_cache_t *c, const void *key, uint32_t key_len) {
     uint32_t i;
     if (!c || (!key && key_len)) return LLMRES_ERR_INVALID;
     i = llmres__cache_find(c, llmres__hash((const uint8_t *)key, key_len), (const uint8_t *)key, key_len);
@@ -1836,7 +1932,7 @@ LLMRES_API int llmres_cache_purge(llmres_cache_t *c, uint32_t now) {
 /* One singly linked FIFO per level. Removal away from the head happens only on paths
    that walk the list anyway (expiry, cancel, displacement when full), so no prev links. */
 
-LLMRES_API int llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size) {
+LLMRES_API llmres_err_t llmres_queue_init_sized(llmres_queue_t *q, uint32_t capacity, size_t struct_size) {
     uint32_t i;
     if (!q || capacity > LLMRES_MAX_QUEUE) return LLMRES_ERR_INVALID;
     if (struct_size != sizeof(*q)) return LLMRES_ERR_SIZE_MISMATCH;
@@ -1950,7 +2046,7 @@ static void llmres__queue_take_head(llmres_queue_t *q, llmres_qitem_t *out) {
     q->count--;
 }
 
-LLMRES_API int llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out) {
+LLMRES_API llmres_err_t llmres_queue_pop(llmres_queue_t *q, uint32_t now, llmres_qitem_t *out) {
     if (!q || !out) return LLMRES_ERR_INVALID;
     if (!q->count) return LLMRES_ERR_EMPTY;
     llmres__queue_take_head(q, out);
@@ -1970,12 +2066,12 @@ LLMRES_API int llmres_queue_expire(llmres_queue_t *q, uint32_t now, llmres_qitem
     return 1;
 }
 
-LLMRES_API int llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out) {
+LLMRES_API llmres_err_t llmres_queue_cancel(llmres_queue_t *q, const void *user, llmres_qitem_t *out) {
     if (!q || !out || !user) return LLMRES_ERR_INVALID;
     return llmres__queue_find_take(q, 0, user, 0, LLMRES_ERR_CANCELLED, out) ? LLMRES_OK : LLMRES_ERR_NOT_FOUND;
 }
 
-LLMRES_API int llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out) {
+LLMRES_API llmres_err_t llmres_queue_drain(llmres_queue_t *q, llmres_qitem_t *out) {
     if (!q || !out) return LLMRES_ERR_INVALID;
     if (!q->count) return LLMRES_ERR_EMPTY;
     llmres__queue_take_head(q, out);
@@ -2203,7 +2299,7 @@ static int llmres__http_header(llmres_http_response_t *r, const char *n, size_t 
     if (llmres__ieq(n, nl, "content-length")) {
         uint32_t cl = llmres_parse_uint(v, vl);
         if (cl == LLMRES_UNKNOWN || (r->content_length != LLMRES_UNKNOWN && r->content_length != cl))
-            return LLMRES_ERR_HTTP; /* bad or conflicting lengths: a smuggling hazard */
+            return LLMRES_ERR_BAD_HTTP; /* bad or conflicting lengths: a smuggling hazard */
         r->content_length = cl;
     } else if (llmres__ieq(n, nl, "transfer-encoding")) {
         r->te_seen = 1;
@@ -2261,7 +2357,7 @@ static int llmres__http_headers_done(llmres_http_response_t *r) {
     llmres_http_hints_t *h = &r->hints;
     uint32_t i;
     if (r->status >= 100 && r->status < 200) {
-        if (r->status == 101) return LLMRES_ERR_HTTP; /* never asked for an upgrade */
+        if (r->status == 101) return LLMRES_ERR_BAD_HTTP; /* never asked for an upgrade */
         r->state = LLMRES__H_STATUS;                   /* 100, 103: the real one follows */
         return 0;
     }
@@ -2302,9 +2398,9 @@ static int llmres__http_line(llmres_http_response_t *r) {
         /* HTTP/1.x SP 3DIGIT [SP reason] */
         if (n < 12 || LLMRES_MEMCMP(l, "HTTP/1.", 7) != 0 || !llmres__is_digit((unsigned char)l[7]) ||
             l[8] != ' ' || (n > 12 && l[12] != ' '))
-            return LLMRES_ERR_HTTP;
+            return LLMRES_ERR_BAD_HTTP;
         r->status = (int)llmres_parse_uint(l + 9, 3);
-        if (r->status < 100 || r->status > 999) return LLMRES_ERR_HTTP;
+        if (r->status < 100 || r->status > 999) return LLMRES_ERR_BAD_HTTP;
         r->minor_version = (uint8_t)(l[7] == '0' ? 0 : 1);
         r->content_length = LLMRES_UNKNOWN;
         r->flags = 0;
@@ -2320,16 +2416,16 @@ static int llmres__http_line(llmres_http_response_t *r) {
             return llmres__http_headers_done(r);
         }
         if (++r->header_count > LLMRES_HTTP_MAX_HEADERS) return LLMRES_ERR_TOO_MANY_HEADERS;
-        if (l[0] == ' ' || l[0] == '\t') return LLMRES_ERR_HTTP; /* obs-fold: rejected (RFC 9112 5.2) */
+        if (l[0] == ' ' || l[0] == '\t') return LLMRES_ERR_BAD_HTTP; /* obs-fold: rejected (RFC 9112 5.2) */
         for (nl = 0; nl < n && l[nl] != ':'; nl++)
-            if (!llmres__is_tchar((unsigned char)l[nl])) return LLMRES_ERR_HTTP;
-        if (nl == 0 || nl == n) return LLMRES_ERR_HTTP;
+            if (!llmres__is_tchar((unsigned char)l[nl])) return LLMRES_ERR_BAD_HTTP;
+        if (nl == 0 || nl == n) return LLMRES_ERR_BAD_HTTP;
         v = l + nl + 1;
         vl = n - nl - 1;
         while (vl && (*v == ' ' || *v == '\t')) { v++; vl--; }
         while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
         for (i = 0; i < vl; i++)
-            if ((unsigned char)v[i] < 32 && v[i] != '\t') return LLMRES_ERR_HTTP;
+            if ((unsigned char)v[i] < 32 && v[i] != '\t') return LLMRES_ERR_BAD_HTTP;
         return r->state == LLMRES__H_TRAILER ? 0 : llmres__http_header(r, l, nl, v, vl);
     }
     case LLMRES__H_CHUNK_SIZE: {
@@ -2339,22 +2435,22 @@ static int llmres__http_line(llmres_http_response_t *r) {
             if (llmres__is_digit(c)) d = c - '0';
             else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
             else break;
-            if (size > 0x7FFFFFFu) return LLMRES_ERR_HTTP; /* chunks up to 2 GB */
+            if (size > 0x7FFFFFFu) return LLMRES_ERR_BAD_HTTP; /* chunks up to 2 GB */
             size = size * 16u + (uint32_t)d;
         }
-        if (i == 0) return LLMRES_ERR_HTTP;
+        if (i == 0) return LLMRES_ERR_BAD_HTTP;
         while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
-        if (i < n && l[i] != ';') return LLMRES_ERR_HTTP; /* only extensions may follow */
+        if (i < n && l[i] != ';') return LLMRES_ERR_BAD_HTTP; /* only extensions may follow */
         r->remaining = size;
         r->state = size ? LLMRES__H_CHUNK_DATA : LLMRES__H_TRAILER;
         return 0;
     }
     case LLMRES__H_CHUNK_END:
-        if (n != 0) return LLMRES_ERR_HTTP;
+        if (n != 0) return LLMRES_ERR_BAD_HTTP;
         r->state = LLMRES__H_CHUNK_SIZE;
         return 0;
     default:
-        return LLMRES_ERR_HTTP;
+        return LLMRES_ERR_BAD_HTTP;
     }
 }
 
@@ -2395,7 +2491,7 @@ LLMRES_API int llmres_http_parse(llmres_http_response_t *r, const void *data, si
             p++; /* the LF */
             if (r->line_len && r->line[r->line_len - 1] == '\r') r->line_len--;
             for (i = 0; i < r->line_len; i++)
-                if (r->line[i] == '\r' || r->line[i] == 0) { rc = LLMRES_ERR_HTTP; break; } /* bare CR, NUL */
+                if (r->line[i] == '\r' || r->line[i] == 0) { rc = LLMRES_ERR_BAD_HTTP; break; } /* bare CR, NUL */
             if (rc || (rc = llmres__http_line(r)) != 0) break;
             r->line_len = 0;
         }
@@ -2497,9 +2593,10 @@ LLMRES_API int llmres_http_write_head(const llmres_http_request_t *req, char *bu
     return at > 0x7FFFFFFFu ? LLMRES_ERR_TOO_LARGE : (int)at;
 }
 
-LLMRES_API int llmres_http_client_init(llmres_http_client_t *c, const llmres_port_t *port,
-                                       const llmres_transport_t *tls) {
+LLMRES_API llmres_err_t llmres_http_client_init_sized(llmres_http_client_t *c, const llmres_port_t *port,
+                                                      const llmres_transport_t *tls, size_t struct_size) {
     uint32_t i;
+    if (c && struct_size != sizeof(*c)) return LLMRES_ERR_SIZE_MISMATCH;
     if (!c || !port || !port->now_ms || !port->tcp.open || !port->tcp.send || !port->tcp.recv || !port->tcp.close ||
         (tls && (!tls->open || !tls->send || !tls->recv || !tls->close)))
         return LLMRES_ERR_INVALID;
@@ -2623,14 +2720,14 @@ static int llmres__http_failed(llmres_http_client_t *c, int rc) {
     }
 }
 
-LLMRES_API int llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
+LLMRES_API llmres_err_t llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
                                  llmres_http_response_t *resp, uint32_t timeout_ms) {
     int rc;
     if (!c || !c->port || !req || !resp || !req->host || c->x_busy) return LLMRES_ERR_INVALID;
     if (req->tls && !c->tls) return LLMRES_ERR_NO_TLS; /* never a plaintext fallback */
     if (strlen(req->host) >= LLMRES_MAX_HOST) return LLMRES_ERR_INVALID;
     c->x_head_len = llmres_http_write_head(req, c->head, sizeof(c->head));
-    if (c->x_head_len < 0) return c->x_head_len;
+    if (c->x_head_len < 0) return (llmres_err_t)c->x_head_len;
     c->x_host = req->host;
     c->x_port = req->port ? req->port : (uint16_t)(req->tls ? 443 : 80);
     c->x_tls = (uint8_t)(req->tls != 0);
@@ -2641,7 +2738,7 @@ LLMRES_API int llmres_http_begin(llmres_http_client_t *c, const llmres_http_requ
     c->x_busy = 1;
     c->requests++;
     rc = llmres__http_send(c);
-    return rc == 0 ? LLMRES_OK : llmres__http_failed(c, rc);
+    return rc == 0 ? LLMRES_OK : (llmres_err_t)llmres__http_failed(c, rc);
 }
 
 LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t *resp, uint32_t wait_ms) {
@@ -2788,69 +2885,101 @@ static size_t llmres__milli(char *d, uint32_t v) {
     return n;
 }
 
+/* `,"key":` (no comma when first): keys are the table's, plain ASCII. */
+static int llmres__jkey(char *buf, size_t cap, size_t *at, int first, const char *key) {
+    size_t n = strlen(key);
+    if (n + 4 > cap - *at) return LLMRES_ERR_TOO_LARGE;
+    if (!first) buf[(*at)++] = ',';
+    buf[(*at)++] = '"';
+    LLMRES_MEMCPY(buf + *at, key, n);
+    *at += n;
+    buf[(*at)++] = '"';
+    buf[(*at)++] = ':';
+    return 0;
+}
+
+static int llmres__jnum(char *buf, size_t cap, size_t *at, uint32_t v, int milli) {
+    char num[16];
+    return llmres__jraw(buf, cap, at, num, milli ? llmres__milli(num, v) : llmres__utoa(num, v));
+}
+
+/* The answer budget and "temperature": at the top level in that order, or in "options"
+   the other way round (Ollama's own order). */
+static int llmres__jsampling(const llmres_llm_request_t *r, uint32_t max_tokens, int in_options, char *buf, size_t cap,
+                             size_t *at) {
+    int rc = 0, k, first = in_options;
+    for (k = 0; k < 2 && !rc; k++) {
+        int temperature = k == (in_options ? 0 : 1); /* options: temperature first */
+        if (temperature && r->temperature_milli >= 0) {
+            if ((rc = llmres__jkey(buf, cap, at, first, "temperature")) == 0)
+                rc = llmres__jnum(buf, cap, at, (uint32_t)r->temperature_milli, 1);
+            first = 0;
+        } else if (!temperature && max_tokens && !(r->wire->flags & LLMRES_WIRE_SYSTEM_TOP)) {
+            if ((rc = llmres__jkey(buf, cap, at, first, r->wire->max_tokens_key)) == 0)
+                rc = llmres__jnum(buf, cap, at, max_tokens, 0);
+            first = 0;
+        }
+    }
+    return rc;
+}
+
+static int llmres__jmessages(const llmres_llm_request_t *r, char *buf, size_t cap, size_t *at) {
+    size_t i;
+    int rc = llmres__jkey(buf, cap, at, 0, "messages");
+    if (!rc) rc = llmres__jraw(buf, cap, at, "[", 1);
+    if (!rc && r->system && !(r->wire->flags & LLMRES_WIRE_SYSTEM_TOP)) {
+        if ((rc = llmres__jraw(buf, cap, at, "{\"role\":\"system\",\"content\":", 27)) == 0 &&
+            (rc = llmres__jstr(buf, cap, at, r->system)) == 0)
+            rc = llmres__jraw(buf, cap, at, "},", 2);
+    }
+    for (i = 0; !rc && i < r->message_count; i++) {
+        if ((rc = llmres__jraw(buf, cap, at, i ? ",{\"role\":" : "{\"role\":", i ? 9 : 8)) == 0 &&
+            (rc = llmres__jstr(buf, cap, at, r->messages[i].role)) == 0 &&
+            (rc = llmres__jraw(buf, cap, at, ",\"content\":", 11)) == 0 &&
+            (rc = llmres__jstr(buf, cap, at, r->messages[i].content)) == 0)
+            rc = llmres__jraw(buf, cap, at, "}", 1);
+    }
+    return rc ? rc : llmres__jraw(buf, cap, at, "]", 1);
+}
+
+/* The row decides the shape: where the system prompt and the sampling go, and how a
+   stream is asked for. */
 LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap) {
     size_t at = 0, i;
     int rc = 0;
-    char num[32];
-    uint32_t max_tokens;
-    if (!r || !buf || !r->model || !r->messages || !r->message_count || r->provider < LLMRES_PROVIDER_OPENAI ||
-        r->provider > LLMRES_PROVIDER_OLLAMA || r->temperature_milli < -1 || r->temperature_milli > 2000)
+    uint32_t max_tokens, flags;
+    if (!r || !buf || !r->wire || !r->model || !r->messages || !r->message_count || r->temperature_milli < -1 ||
+        r->temperature_milli > 2000)
         return LLMRES_ERR_INVALID;
     for (i = 0; i < r->message_count; i++)
         if (!r->messages[i].role || !r->messages[i].content) return LLMRES_ERR_INVALID;
-    max_tokens = r->max_tokens ? r->max_tokens : (r->provider == LLMRES_PROVIDER_ANTHROPIC ? 1024u : 0u);
+    flags = r->wire->flags;
+    max_tokens = r->max_tokens ? r->max_tokens : r->wire->max_tokens_default;
 #define LLMRES__J(x) do { if ((rc = (x)) != 0) return rc; } while (0)
     LLMRES__J(llmres__jraw(buf, cap, &at, "{\"model\":", 9));
     LLMRES__J(llmres__jstr(buf, cap, &at, r->model));
-    if (r->provider == LLMRES_PROVIDER_ANTHROPIC) {
-        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"max_tokens\":", 14));
-        LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__utoa(num, max_tokens)));
+    if (flags & LLMRES_WIRE_SYSTEM_TOP) {
+        if (max_tokens) {
+            LLMRES__J(llmres__jkey(buf, cap, &at, 0, r->wire->max_tokens_key));
+            LLMRES__J(llmres__jnum(buf, cap, &at, max_tokens, 0));
+        }
         if (r->system) {
-            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"system\":", 10));
+            LLMRES__J(llmres__jkey(buf, cap, &at, 0, "system"));
             LLMRES__J(llmres__jstr(buf, cap, &at, r->system));
         }
     }
-    LLMRES__J(llmres__jraw(buf, cap, &at, ",\"messages\":[", 13));
-    if (r->system && r->provider != LLMRES_PROVIDER_ANTHROPIC) {
-        LLMRES__J(llmres__jraw(buf, cap, &at, "{\"role\":\"system\",\"content\":", 27));
-        LLMRES__J(llmres__jstr(buf, cap, &at, r->system));
-        LLMRES__J(llmres__jraw(buf, cap, &at, "},", 2));
-    }
-    for (i = 0; i < r->message_count; i++) {
-        LLMRES__J(llmres__jraw(buf, cap, &at, i ? ",{\"role\":" : "{\"role\":", i ? 9 : 8));
-        LLMRES__J(llmres__jstr(buf, cap, &at, r->messages[i].role));
-        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"content\":", 11));
-        LLMRES__J(llmres__jstr(buf, cap, &at, r->messages[i].content));
-        LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
-    }
-    LLMRES__J(llmres__jraw(buf, cap, &at, "]", 1));
-    if (r->provider == LLMRES_PROVIDER_OLLAMA) {
-        /* native API: streams unless told not to; sampling options in "options" */
-        LLMRES__J(llmres__jraw(buf, cap, &at, r->stream ? ",\"stream\":true,\"options\":{" : ",\"stream\":false,\"options\":{",
-                               r->stream ? 26 : 27));
-        if (r->temperature_milli >= 0) {
-            LLMRES__J(llmres__jraw(buf, cap, &at, "\"temperature\":", 14));
-            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__milli(num, (uint32_t)r->temperature_milli)));
-        }
-        if (max_tokens) {
-            LLMRES__J(llmres__jraw(buf, cap, &at, r->temperature_milli >= 0 ? ",\"num_predict\":" : "\"num_predict\":",
-                                   r->temperature_milli >= 0 ? 15 : 14));
-            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__utoa(num, max_tokens)));
-        }
+    LLMRES__J(llmres__jmessages(r, buf, cap, &at));
+    if (flags & LLMRES_WIRE_OPTIONS) {
+        if (r->stream || (flags & LLMRES_WIRE_STREAM_FALSE))
+            LLMRES__J(llmres__jraw(buf, cap, &at, r->stream ? ",\"stream\":true" : ",\"stream\":false", r->stream ? 14 : 15));
+        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"options\":{", 12));
+        LLMRES__J(llmres__jsampling(r, max_tokens, 1, buf, cap, &at));
         LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
     } else {
-        if (max_tokens && r->provider == LLMRES_PROVIDER_OPENAI) {
-            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"max_tokens\":", 14));
-            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__utoa(num, max_tokens)));
-        }
-        if (r->temperature_milli >= 0) {
-            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"temperature\":", 15));
-            LLMRES__J(llmres__jraw(buf, cap, &at, num, llmres__milli(num, (uint32_t)r->temperature_milli)));
-        }
-        if (r->stream && r->provider == LLMRES_PROVIDER_OPENAI) /* usage in the last chunk, for the token bucket */
-            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true,\"stream_options\":{\"include_usage\":true}", 54));
-        else if (r->stream)
-            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true", 14));
+        LLMRES__J(llmres__jsampling(r, max_tokens, 0, buf, cap, &at));
+        if (r->stream) LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true", 14));
+        if (r->stream && (flags & LLMRES_WIRE_STREAM_USAGE)) /* usage in the last chunk, for the token bucket */
+            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream_options\":{\"include_usage\":true}", 40));
     }
     LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
 #undef LLMRES__J
@@ -2936,7 +3065,7 @@ static int llmres__junescape(const char *s, size_t n, char *dst, size_t cap, siz
             i = run;
             continue;
         }
-        if (i + 1 >= n) return LLMRES_ERR_HTTP;
+        if (i + 1 >= n) return LLMRES_ERR_BAD_BODY;
         switch (s[i + 1]) {
         case '"': case '\\': case '/': rc = llmres__utf8(dst, cap, at, (unsigned char)s[i + 1]); i += 2; break;
         case 'n': rc = llmres__utf8(dst, cap, at, '\n'); i += 2; break;
@@ -2946,7 +3075,7 @@ static int llmres__junescape(const char *s, size_t n, char *dst, size_t cap, siz
         case 'f': rc = llmres__utf8(dst, cap, at, '\f'); i += 2; break;
         case 'u': {
             uint32_t cp = i + 6 <= n ? llmres__hex4(s + i + 2) : LLMRES_UNKNOWN;
-            if (cp == LLMRES_UNKNOWN) return LLMRES_ERR_HTTP;
+            if (cp == LLMRES_UNKNOWN) return LLMRES_ERR_BAD_BODY;
             i += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 uint32_t lo = i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' ? llmres__hex4(s + i + 2) : LLMRES_UNKNOWN;
@@ -2958,7 +3087,7 @@ static int llmres__junescape(const char *s, size_t n, char *dst, size_t cap, siz
             rc = llmres__utf8(dst, cap, at, cp);
             break;
         }
-        default: return LLMRES_ERR_HTTP;
+        default: return LLMRES_ERR_BAD_BODY;
         }
         if (rc) return rc;
     }
@@ -2986,96 +3115,114 @@ static void llmres__jfield(char *dst, size_t cap, const char *v, size_t n, int k
 }
 
 typedef struct llmres__jvisit {
-    int provider;
+    const llmres_wire_t *wire;
     llmres_llm_result_t *out;
     int rc;
     llmres_llm_stream_t *stream; /* reading one event of a stream, else NULL */
 } llmres__jvisit_t;
 
-static int llmres__jis(const char *v, size_t n, const char *word) {
-    return strlen(word) == n && !LLMRES_MEMCMP(v, word, n);
+/* ---- the providers: one row each ---- */
+#define LLMRES__ERRORS {"error.type", LLMRES_FIELD_ERROR_TYPE}, {"error.code", LLMRES_FIELD_ERROR_CODE}, \
+    {"error.message", LLMRES_FIELD_ERROR_MESSAGE}
+static const llmres_wire_field_t llmres__openai_answer[] = {
+    {"choices.0.message.content", LLMRES_FIELD_TEXT}, {"choices.0.finish_reason", LLMRES_FIELD_FINISH},
+    {"usage.prompt_tokens", LLMRES_FIELD_INPUT_TOKENS}, {"usage.completion_tokens", LLMRES_FIELD_OUTPUT_TOKENS},
+    {"error", LLMRES_FIELD_ERROR}, LLMRES__ERRORS, {NULL, 0}};
+static const llmres_wire_field_t llmres__openai_event[] = {
+    {"choices.0.delta.content", LLMRES_FIELD_TEXT}, {"choices.0.finish_reason", LLMRES_FIELD_FINISH},
+    {"usage.prompt_tokens", LLMRES_FIELD_INPUT_TOKENS}, {"usage.completion_tokens", LLMRES_FIELD_OUTPUT_TOKENS},
+    {"error", LLMRES_FIELD_ERROR}, LLMRES__ERRORS, {NULL, 0}};
+static const llmres_wire_field_t llmres__anthropic_answer[] = {
+    {"content.*.text", LLMRES_FIELD_TEXT}, /* only text blocks have "text" */
+    {"stop_reason", LLMRES_FIELD_FINISH}, {"usage.input_tokens", LLMRES_FIELD_INPUT_TOKENS},
+    {"usage.output_tokens", LLMRES_FIELD_OUTPUT_TOKENS}, LLMRES__ERRORS, {NULL, 0}};
+static const llmres_wire_field_t llmres__anthropic_event[] = {
+    {"type", LLMRES_FIELD_EVENT_TYPE}, {"delta.text", LLMRES_FIELD_TEXT}, /* text_delta; other deltas have none */
+    {"delta.stop_reason", LLMRES_FIELD_FINISH}, {"message.usage.input_tokens", LLMRES_FIELD_INPUT_TOKENS},
+    {"usage.output_tokens", LLMRES_FIELD_OUTPUT_TOKENS}, LLMRES__ERRORS, {NULL, 0}};
+static const llmres_wire_field_t llmres__ollama_answer[] = {
+    {"message.content", LLMRES_FIELD_TEXT}, {"done_reason", LLMRES_FIELD_FINISH},
+    {"prompt_eval_count", LLMRES_FIELD_INPUT_TOKENS}, {"eval_count", LLMRES_FIELD_OUTPUT_TOKENS},
+    {"error", LLMRES_FIELD_ERROR}, LLMRES__ERRORS, {NULL, 0}};
+static const llmres_wire_field_t llmres__ollama_event[] = {
+    {"message.content", LLMRES_FIELD_TEXT}, {"done_reason", LLMRES_FIELD_FINISH}, {"done", LLMRES_FIELD_DONE},
+    {"prompt_eval_count", LLMRES_FIELD_INPUT_TOKENS}, {"eval_count", LLMRES_FIELD_OUTPUT_TOKENS},
+    {"error", LLMRES_FIELD_ERROR}, LLMRES__ERRORS, {NULL, 0}};
+#undef LLMRES__ERRORS
+
+/* name, path, auth header and prefix, version header and value, max-tokens key and
+   default, flags, answer and event paths, the stream's end data, end type, error type */
+static const llmres_wire_t llmres__wires[LLMRES_PROVIDER_COUNT] = {
+    {"openai", "/v1/chat/completions", "Authorization", "Bearer ", NULL, NULL, "max_tokens", 0,
+     LLMRES_WIRE_STREAM_USAGE, llmres__openai_answer, llmres__openai_event, "[DONE]", NULL, NULL},
+    {"anthropic", "/v1/messages", "x-api-key", "", "anthropic-version", "2023-06-01", "max_tokens", 1024,
+     LLMRES_WIRE_SYSTEM_TOP, llmres__anthropic_answer, llmres__anthropic_event, NULL, "message_stop", "error"},
+    {"ollama", "/api/chat", "Authorization", "Bearer ", NULL, NULL, "num_predict", 0,
+     LLMRES_WIRE_OPTIONS | LLMRES_WIRE_STREAM_FALSE | LLMRES_WIRE_NDJSON, llmres__ollama_answer, llmres__ollama_event,
+     NULL, NULL, NULL},
+    {"azure", "/openai/deployments/{model}/chat/completions?api-version=2024-10-21", "api-key", "", NULL, NULL,
+     "max_tokens", 0, LLMRES_WIRE_STREAM_USAGE, llmres__openai_answer, llmres__openai_event, "[DONE]", NULL, NULL}};
+
+LLMRES_API const llmres_wire_t *llmres_wire_get(int format) {
+    return format >= 0 && format < LLMRES_PROVIDER_COUNT ? &llmres__wires[format] : NULL;
 }
 
-/* Where each provider puts what we read, in a whole answer and in a stream's events.
-   modes: a bit per provider (OpenAI, Anthropic, Ollama), shifted by 3 for streams. */
-enum { LLMRES__J_TEXT = 0, LLMRES__J_FINISH, LLMRES__J_IN, LLMRES__J_OUT, LLMRES__J_TYPE, LLMRES__J_DONE,
-       LLMRES__J_ERROR, LLMRES__J_ERR_TYPE, LLMRES__J_ERR_CODE, LLMRES__J_ERR_MSG };
-#define LLMRES__OAI 0x09u  /* whole and streamed */
-#define LLMRES__ANT 0x02u
-#define LLMRES__ANT_S 0x10u
-#define LLMRES__OLL 0x24u
-static const struct { const char *path; uint8_t modes, field; } llmres__jpaths[] = {
-    {"choices.0.message.content", 0x01, LLMRES__J_TEXT},
-    {"choices.0.delta.content", 0x08, LLMRES__J_TEXT},
-    {"choices.0.finish_reason", LLMRES__OAI, LLMRES__J_FINISH},
-    {"usage.prompt_tokens", LLMRES__OAI, LLMRES__J_IN},
-    {"usage.completion_tokens", LLMRES__OAI, LLMRES__J_OUT},
-    {"content.*.text", LLMRES__ANT, LLMRES__J_TEXT},  /* only text blocks have "text" */
-    {"delta.text", LLMRES__ANT_S, LLMRES__J_TEXT},    /* text_delta; other deltas have none */
-    {"stop_reason", LLMRES__ANT, LLMRES__J_FINISH},
-    {"delta.stop_reason", LLMRES__ANT_S, LLMRES__J_FINISH},
-    {"usage.input_tokens", LLMRES__ANT, LLMRES__J_IN},
-    {"message.usage.input_tokens", LLMRES__ANT_S, LLMRES__J_IN},
-    {"usage.output_tokens", LLMRES__ANT | LLMRES__ANT_S, LLMRES__J_OUT},
-    {"type", LLMRES__ANT_S, LLMRES__J_TYPE},
-    {"message.content", LLMRES__OLL, LLMRES__J_TEXT},
-    {"done_reason", LLMRES__OLL, LLMRES__J_FINISH},
-    {"done", 0x20, LLMRES__J_DONE},
-    {"prompt_eval_count", LLMRES__OLL, LLMRES__J_IN},
-    {"eval_count", LLMRES__OLL, LLMRES__J_OUT},
-    {"error", LLMRES__OLL | LLMRES__OAI, LLMRES__J_ERROR}, /* a string: Ollama's, some OpenAI-compatible servers' */
-    {"error.type", 0x3F, LLMRES__J_ERR_TYPE},
-    {"error.code", 0x3F, LLMRES__J_ERR_CODE},
-    {"error.message", 0x3F, LLMRES__J_ERR_MSG}
-};
+/* A JSON string equals a C string (raw compare: the words we look for have no escapes). */
+static int llmres__jeq(const char *v, size_t n, const char *word) {
+    return word && strlen(word) == n && !LLMRES_MEMCMP(v, word, n);
+}
+
+/* The text of an answer or of a stream's piece: unescaped into out->text. */
+static void llmres__visit_text(llmres__jvisit_t *x, const char *v, size_t n, int kind) {
+    llmres_llm_result_t *o = x->out;
+    llmres_llm_stream_t *s = x->stream;
+    int scratch = s && !s->keep_text;
+    size_t start = scratch ? 0 : o->text_len, at = start;
+    if (!s) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
+    if (kind != 's' || x->rc) return;
+    if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
+    x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &at, 0);
+    o->text[x->rc ? start : at] = 0;
+    if (x->rc) return;
+    o->text_len = scratch ? o->text_len + at : at;
+    if (s && s->on_text && at > start) s->on_text(s->user, o->text + start, at - start);
+}
 
 /* One scalar of a response or of a stream's event: text, finish, usage, end, error. */
 static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
     llmres_llm_result_t *o = x->out;
     llmres_llm_stream_t *s = x->stream;
-    uint32_t mode = 1u << (x->provider + (s ? 3 : 0)), i;
-    for (i = 0; i < sizeof(llmres__jpaths) / sizeof(llmres__jpaths[0]); i++)
-        if ((llmres__jpaths[i].modes & mode) && llmres__path_is(p, depth, llmres__jpaths[i].path)) break;
-    if (i == sizeof(llmres__jpaths) / sizeof(llmres__jpaths[0])) return;
-    switch (llmres__jpaths[i].field) {
-    case LLMRES__J_TEXT: {
-        int scratch = s && !s->keep_text;
-        size_t start = scratch ? 0 : o->text_len, at = start;
-        if (!s) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
-        if (kind != 's' || x->rc) return;
-        if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
-        x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &at, 0);
-        o->text[x->rc ? start : at] = 0;
-        if (x->rc) return;
-        o->text_len = scratch ? o->text_len + at : at;
-        if (s && s->on_text && at > start) s->on_text(s->user, o->text + start, at - start);
-        return;
-    }
-    case LLMRES__J_FINISH:
+    const llmres_wire_field_t *f = s ? x->wire->event : x->wire->answer;
+    for (; f && f->path; f++)
+        if (llmres__path_is(p, depth, f->path)) break;
+    if (!f || !f->path) return;
+    switch (f->field) {
+    case LLMRES_FIELD_TEXT: llmres__visit_text(x, v, n, kind); return;
+    case LLMRES_FIELD_FINISH:
         if (!s) o->answered = 1;
         if (!s || kind == 's') llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
         return;
-    case LLMRES__J_IN: if (kind == 'n') o->input_tokens = llmres_parse_uint(v, n); return;
-    case LLMRES__J_OUT: if (kind == 'n') o->output_tokens = llmres_parse_uint(v, n); return;
-    case LLMRES__J_TYPE:
-        if (kind == 's' && llmres__jis(v, n, "message_stop")) s->done = 1;
-        else if (kind == 's' && llmres__jis(v, n, "error")) s->failed = 1;
+    case LLMRES_FIELD_INPUT_TOKENS: if (kind == 'n') o->input_tokens = llmres_parse_uint(v, n); return;
+    case LLMRES_FIELD_OUTPUT_TOKENS: if (kind == 'n') o->output_tokens = llmres_parse_uint(v, n); return;
+    case LLMRES_FIELD_EVENT_TYPE:
+        if (!s || kind != 's') return;
+        if (llmres__jeq(v, n, x->wire->end_type)) s->done = 1;
+        else if (llmres__jeq(v, n, x->wire->error_type)) s->failed = 1;
         return;
-    case LLMRES__J_DONE: if (kind == 't') s->done = 1; return;
-    default: /* the error fields; in a stream, an error */
-        if (kind == '0' && llmres__jpaths[i].field == LLMRES__J_ERROR) return; /* "error": null is none */
-        llmres__jfield(llmres__jpaths[i].field == LLMRES__J_ERR_TYPE ? o->error_type
-                       : llmres__jpaths[i].field == LLMRES__J_ERR_CODE ? o->error_code : o->error_message,
-                       llmres__jpaths[i].field == LLMRES__J_ERR_TYPE ? sizeof(o->error_type)
-                       : llmres__jpaths[i].field == LLMRES__J_ERR_CODE ? sizeof(o->error_code) : sizeof(o->error_message),
-                       v, n, kind);
-        if (s) s->failed = 1;
+    case LLMRES_FIELD_DONE: if (s && kind == 't') s->done = 1; return;
+    case LLMRES_FIELD_ERROR: if (kind == '0') return; /* "error": null is none */
+    /* fall through */
+    case LLMRES_FIELD_ERROR_MESSAGE: llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind); break;
+    case LLMRES_FIELD_ERROR_TYPE: llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind); break;
+    case LLMRES_FIELD_ERROR_CODE: llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind); break;
+    default: return;
     }
+    if (s) s->failed = 1; /* in a stream, any error field is an error */
 }
 
 static int llmres__json_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-/* Walks a complete JSON document, calling the visitor at every scalar. LLMRES_ERR_HTTP
+/* Walks a complete JSON document, calling the visitor at every scalar. LLMRES_ERR_BAD_BODY
    for anything that is not one complete JSON value (truncated, garbage, too deep). */
 static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
     llmres__jlevel_t lv[LLMRES_JSON_MAX_DEPTH];
@@ -3083,25 +3230,25 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
     size_t i = 0;
     for (;;) {
         while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
-        if (i >= n) return done ? 0 : LLMRES_ERR_HTTP;
-        if (done) return LLMRES_ERR_HTTP; /* something after the value */
+        if (i >= n) return done ? 0 : LLMRES_ERR_BAD_BODY;
+        if (done) return LLMRES_ERR_BAD_BODY; /* something after the value */
         if (want_key) {
             size_t k;
-            if (s[i] != '"') return LLMRES_ERR_HTTP;
+            if (s[i] != '"') return LLMRES_ERR_BAD_BODY;
             for (k = i + 1; k < n && s[k] != '"'; k++) if (s[k] == '\\') k++;
-            if (k >= n) return LLMRES_ERR_HTTP;
+            if (k >= n) return LLMRES_ERR_BAD_BODY;
             lv[depth - 1].key = s + i + 1;
             lv[depth - 1].key_len = k - i - 1;
             i = k + 1;
             while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
-            if (i >= n || s[i] != ':') return LLMRES_ERR_HTTP;
+            if (i >= n || s[i] != ':') return LLMRES_ERR_BAD_BODY;
             i++;
             want_key = 0;
             continue;
         }
         /* a value */
         if (s[i] == '{' || s[i] == '[') {
-            if (depth == LLMRES_JSON_MAX_DEPTH) return LLMRES_ERR_HTTP;
+            if (depth == LLMRES_JSON_MAX_DEPTH) return LLMRES_ERR_BAD_BODY;
             lv[depth].array = (uint8_t)(s[i] == '[');
             lv[depth].index = 0;
             lv[depth].key = NULL;
@@ -3115,10 +3262,10 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
         } else if (s[i] == '"') {
             size_t k;
             for (k = i + 1; k < n && s[k] != '"'; k++) {
-                if ((unsigned char)s[k] < 0x20) return LLMRES_ERR_HTTP;
+                if ((unsigned char)s[k] < 0x20) return LLMRES_ERR_BAD_BODY;
                 if (s[k] == '\\') k++;
             }
-            if (k >= n) return LLMRES_ERR_HTTP;
+            if (k >= n) return LLMRES_ERR_BAD_BODY;
             llmres__llm_visit(x, lv, depth, s + i + 1, k - i - 1, 's');
             i = k + 1;
         } else {
@@ -3132,7 +3279,7 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
             } else if (n - i >= 4 && !LLMRES_MEMCMP(s + i, "true", 4)) { k = i + 4; kind = 't'; }
             else if (n - i >= 5 && !LLMRES_MEMCMP(s + i, "false", 5)) { k = i + 5; kind = 'f'; }
             else if (n - i >= 4 && !LLMRES_MEMCMP(s + i, "null", 4)) { k = i + 4; kind = '0'; }
-            else return LLMRES_ERR_HTTP;
+            else return LLMRES_ERR_BAD_BODY;
             llmres__llm_visit(x, lv, depth, s + i, k - i, kind);
             i = k;
         }
@@ -3140,13 +3287,13 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
         for (;;) {
             while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
             if (depth == 0) { done = 1; break; }
-            if (i >= n) return LLMRES_ERR_HTTP;
+            if (i >= n) return LLMRES_ERR_BAD_BODY;
             if (s[i] == ',') {
                 i++;
                 if (lv[depth - 1].array) lv[depth - 1].index++; else want_key = 1;
                 break;
             }
-            if (s[i] != (lv[depth - 1].array ? ']' : '}')) return LLMRES_ERR_HTTP;
+            if (s[i] != (lv[depth - 1].array ? ']' : '}')) return LLMRES_ERR_BAD_BODY;
         close:
             i++;
             depth--;
@@ -3155,36 +3302,32 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
     }
 }
 
-LLMRES_API int llmres_llm_parse_response(int provider, const void *body, size_t len, llmres_llm_result_t *out) {
+LLMRES_API llmres_err_t llmres_llm_parse_response(const llmres_wire_t *wire, const void *body, size_t len, llmres_llm_result_t *out) {
     llmres__jvisit_t x;
     int rc;
-    if (!out || (!body && len) || (!out->text && out->text_cap) || provider < LLMRES_PROVIDER_OPENAI ||
-        provider > LLMRES_PROVIDER_OLLAMA)
-        return LLMRES_ERR_INVALID;
+    if (!out || !wire || (!body && len) || (!out->text && out->text_cap)) return LLMRES_ERR_INVALID;
     out->text_len = 0;
     out->answered = 0;
     if (out->text_cap) out->text[0] = 0;
     out->finish[0] = out->error_type[0] = out->error_code[0] = out->error_message[0] = 0;
     out->input_tokens = out->output_tokens = LLMRES_UNKNOWN;
-    x.provider = provider;
+    x.wire = wire;
     x.out = out;
     x.rc = 0;
     x.stream = NULL;
     rc = llmres__json_walk((const char *)body, len, &x);
-    return rc ? rc : x.rc;
+    return (llmres_err_t)(rc ? rc : x.rc);
 }
 
 /* ---- streams: server-sent events, NDJSON ---- */
 enum { LLMRES__SSE_FIELD = 0, LLMRES__SSE_DATA_START, LLMRES__SSE_DATA, LLMRES__SSE_SKIP };
 
-LLMRES_API int llmres_llm_stream_init(llmres_llm_stream_t *s, int provider, char *event_buf, size_t event_cap,
+LLMRES_API llmres_err_t llmres_llm_stream_init(llmres_llm_stream_t *s, const llmres_wire_t *wire, char *event_buf, size_t event_cap,
                                       llmres_llm_result_t *out) {
-    if (!s || !event_buf || !event_cap || !out || (!out->text && out->text_cap) || provider < LLMRES_PROVIDER_OPENAI ||
-        provider > LLMRES_PROVIDER_OLLAMA)
-        return LLMRES_ERR_INVALID;
+    if (!s || !wire || !event_buf || !event_cap || !out || (!out->text && out->text_cap)) return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(s, 0, sizeof(*s));
     s->out = out;
-    s->provider = provider;
+    s->wire = wire;
     s->event = event_buf;
     s->event_cap = event_cap;
     s->keep_text = 1;
@@ -3203,10 +3346,10 @@ static void llmres__stream_event(llmres_llm_stream_t *s) {
     s->events++;
     if (!s->event_len) {
         /* an event with empty data: nothing to read (the SSE spec delivers it as such) */
-    } else if (s->provider == LLMRES_PROVIDER_OPENAI && llmres__jis(s->event, s->event_len, "[DONE]")) {
+    } else if (llmres__jeq(s->event, s->event_len, s->wire->done_data)) {
         s->done = 1;
     } else {
-        x.provider = s->provider;
+        x.wire = s->wire;
         x.out = s->out;
         x.rc = 0;
         x.stream = s;
@@ -3224,7 +3367,7 @@ static void llmres__stream_put(llmres_llm_stream_t *s, char c) {
 
 /* A line ended: for SSE a blank line ends an event; for NDJSON each line is one. */
 static void llmres__stream_line(llmres_llm_stream_t *s) {
-    if (s->provider == LLMRES_PROVIDER_OLLAMA) {
+    if (s->wire->flags & LLMRES_WIRE_NDJSON) {
         if (s->event_len) llmres__stream_event(s);
         return;
     }
@@ -3252,10 +3395,10 @@ LLMRES_API int llmres_llm_stream_feed(llmres_llm_stream_t *s, const void *data, 
                 s->bom++;
                 continue;
             }
-            if (s->bom) { s->error = LLMRES_ERR_HTTP; break; } /* half a mark */
+            if (s->bom) { s->error = LLMRES_ERR_BAD_BODY; break; } /* half a mark */
             s->bom = 3;
         }
-        if (s->provider == LLMRES_PROVIDER_OLLAMA) { /* NDJSON: a line ends at LF; CR is JSON whitespace */
+        if (s->wire->flags & LLMRES_WIRE_NDJSON) { /* NDJSON: a line ends at LF; CR is JSON whitespace */
             if (c == '\n') llmres__stream_line(s);
             else llmres__stream_put(s, c);
             continue;
@@ -3287,10 +3430,10 @@ LLMRES_API int llmres_llm_stream_feed(llmres_llm_stream_t *s, const void *data, 
     return s->error ? s->error : s->done;
 }
 
-LLMRES_API int llmres_llm_stream_end(llmres_llm_stream_t *s) {
+LLMRES_API llmres_err_t llmres_llm_stream_end(llmres_llm_stream_t *s) {
     if (!s) return LLMRES_ERR_INVALID;
-    if (!s->error && s->provider == LLMRES_PROVIDER_OLLAMA && s->event_len) llmres__stream_event(s); /* no final LF */
-    if (s->error) return s->error;
+    if (!s->error && (s->wire->flags & LLMRES_WIRE_NDJSON) && s->event_len) llmres__stream_event(s); /* no final LF */
+    if (s->error) return (llmres_err_t)s->error;
     if (s->failed && !s->out->error_type[0] && !s->out->error_code[0] && !s->out->error_message[0])
         LLMRES_MEMCPY(s->out->error_type, "error", 6); /* an error that said nothing is still one */
     if (s->done && !s->failed) s->out->answered = 1;
@@ -3314,7 +3457,8 @@ LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const l
         case LLMRES_ERR_CERT: case LLMRES_ERR_NO_TLS: case LLMRES_ERR_INVALID:
         case LLMRES_ERR_TOO_LARGE: case LLMRES_ERR_ABORTED:
             return LLMRES_CLASS_PERMANENT; /* the same again would fail the same way */
-        case LLMRES_ERR_HTTP: case LLMRES_ERR_HEADER_TOO_LONG: case LLMRES_ERR_TOO_MANY_HEADERS:
+        case LLMRES_ERR_BAD_HTTP: case LLMRES_ERR_BAD_BODY: case LLMRES_ERR_HEADER_TOO_LONG:
+        case LLMRES_ERR_TOO_MANY_HEADERS:
             return LLMRES_CLASS_SERVER_ERROR; /* the server sent garbage */
         default:
             return LLMRES_CLASS_TRANSIENT_NETWORK; /* IO, CLOSED, CONNECT, DNS, TLS, TRUNCATED */
@@ -3344,6 +3488,11 @@ LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const l
     if (st >= 400 && st <= 499) return LLMRES_CLASS_PERMANENT;
     return LLMRES_CLASS_UNKNOWN;
 }
+
+#endif /* LLMRES_NO_LLM */
+
+/* ---- the client ---- */
+#ifndef LLMRES_NO_CLIENT
 
 /* ---- configuration ---- */
 
@@ -3394,7 +3543,7 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->retry_after_max_ms = 60000;
     c->timeout_ms = 60000;
     c->attempt_timeout_ms = 30000;
-    c->cache = LLMRES_CACHE_DETERMINISTIC;
+    c->cache = LLMRES_CACHE_OFF; /* caching is asked for, never a side effect */
     c->cache_ttl_ms = 300000;
 }
 
@@ -3442,7 +3591,7 @@ static int llmres__cfgnum(const char *v, size_t n, int milli, uint32_t *out) {
     return 0;
 }
 
-LLMRES_API int llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap) {
+LLMRES_API llmres_err_t llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap) {
     size_t i, n;
     uint32_t v = 0;
     if (!c || !key || !value) { llmres__say(err, err_cap, "config: NULL argument", "", 0, ""); return LLMRES_ERR_INVALID; }
@@ -3469,7 +3618,7 @@ LLMRES_API int llmres_config_set(llmres_config_t *c, const char *key, const char
     return LLMRES_ERR_INVALID;
 }
 
-LLMRES_API int llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap) {
+LLMRES_API llmres_err_t llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap) {
     if (!c || !name) return LLMRES_ERR_INVALID;
     if (!strcmp(name, "heavy_load")) {
         c->max_concurrent = 2; c->rps_milli = 1000; c->max_queue = 30; c->breaker_failures = 3;
@@ -3484,7 +3633,7 @@ LLMRES_API int llmres_config_preset(llmres_config_t *c, const char *name, char *
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap) {
+LLMRES_API llmres_err_t llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap) {
     size_t at = 0;
     uint32_t line = 0;
     if (!c || (!text && len)) return LLMRES_ERR_INVALID;
@@ -3525,33 +3674,58 @@ LLMRES_API int llmres_config_parse(llmres_config_t *c, const char *text, size_t 
                 llmres__say(tmp + strlen(tmp), sizeof(tmp) - strlen(tmp), err, "", 0, "");
                 llmres__say(err, err_cap, tmp, "", 0, "");
             }
-            return rc;
+            return (llmres_err_t)rc;
         }
     }
     return LLMRES_OK;
 }
-#endif /* LLMRES_NO_LLM */
-
-/* ---- the client ---- */
-#ifndef LLMRES_NO_CLIENT
-
 enum { LLMRES__CALL_START = 0, LLMRES__CALL_ADMIT, LLMRES__CALL_BACKOFF, LLMRES__CALL_RECV };
 #define LLMRES__CALL_AGAIN 2 /* llmres__call_finish: another attempt at once */
+
+/* A provider's row: its own, or the built-in one of its format. */
+static const llmres_wire_t *llmres__wire_of(const llmres_provider_t *p) {
+    return p->wire ? p->wire : llmres_wire_get(p->format);
+}
+
+/* The request target into buf: the provider's path or its row's, "{model}" replaced by
+   the model (Azure's deployment). Returns the length it needs; writes only when it fits
+   with its NUL. */
+static size_t llmres__target(const llmres_provider_t *p, char *buf, size_t cap) {
+    const char *path = p->path ? p->path : llmres__wire_of(p)->path, *hole = strstr(path, "{model}");
+    size_t head = hole ? (size_t)(hole - path) : strlen(path), model = hole ? strlen(p->model) : 0;
+    size_t tail = hole ? strlen(hole + 7) : 0, n = head + model + tail;
+    if (n < cap) {
+        LLMRES_MEMCPY(buf, path, head);
+        if (hole) {
+            LLMRES_MEMCPY(buf + head, p->model, model);
+            LLMRES_MEMCPY(buf + head + model, hole + 7, tail);
+        }
+        buf[n] = 0;
+    }
+    return n;
+}
 
 static void llmres__lock(const llmres_client_t *c) { if (c->port->lock) c->port->lock(c->port->ctx); }
 static void llmres__unlock(const llmres_client_t *c) { if (c->port->unlock) c->port->unlock(c->port->ctx); }
 
-LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
-                                  const llmres_config_t *cfg, const llmres_provider_t *providers, uint32_t count) {
+LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmres_port_t *port, const llmres_transport_t *tls,
+                                                 const llmres_config_t *cfg, const llmres_provider_t *providers,
+                                                 uint32_t count, size_t struct_size) {
     llmres_breaker_config_t bc;
     uint32_t i, now;
+    if (c && struct_size != sizeof(*c)) return LLMRES_ERR_SIZE_MISMATCH;
     if (!c || !port || !port->now_ms || !port->sleep_ms || !providers || count == 0 || count > LLMRES_MAX_PROVIDERS)
         return LLMRES_ERR_INVALID;
     for (i = 0; i < count; i++) {
         const llmres_provider_t *p = &providers[i];
-        if (!p->host || !p->model || p->format < LLMRES_PROVIDER_OPENAI || p->format > LLMRES_PROVIDER_OLLAMA ||
+        const llmres_wire_t *wire = llmres__wire_of(p);
+        if (!p->host || !p->model || !wire || !wire->path || !wire->auth_header || !wire->auth_prefix ||
+            !wire->max_tokens_key || !wire->answer || !wire->event || (wire->version_header && !wire->version) ||
             (p->tls && !tls) || strlen(p->host) >= LLMRES_MAX_HOST)
             return LLMRES_ERR_INVALID;
+        if ((p->api_key && strlen(p->api_key) > LLMRES_MAX_API_KEY) || strlen(wire->auth_prefix) > 8 ||
+            llmres__target(p, NULL, 0) >= LLMRES_MAX_PATH)
+            return LLMRES_ERR_TOO_LARGE; /* never cut: a cut key is a 401 that is never retried */
     }
     LLMRES_MEMSET(c, 0, offsetof(llmres_client_t, cache));
     c->port = port;
@@ -3577,12 +3751,14 @@ LLMRES_API int llmres_client_init(llmres_client_t *c, const llmres_port_t *port,
     }
     if (c->cfg.tokens_per_minute)
         llmres_bucket_init(&c->tpm, now, c->cfg.tokens_per_minute, c->cfg.tokens_per_minute, 60000u);
-    if (c->cfg.cache != LLMRES_CACHE_OFF && llmres_cache_init(&c->cache, 0) != LLMRES_OK) return LLMRES_ERR_INVALID;
+    if (llmres_cache_init(&c->cache, 0) != LLMRES_OK) return LLMRES_ERR_INVALID; /* a call may ask for it */
     if (!port->entropy || port->entropy(port->ctx, &c->seed, sizeof(c->seed)) != 0 || !c->seed) c->seed = 0x9E3779B9u;
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_worker_init(llmres_worker_t *w, llmres_client_t *c, const llmres_transport_t *tls) {
+LLMRES_API llmres_err_t llmres_worker_init_sized(llmres_worker_t *w, llmres_client_t *c, const llmres_transport_t *tls,
+                                                 size_t struct_size) {
+    if (w && struct_size != sizeof(*w)) return LLMRES_ERR_SIZE_MISMATCH;
     if (!w || !c) return LLMRES_ERR_INVALID;
     return llmres_http_client_init(&w->http, c->port, tls ? tls : c->tls);
 }
@@ -3606,10 +3782,10 @@ static int llmres__worker_body(void *user, const uint8_t *data, size_t len) {
 }
 
 /* A streamed exchange's outcome as a status: a stream cut short is TRUNCATED, one the
-   reader refused (not SSE or JSON) is HTTP, our text buffer too small is TOO_LARGE. */
+   reader refused (not SSE or JSON) is BAD_BODY, our text buffer too small is TOO_LARGE. */
 static int llmres__stream_status(llmres_worker_t *w, int status, int *parse) {
     llmres_llm_stream_t *s = &w->stream;
-    if (s->error) { *parse = s->error; return s->error == LLMRES_ERR_TOO_LARGE ? LLMRES_ERR_TOO_LARGE : LLMRES_ERR_HTTP; }
+    if (s->error) { *parse = s->error; return s->error == LLMRES_ERR_TOO_LARGE ? LLMRES_ERR_TOO_LARGE : LLMRES_ERR_BAD_BODY; }
     if (s->done || s->failed) { /* the stream said its piece: what the transport did after does not matter */
         *parse = llmres_llm_stream_end(s);
         return w->resp.status;
@@ -3619,15 +3795,33 @@ static int llmres__stream_status(llmres_worker_t *w, int status, int *parse) {
     return *parse == LLMRES_ERR_TRUNCATED ? LLMRES_ERR_TRUNCATED : status;
 }
 
+LLMRES_API void llmres_call_init(llmres_call_t *call, const char *prompt, char *text, size_t text_cap) {
+    if (!call) return;
+    LLMRES_MEMSET(call, 0, sizeof(*call));
+    call->prompt = prompt;
+    call->temperature_milli = -1;
+    call->text = text;
+    call->text_cap = text_cap;
+}
+
+/* The call's messages: its conversation, or its prompt as one user message in *one. */
+static const llmres_llm_message_t *llmres__call_messages(const llmres_call_t *call, llmres_llm_message_t *one, size_t *count) {
+    if (call->messages) { *count = call->message_count; return call->messages; }
+    one->role = "user";
+    one->content = call->prompt;
+    *count = call->prompt ? 1u : 0u;
+    return one;
+}
+
 /* The request JSON for provider p into w->json; its length or an error. */
 static int llmres__call_json(const llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, int p) {
     llmres_llm_request_t r;
+    llmres_llm_message_t one;
     LLMRES_MEMSET(&r, 0, sizeof(r));
-    r.provider = c->provider[p].format;
+    r.wire = llmres__wire_of(&c->provider[p]);
     r.model = c->provider[p].model;
     r.system = call->system;
-    r.messages = call->messages;
-    r.message_count = call->message_count;
+    r.messages = llmres__call_messages(call, &one, &r.message_count);
     r.max_tokens = call->max_tokens;
     r.temperature_milli = call->temperature_milli;
     r.stream = call->on_text != NULL;
@@ -3636,13 +3830,15 @@ static int llmres__call_json(const llmres_client_t *c, llmres_worker_t *w, const
 
 /* Prompt characters / 4 (a common rule of thumb) plus the answer budget. */
 static uint32_t llmres__estimate_tokens(const llmres_call_t *call) {
-    size_t chars = call->system ? strlen(call->system) : 0, i;
-    for (i = 0; i < call->message_count; i++) chars += strlen(call->messages[i].content);
+    llmres_llm_message_t one;
+    size_t chars = call->system ? strlen(call->system) : 0, i, count;
+    const llmres_llm_message_t *m = llmres__call_messages(call, &one, &count);
+    for (i = 0; i < count; i++) chars += strlen(m[i].content);
     return (uint32_t)(chars / 4u + 1u) + (call->max_tokens ? call->max_tokens : 256u);
 }
 
 static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, int cls) {
-    res->error = error;
+    res->error = (llmres_err_t)error;
     res->cls = cls;
     res->elapsed_ms = c->port->now_ms(c->port->ctx) - st->started;
     llmres__lock(c);
@@ -3691,7 +3887,7 @@ static int llmres__call_wait(llmres_client_t *c, llmres_call_state_t *st, llmres
 static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                llmres_call_state_t *st, llmres_result_t *res, int status, uint32_t *wait_ms) {
     const llmres_provider_t *p = &c->provider[st->provider];
-    int parse = LLMRES_OK, cls;
+    int parse = LLMRES_OK, cls, error;
     uint32_t now, latency;
     now = c->port->now_ms(c->port->ctx);
     latency = now - st->t0;
@@ -3699,14 +3895,19 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
         st->streamed = w->lr.text_len > 0;
         status = llmres__stream_status(w, status, &parse);
         if (status > 0 && (status < 200 || status > 299))
-            parse = llmres_llm_parse_response(p->format, w->body, w->error_len, &w->lr);
+            parse = llmres_llm_parse_response(llmres__wire_of(p), w->body, w->error_len, &w->lr);
     } else if (status > 0) {
-        parse = llmres_llm_parse_response(p->format, w->body, w->resp.body_len, &w->lr);
+        parse = llmres_llm_parse_response(llmres__wire_of(p), w->body, w->resp.body_len, &w->lr);
     }
     cls = llmres_classify(status, status > 0 ? &w->resp.hints : NULL, &w->lr);
-    if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) cls = LLMRES_CLASS_PERMANENT; /* our buffer */
-    else if (cls == LLMRES_CLASS_OK && (parse != LLMRES_OK || !w->lr.answered))
+    error = status < 0 ? status : cls == LLMRES_CLASS_OK ? LLMRES_OK : LLMRES_ERR_PROVIDER;
+    if (cls == LLMRES_CLASS_OK && parse == LLMRES_ERR_TOO_LARGE) { /* our buffer */
+        cls = LLMRES_CLASS_PERMANENT;
+        error = LLMRES_ERR_TOO_LARGE;
+    } else if (cls == LLMRES_CLASS_OK && (parse != LLMRES_OK || !w->lr.answered)) {
         cls = LLMRES_CLASS_SERVER_ERROR; /* not JSON, or JSON that is no answer */
+        error = LLMRES_ERR_BAD_BODY;
+    }
     res->attempts++;
     res->provider = st->provider;
     res->status = status;
@@ -3746,7 +3947,7 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
     }
     llmres__unlock(c);
     if (cls == LLMRES_CLASS_OK) {
-        if (st->cacheable && c->cfg.cache != LLMRES_CACHE_OFF) {
+        if (st->cacheable) {
             int kn = llmres__call_json(c, w, call, 0);
             if (kn > 0) {
                 llmres__lock(c);
@@ -3760,7 +3961,6 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
     /* retry, back off, or fall back */
     {
         const llmres_http_hints_t *h = status > 0 ? &w->resp.hints : NULL;
-        int error = status < 0 ? status : LLMRES_ERR_HTTP;
         if (!llmres_should_retry(cls, h)) {
             /* a key or a quota belongs to one provider: another may still answer */
             if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
@@ -3790,6 +3990,101 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
     }
 }
 
+/* Whether the call's answer may come from and go to the cache: the call says, else the
+   config's policy. */
+static int llmres__call_cacheable(const llmres_client_t *c, const llmres_call_t *call) {
+    if (call->cache != LLMRES_CALL_CACHE_CONFIG) return call->cache == LLMRES_CALL_CACHE_YES;
+    return c->cfg.cache == LLMRES_CACHE_ALL || (c->cfg.cache == LLMRES_CACHE_DETERMINISTIC && call->temperature_milli == 0);
+}
+
+/* The call's first step: its clock, its checks, the cache. DONE when that answers it
+   (a hit, or a bad call), else 0. */
+static int llmres__call_start(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_call_state_t *st,
+                              llmres_result_t *res, uint32_t now) {
+    llmres_llm_message_t one;
+    size_t i, count;
+    const llmres_llm_message_t *m = llmres__call_messages(call, &one, &count);
+    uint32_t len = 0;
+    int n, hit;
+    LLMRES_MEMSET(res, 0, sizeof(*res));
+    res->provider = -1;
+    res->input_tokens = res->output_tokens = LLMRES_UNKNOWN;
+    if (!st->preset) { /* the dispatcher counts from submission */
+        st->started = now;
+        st->deadline = now + (call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
+    }
+    st->provider = 0;
+    llmres__lock(c);
+    c->calls++;
+    llmres__unlock(c);
+    llmres__call_backoff(c, st);
+    if (!count || !call->text || !call->text_cap || call->timeout_ms > 0x7FFFFFFFu || call->cache > LLMRES_CALL_CACHE_YES)
+        return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
+    for (i = 0; i < count; i++)
+        if (!m[i].role || !m[i].content) return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
+    st->cacheable = (uint8_t)llmres__call_cacheable(c, call);
+    if (!st->cacheable || (n = llmres__call_json(c, w, call, 0)) <= 0) return 0; /* the key: the first provider's request */
+    llmres__lock(c);
+    hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
+    if (hit == LLMRES_OK) c->cache_hits++;
+    llmres__unlock(c);
+    if (hit != LLMRES_OK) return 0;
+    call->text[len] = 0;
+    res->text_len = len;
+    res->cached = 1;
+    if (call->on_text && len) call->on_text(call->user, call->text, len);
+    return llmres__call_done(c, st, res, LLMRES_OK, LLMRES_CLASS_OK);
+}
+
+/* Sends the attempt's request (w->json, n bytes) as the provider's row says: target,
+   key header, version header. Returns llmres_http_begin's result. */
+static int llmres__attempt_begin(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                                 llmres_call_state_t *st, size_t n) {
+    const llmres_provider_t *p = &c->provider[st->provider];
+    const llmres_wire_t *wire = llmres__wire_of(p);
+    llmres_http_header_t hdr[3];
+    llmres_http_request_t req;
+    size_t nh = 0;
+    uint32_t left;
+    hdr[nh].name = "Content-Type"; hdr[nh++].value = "application/json";
+    if (p->api_key) { /* its length was checked at init: it fits whole */
+        size_t pl = strlen(wire->auth_prefix), kl = strlen(p->api_key);
+        LLMRES_MEMCPY(w->auth, wire->auth_prefix, pl);
+        LLMRES_MEMCPY(w->auth + pl, p->api_key, kl + 1);
+        hdr[nh].name = wire->auth_header; hdr[nh++].value = w->auth;
+    }
+    if (wire->version_header) { hdr[nh].name = wire->version_header; hdr[nh++].value = wire->version; }
+    llmres__target(p, w->path, sizeof(w->path));
+    LLMRES_MEMSET(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.host = p->host;
+    req.port = p->port;
+    req.tls = p->tls;
+    req.path = w->path;
+    req.headers = hdr;
+    req.header_count = nh;
+    req.body = w->json;
+    req.body_len = n;
+    LLMRES_MEMSET(&w->lr, 0, sizeof(w->lr));
+    w->lr.text = call->text;
+    w->lr.text_cap = call->text_cap;
+    w->lr.input_tokens = w->lr.output_tokens = LLMRES_UNKNOWN;
+    if (call->on_text) {
+        if (st->streamed) call->on_text(call->user, NULL, 0); /* what the last attempt streamed is void */
+        st->streamed = 0;
+        llmres_llm_stream_init(&w->stream, wire, (char *)w->body, sizeof(w->body), &w->lr);
+        w->stream.on_text = call->on_text;
+        w->stream.user = call->user;
+        w->error_len = 0;
+        llmres_http_response_init(&w->resp, NULL, 0, llmres__worker_body, w, 0);
+    } else {
+        llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
+    }
+    st->t0 = c->port->now_ms(c->port->ctx);
+    left = llmres__reached(st->t0, st->deadline) ? 1u : st->deadline - st->t0;
+    return llmres_http_begin(&w->http, &req, &w->resp, left < c->cfg.attempt_timeout_ms ? left : c->cfg.attempt_timeout_ms);
+}
+
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
     uint32_t now;
@@ -3797,45 +4092,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
     *wait_ms = 0;
     now = c->port->now_ms(c->port->ctx);
     if (st->phase == LLMRES__CALL_START) {
-        uint32_t len = 0;
-        size_t i;
-        LLMRES_MEMSET(res, 0, sizeof(*res));
-        res->provider = -1;
-        res->input_tokens = res->output_tokens = LLMRES_UNKNOWN;
-        if (!st->preset) { /* the dispatcher counts from submission */
-            st->started = now;
-            st->deadline = now + (call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
-        }
-        st->provider = 0;
-        llmres__lock(c);
-        c->calls++;
-        llmres__unlock(c);
-        llmres__call_backoff(c, st);
-        if (!call->messages || !call->message_count || !call->text || !call->text_cap || call->timeout_ms > 0x7FFFFFFFu)
-            return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
-        for (i = 0; i < call->message_count; i++)
-            if (!call->messages[i].role || !call->messages[i].content)
-                return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
-        /* the cache: the full request of the first provider is the key */
-        st->cacheable = (uint8_t)(c->cfg.cache == LLMRES_CACHE_ALL ||
-                                  (c->cfg.cache == LLMRES_CACHE_DETERMINISTIC && call->temperature_milli == 0));
-        if (st->cacheable) {
-            int n = llmres__call_json(c, w, call, 0);
-            if (n > 0) {
-                int hit;
-                llmres__lock(c);
-                hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
-                if (hit == LLMRES_OK) c->cache_hits++;
-                llmres__unlock(c);
-                if (hit == LLMRES_OK) {
-                    call->text[len] = 0;
-                    res->text_len = len;
-                    res->cached = 1;
-                    if (call->on_text && len) call->on_text(call->user, call->text, len);
-                    return llmres__call_done(c, st, res, LLMRES_OK, LLMRES_CLASS_OK);
-                }
-            }
-        }
+        if (llmres__call_start(c, w, call, st, res, now) == LLMRES_CALL_DONE) return LLMRES_CALL_DONE;
         st->phase = LLMRES__CALL_ADMIT;
     }
     if (st->phase == LLMRES__CALL_BACKOFF) {
@@ -3843,10 +4100,6 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         st->phase = LLMRES__CALL_ADMIT;
     }
     for (;;) { /* ADMIT, then one attempt */
-        const llmres_provider_t *p;
-        llmres_http_header_t hdr[3];
-        llmres_http_request_t req;
-        size_t nh = 0;
         int n, status, allowed;
         uint32_t estimate = 0;
         if (st->phase == LLMRES__CALL_RECV) { /* the answer is on its way */
@@ -3939,7 +4192,6 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         st->tokens_charged = estimate;
 
         /* the attempt: never past the call's deadline */
-        p = &c->provider[st->provider];
         n = llmres__call_json(c, w, call, st->provider);
         if (n < 0) {
             llmres__lock(c);
@@ -3948,50 +4200,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
             llmres__unlock(c);
             return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
         }
-        hdr[nh].name = "Content-Type"; hdr[nh++].value = "application/json";
-        if (p->api_key && p->format == LLMRES_PROVIDER_ANTHROPIC) {
-            hdr[nh].name = "x-api-key"; hdr[nh++].value = p->api_key;
-            hdr[nh].name = "anthropic-version"; hdr[nh++].value = "2023-06-01";
-        } else if (p->api_key) {
-            size_t kl = strlen(p->api_key);
-            if (kl + 8 > sizeof(w->auth)) kl = sizeof(w->auth) - 8;
-            LLMRES_MEMCPY(w->auth, "Bearer ", 7);
-            LLMRES_MEMCPY(w->auth + 7, p->api_key, kl);
-            w->auth[7 + kl] = 0;
-            hdr[nh].name = "Authorization"; hdr[nh++].value = w->auth;
-        }
-        LLMRES_MEMSET(&req, 0, sizeof(req));
-        req.method = "POST";
-        req.host = p->host;
-        req.port = p->port;
-        req.tls = p->tls;
-        req.path = p->path ? p->path
-                 : p->format == LLMRES_PROVIDER_ANTHROPIC ? "/v1/messages"
-                 : p->format == LLMRES_PROVIDER_OLLAMA ? "/api/chat" : "/v1/chat/completions";
-        req.headers = hdr;
-        req.header_count = nh;
-        req.body = w->json;
-        req.body_len = (size_t)n;
-        LLMRES_MEMSET(&w->lr, 0, sizeof(w->lr));
-        w->lr.text = call->text;
-        w->lr.text_cap = call->text_cap;
-        w->lr.input_tokens = w->lr.output_tokens = LLMRES_UNKNOWN;
-        if (call->on_text) {
-            if (st->streamed) call->on_text(call->user, NULL, 0); /* what the last attempt streamed is void */
-            st->streamed = 0;
-            llmres_llm_stream_init(&w->stream, p->format, (char *)w->body, sizeof(w->body), &w->lr);
-            w->stream.on_text = call->on_text;
-            w->stream.user = call->user;
-            w->error_len = 0;
-            llmres_http_response_init(&w->resp, NULL, 0, llmres__worker_body, w, 0);
-        } else {
-            llmres_http_response_init(&w->resp, w->body, sizeof(w->body), NULL, NULL, 0);
-        }
-        st->t0 = c->port->now_ms(c->port->ctx);
-        {
-            uint32_t left = llmres__reached(st->t0, st->deadline) ? 1u : st->deadline - st->t0;
-            status = llmres_http_begin(&w->http, &req, &w->resp, left < c->cfg.attempt_timeout_ms ? left : c->cfg.attempt_timeout_ms);
-        }
+        status = llmres__attempt_begin(c, w, call, st, (size_t)n);
         if (status == LLMRES_OK) {
             st->phase = LLMRES__CALL_RECV;
             continue;
@@ -4012,7 +4221,7 @@ LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres
     st->phase = LLMRES__CALL_ADMIT;
 }
 
-LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res) {
+LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res) {
     llmres_call_state_t st;
     uint32_t wait = 0;
     int rc;
@@ -4020,14 +4229,15 @@ LLMRES_API int llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_
     LLMRES_MEMSET(&st, 0, sizeof(st));
     st.io_wait_ms = 1000; /* a blocking call waits for its answer in the transport, a second at a time */
     while ((rc = llmres_call_step(c, w, call, &st, res, &wait)) == LLMRES_CALL_WAIT) c->port->sleep_ms(c->port->ctx, wait);
-    return rc < 0 ? rc : res->error;
+    return rc < 0 ? (llmres_err_t)rc : res->error;
 }
 
 /* ---- the dispatcher ---- */
 #ifndef LLMRES_NO_DISPATCH
-LLMRES_API int llmres_dispatch_init(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
-                                    uint32_t count) {
+LLMRES_API llmres_err_t llmres_dispatch_init_sized(llmres_dispatch_t *d, llmres_client_t *c, llmres_worker_t *const *workers,
+                                                   uint32_t count, size_t struct_size) {
     uint32_t i, cap;
+    if (d && struct_size != sizeof(*d)) return LLMRES_ERR_SIZE_MISMATCH;
     if (!d || !c || !c->port || !workers || !count || count > LLMRES_DISPATCH_SLOTS) return LLMRES_ERR_INVALID;
     for (i = 0; i < count; i++) {
         uint32_t k;
@@ -4055,7 +4265,7 @@ static void llmres__job_end(llmres_dispatch_t *d, llmres_job_t *job) {
 static void llmres__job_unserved(llmres_dispatch_t *d, llmres_job_t *job, uint32_t now, int error) {
     llmres_result_t *r = &job->result;
     LLMRES_MEMSET(r, 0, sizeof(*r));
-    r->error = error;
+    r->error = (llmres_err_t)error;
     r->cls = error == LLMRES_ERR_TIMEOUT ? LLMRES_CLASS_TIMEOUT
            : error == LLMRES_ERR_DISPLACED ? LLMRES_CLASS_OVERLOADED : LLMRES_CLASS_UNKNOWN;
     r->provider = -1;
@@ -4068,7 +4278,7 @@ static void llmres__job_unserved(llmres_dispatch_t *d, llmres_job_t *job, uint32
     llmres__job_end(d, job);
 }
 
-LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
+LLMRES_API llmres_err_t llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     const llmres_client_t *c;
     llmres_qitem_t it, back;
     uint32_t now;
@@ -4079,9 +4289,9 @@ LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     now = c->port->now_ms(c->port->ctx);
     if (d->closed || (job->state != LLMRES_JOB_IDLE && job->state != LLMRES_JOB_DONE) ||
         job->call.timeout_ms > 0x7FFFFFFFu) {
-        rc = d->closed ? LLMRES_ERR_CLOSED : LLMRES_ERR_INVALID; /* already taken: one job, one result */
+        rc = d->closed ? LLMRES_ERR_SHUT_DOWN : LLMRES_ERR_INVALID; /* already taken: one job, one result */
         llmres__unlock(c);
-        return rc;
+        return (llmres_err_t)rc;
     }
     LLMRES_MEMSET(&job->st, 0, sizeof(job->st));
     job->st.preset = 1;
@@ -4097,7 +4307,7 @@ LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     if (rc < 0) {
         d->refused++;
         llmres__unlock(c);
-        return rc;
+        return (llmres_err_t)rc;
     }
     job->state = LLMRES_JOB_QUEUED;
     d->submitted++;
@@ -4107,7 +4317,7 @@ LLMRES_API int llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     return LLMRES_OK;
 }
 
-LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job) {
+LLMRES_API llmres_err_t llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job) {
     const llmres_client_t *c;
     llmres_qitem_t it;
     int rc = LLMRES_ERR_NOT_FOUND;
@@ -4123,7 +4333,7 @@ LLMRES_API int llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_t *job) {
     }
     llmres__unlock(c);
     if (rc == LLMRES_OK && d->wake_fn) d->wake_fn(d->wake_user);
-    return rc;
+    return (llmres_err_t)rc;
 }
 
 /* Ends slot s's job with ERR_CANCELLED, between its steps (even while its answer is on
@@ -4180,7 +4390,7 @@ static void llmres__dispatch_slot(llmres_dispatch_t *d, uint32_t s) {
             d->wake[s] = now + wait;
             return;
         }
-        if (rc < 0) job->result.error = rc; /* cannot happen with a job's own call, kept honest */
+        if (rc < 0) job->result.error = (llmres_err_t)rc; /* cannot happen with a job's own call, kept honest */
         llmres__lock(c);
         d->running[s] = NULL;
         d->completed++;

@@ -91,6 +91,7 @@ int main(int argc, char **argv) {
     p = (uint16_t)atoi(argv[1]);
     llmres_posix_init(&port, &posix);
     llmres_config_defaults(&cfg);
+    cfg.cache = LLMRES_CACHE_DETERMINISTIC; /* temperature 0 answers may be served again */
     if (llmres_config_parse(&cfg, settings, strlen(settings), err, sizeof(err)) != LLMRES_OK) {
         fprintf(stderr, "config: %s\n", err);
         return 1;

@@ -33,8 +33,8 @@ static void on_done(llmres_job_t *j, void *user) {
 
 int main(void) {
     static const llmres_provider_t chain[2] = {
-        {LLMRES_PROVIDER_OPENAI, "cloud.example", 443, 0, NULL, "sk-device", "cloud-model"},
-        {LLMRES_PROVIDER_OLLAMA, "gateway.lan", 11434, 0, NULL, NULL, "local-model"},
+        {LLMRES_PROVIDER_OPENAI, "cloud.example", 443, 0, NULL, "sk-device", "cloud-model", NULL},
+        {LLMRES_PROVIDER_OLLAMA, "gateway.lan", 11434, 0, NULL, NULL, "local-model", NULL},
     };
     llmres_sim_config_t cloud, local;
     llmres_config_t cfg;
@@ -61,6 +61,7 @@ int main(void) {
     llmres_sim_alt(&sim, 11434, &local);
 
     llmres_config_defaults(&cfg);
+    cfg.cache = LLMRES_CACHE_DETERMINISTIC;
     cfg.max_concurrent = 2;
     cfg.rps_milli = 3000;
     cfg.max_queue = 16;

@@ -210,7 +210,7 @@ static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t
     }
     for (i = 0; i < LLMRES_MBEDTLS_MAX_CONNECTIONS && !c; i++)
         if (!t->conn[i].used) c = &t->conn[i];
-    if (!c) return LLMRES_ERR_FULL;
+    if (!c) return LLMRES_ERR_NO_SLOT;
     id = (int)(c - t->conn);
     memset(c, 0, sizeof(*c));
     c->tls = t;

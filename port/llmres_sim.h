@@ -124,7 +124,7 @@ static int llmres__sim_open(void *ctx, const char *host, uint16_t port, uint32_t
             s->stats.connects++;
             return (int)i;
         }
-    return LLMRES_ERR_FULL;
+    return LLMRES_ERR_NO_SLOT;
 }
 
 static llmres_sim_conn_t *llmres__sim_conn(llmres_sim_t *s, int id) {

@@ -48,7 +48,7 @@ static void run(const char *op, uint32_t n) {
             acc += (uint32_t)llmres_breaker_record(&breaker, now, LLMRES_OUTCOME_SUCCESS, 20);
         }
     } else if (!strcmp(op, "backoff_next")) {
-        for (i = 0; i < n; i++) acc += (uint32_t)llmres_backoff_next(&backoff, 0, LLMRES_FOREVER);
+        for (i = 0; i < n; i++) acc += (uint32_t)llmres_backoff_next(&backoff, 0, LLMRES_NEVER);
     } else if (!strcmp(op, "cache_get_hit")) {
         for (i = 0; i < n; i++) acc += (uint32_t)llmres_cache_get(&cache, now, key[0], KEY_BYTES, out, sizeof(out), &len);
     } else if (!strcmp(op, "cache_get_miss")) {

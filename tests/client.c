@@ -15,8 +15,8 @@ static llmres_result_t res;
 static const llmres_llm_message_t hello = {"user", "hello there, gateway"};
 
 static const llmres_provider_t chain[2] = {
-    {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim"},
-    {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim"},
+    {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim", NULL},
+    {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim", NULL},
 };
 
 static void setup(const llmres_sim_config_t *sc, const llmres_config_t *cfg, uint32_t providers) {
@@ -40,9 +40,12 @@ static int ask(int32_t temperature_milli, uint32_t timeout_ms) {
 
 static void answers_and_caches_deterministic_requests(void) {
     llmres_sim_config_t sc;
+    llmres_config_t cfg;
     memset(&sc, 0, sizeof(sc));
     sc.latency_ms = 200;
-    setup(&sc, NULL, 1);
+    llmres_config_defaults(&cfg);
+    cfg.cache = LLMRES_CACHE_DETERMINISTIC;
+    setup(&sc, &cfg, 1);
     CHECK_EQ(ask(0, 0), LLMRES_OK);
     CHECK(strncmp(text, "sim answer", 10) == 0);
     CHECK_EQ(res.attempts, 1);
@@ -230,6 +233,8 @@ static const char *const *script_list; /* answers to successive requests (the la
 static int script_count, script_next;
 static int script_close, opens, closes, live, replying;
 static size_t script_at;
+static char sent[8192]; /* the last request, as it went out */
+static size_t sent_len;
 static int scr_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
     (void)ctx; (void)host; (void)port; (void)timeout_ms;
     opens++;
@@ -237,7 +242,13 @@ static int scr_open(void *ctx, const char *host, uint16_t port, uint32_t timeout
     return opens;
 }
 static int scr_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
-    (void)ctx; (void)conn; (void)buf; (void)timeout_ms;
+    (void)ctx; (void)conn; (void)timeout_ms;
+    if (!replying) sent_len = 0;
+    if (len < sizeof(sent) - 1 - sent_len) {
+        memcpy(sent + sent_len, buf, len);
+        sent_len += len;
+        sent[sent_len] = 0;
+    }
     if (replying) return (int)len; /* the rest of the same request */
     replying = 1;
     script_at = 0; /* a new request: the next answer */
@@ -260,8 +271,9 @@ static int scr_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout
 }
 static void scr_close(void *ctx, int conn) { (void)ctx; (void)conn; closes++; live--; }
 
-/* A client and worker over the scripted transport, answering from `answers`. */
-static void script_setup(const llmres_config_t *cfg, const char *const *answers, int count, int close_after) {
+/* A client and worker over the scripted transport for `providers`, answering from `answers`. */
+static llmres_err_t script_setup_for(const llmres_config_t *cfg, const char *const *answers, int count, int close_after,
+                                     const llmres_provider_t *providers, uint32_t n) {
     llmres_sim_config_t sc;
     memset(&sc, 0, sizeof(sc));
     llmres_sim_init(&sim, &sc);
@@ -274,8 +286,15 @@ static void script_setup(const llmres_config_t *cfg, const char *const *answers,
     script_next = 0;
     script_close = close_after;
     opens = closes = live = replying = 0;
-    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, cfg, chain, 1), LLMRES_OK);
-    CHECK_EQ(llmres_worker_init(&worker, &client, NULL), LLMRES_OK);
+    sent_len = 0;
+    sent[0] = 0;
+    if (llmres_client_init(&client, &sim.port, NULL, cfg, providers, n) != LLMRES_OK)
+        return llmres_client_init(&client, &sim.port, NULL, cfg, providers, n);
+    return llmres_worker_init(&worker, &client, NULL);
+}
+
+static void script_setup(const llmres_config_t *cfg, const char *const *answers, int count, int close_after) {
+    CHECK_EQ(script_setup_for(cfg, answers, count, close_after, chain, 1), LLMRES_OK);
 }
 
 /* One call against a scripted answer, no retries: its class, error and how many
@@ -298,22 +317,186 @@ static void scripted(const char *answer, int close_after, int want_cls, int want
 #define HTTP200(len) "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " #len "\r\n\r\n"
 static void bad_responses_end_in_a_class(void) {
     /* not JSON: a server error; the HTTP framing was sound, the connection stays */
-    scripted(HTTP200(28) "<html>502 Bad Gateway</html>", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 1);
+    scripted(HTTP200(28) "<html>502 Bad Gateway</html>", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_BAD_BODY, 1);
     /* JSON of the wrong shape: not an empty answer but a server error */
-    scripted(HTTP200(14) "{\"choices\":7} ", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 1);
+    scripted(HTTP200(14) "{\"choices\":7} ", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_BAD_BODY, 1);
     /* a body cut short by the peer: the connection's state is unknown, it is closed */
     scripted(HTTP200(100) "{\"choices\":[{\"message\":", 1, LLMRES_CLASS_TRANSIENT_NETWORK, LLMRES_ERR_TRUNCATED, 0);
     /* a body that never finishes: timeout, connection closed */
     scripted(HTTP200(100) "{\"choices\":[", 0, LLMRES_CLASS_TIMEOUT, LLMRES_ERR_TIMEOUT, 0);
     /* an error body without a type: classified by its status */
     scripted("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 25\r\n\r\n{\"error\":{\"message\":\"x\"}}",
-             0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 1);
-    scripted("HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\n\r\n{}", 0, LLMRES_CLASS_RATE_LIMIT, LLMRES_ERR_HTTP, 1);
+             0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_PROVIDER, 1);
+    scripted("HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\n\r\n{}", 0, LLMRES_CLASS_RATE_LIMIT, LLMRES_ERR_PROVIDER, 1);
     /* a broken status line or chunk: garbage framing, connection closed */
-    scripted("HTTP/1.1 2x0 OK\r\n\r\n", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 0);
-    scripted("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_HTTP, 0);
+    scripted("HTTP/1.1 2x0 OK\r\n\r\n", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_BAD_HTTP, 0);
+    scripted("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, LLMRES_CLASS_SERVER_ERROR, LLMRES_ERR_BAD_HTTP, 0);
     /* the peer closes before any byte */
     scripted("", 1, LLMRES_CLASS_TRANSIENT_NETWORK, LLMRES_ERR_CLOSED, 0);
+}
+
+/* ---- providers are rows ---- */
+#define OPENAI_OK HTTP200(71) "{\"choices\":[{\"message\":{\"content\":\"row ok\"},\"finish_reason\":\"stop\"}]}  "
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* One call through `p` against a scripted 200; the request that went out is in sent[]. */
+static llmres_err_t ask_row(const llmres_provider_t *p, const char *answer) {
+    llmres_call_t call;
+    const char *answers[1];
+    llmres_err_t rc;
+    answers[0] = answer;
+    rc = script_setup_for(NULL, answers, 1, 0, p, 1);
+    if (rc != LLMRES_OK) return rc;
+    llmres_call_init(&call, "hello row", text, sizeof(text));
+    rc = llmres_call(&client, &worker, &call, &res);
+    llmres_worker_close(&worker);
+    return rc;
+}
+
+static void azure_is_one_row(void) {
+    llmres_provider_t p;
+    memset(&p, 0, sizeof(p));
+    p.format = LLMRES_PROVIDER_AZURE;
+    p.host = "edge.openai.azure.com";
+    p.api_key = "azure-key-0123";
+    p.model = "gpt-4o-edge"; /* the deployment */
+    CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_OK);
+    CHECK(strcmp(text, "row ok") == 0);
+    CHECK(starts(sent, "POST /openai/deployments/gpt-4o-edge/chat/completions?api-version=2024-10-21 HTTP/1.1\r\n"));
+    CHECK(strstr(sent, "\r\napi-key: azure-key-0123\r\n") != NULL);
+    CHECK(strstr(sent, "Authorization") == NULL);
+    /* the same answer format as OpenAI's, the same request body */
+    CHECK(strstr(sent, "\"messages\":[{\"role\":\"user\",\"content\":\"hello row\"}]") != NULL);
+    /* a path of the provider's own (another api-version) still gets the deployment */
+    p.path = "/openai/deployments/{model}/chat/completions?api-version=2025-01-01-preview";
+    CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_OK);
+    CHECK(starts(sent, "POST /openai/deployments/gpt-4o-edge/chat/completions?api-version=2025-01-01-preview "));
+}
+
+static void each_row_sends_its_own_headers(void) {
+    llmres_provider_t p;
+    memset(&p, 0, sizeof(p));
+    p.host = "api.example";
+    p.api_key = "k-123";
+    p.model = "m";
+    p.format = LLMRES_PROVIDER_OPENAI;
+    CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_OK);
+    CHECK(starts(sent, "POST /v1/chat/completions HTTP/1.1\r\n"));
+    CHECK(strstr(sent, "\r\nAuthorization: Bearer k-123\r\n") != NULL);
+    p.format = LLMRES_PROVIDER_ANTHROPIC;
+    ask_row(&p, OPENAI_OK); /* its answer is not Anthropic's shape: only the request matters here */
+    CHECK(starts(sent, "POST /v1/messages HTTP/1.1\r\n"));
+    CHECK(strstr(sent, "\r\nx-api-key: k-123\r\n") != NULL);
+    CHECK(strstr(sent, "\r\nanthropic-version: 2023-06-01\r\n") != NULL);
+    CHECK(strstr(sent, "\"max_tokens\":1024") != NULL);
+    p.format = LLMRES_PROVIDER_OLLAMA;
+    p.api_key = NULL;
+    ask_row(&p, OPENAI_OK);
+    CHECK(starts(sent, "POST /api/chat HTTP/1.1\r\n"));
+    CHECK(strstr(sent, "Authorization") == NULL);
+    CHECK(strstr(sent, "\"stream\":false") != NULL);
+}
+
+/* A provider the table lacks: a row of the caller's own, nothing else changed. */
+static const llmres_wire_field_t my_answer[] = {
+    {"output.text", LLMRES_FIELD_TEXT}, {"output.stop", LLMRES_FIELD_FINISH},
+    {"error.message", LLMRES_FIELD_ERROR_MESSAGE}, {NULL, 0}};
+static void a_provider_of_your_own_is_a_row(void) {
+    static const llmres_wire_t mine = {"mine", "/v2/generate/{model}", "X-Token", "", "X-Api-Version", "7",
+                                       "max_new_tokens", 32, 0, my_answer, my_answer, NULL, NULL, NULL};
+    llmres_provider_t p;
+    memset(&p, 0, sizeof(p));
+    p.host = "llm.lan";
+    p.api_key = "tok";
+    p.model = "tiny";
+    p.wire = &mine;
+    CHECK_EQ(ask_row(&p, HTTP200(39) "{\"output\":{\"text\":\"mine\",\"stop\":\"end\"}}"), LLMRES_OK);
+    CHECK(strcmp(text, "mine") == 0);
+    CHECK(starts(sent, "POST /v2/generate/tiny HTTP/1.1\r\n"));
+    CHECK(strstr(sent, "\r\nX-Token: tok\r\n") != NULL);
+    CHECK(strstr(sent, "\r\nX-Api-Version: 7\r\n") != NULL);
+    CHECK(strstr(sent, "\"max_new_tokens\":32") != NULL);
+    /* a row with a hole in it is refused at init */
+    {
+        llmres_wire_t broken = mine;
+        broken.answer = NULL;
+        p.wire = &broken;
+        CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_ERR_INVALID);
+    }
+}
+
+/* An OpenAI project key is ~164 characters: it goes out whole; one longer than
+   LLMRES_MAX_API_KEY is refused at init, never cut (a cut key is a 401, never retried). */
+static void long_api_keys_go_whole_or_are_refused(void) {
+    static char key[LLMRES_MAX_API_KEY + 2], want[LLMRES_MAX_API_KEY + 40];
+    llmres_provider_t p;
+    memset(&p, 0, sizeof(p));
+    memset(key, 'k', 164);
+    memcpy(key, "sk-proj-", 8);
+    key[164] = 0;
+    p.format = LLMRES_PROVIDER_OPENAI;
+    p.host = "api.example";
+    p.api_key = key;
+    p.model = "m";
+    CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_OK);
+    snprintf(want, sizeof(want), "\r\nAuthorization: Bearer %s\r\n", key);
+    CHECK(strstr(sent, want) != NULL);
+    memset(key, 'k', LLMRES_MAX_API_KEY); /* the longest that fits */
+    key[LLMRES_MAX_API_KEY] = 0;
+    CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_OK);
+    snprintf(want, sizeof(want), "\r\nAuthorization: Bearer %s\r\n", key);
+    CHECK(strstr(sent, want) != NULL);
+    key[LLMRES_MAX_API_KEY] = 'k';
+    key[LLMRES_MAX_API_KEY + 1] = 0;
+    CHECK_EQ(ask_row(&p, OPENAI_OK), LLMRES_ERR_TOO_LARGE);
+    CHECK(strcmp(llmres_strerror(LLMRES_ERR_TOO_LARGE), "too large") == 0);
+}
+
+/* A whole answer longer than text_cap ends TOO_LARGE, as a streamed one does. */
+static void an_answer_too_long_is_too_large(void) {
+    llmres_call_t call;
+    const char *answers[1] = {OPENAI_OK};
+    char small[4];
+    script_setup(NULL, answers, 1, 0);
+    llmres_call_init(&call, "hello", small, sizeof(small));
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_ERR_TOO_LARGE);
+    CHECK_EQ(res.cls, LLMRES_CLASS_PERMANENT);
+    CHECK_EQ(res.status, 200);
+    CHECK_EQ(res.attempts, 1);
+    CHECK_EQ(small[0], 0); /* never a cut answer */
+    llmres_worker_close(&worker);
+}
+
+/* Caching is an explicit setting: the default config caches nothing, a zeroed call is
+   not cached, a call may ask for it or refuse it. */
+static void caching_is_asked_for(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    llmres_call_t call;
+    memset(&sc, 0, sizeof(sc));
+    setup(&sc, NULL, 1);
+    CHECK_EQ(ask(0, 0), LLMRES_OK);
+    CHECK_EQ(ask(0, 0), LLMRES_OK); /* temperature 0 with the defaults: asked again */
+    CHECK_EQ(res.cached, 0);
+    CHECK_EQ(sim.stats.requests, 2);
+    llmres_call_init(&call, "cache me", text, sizeof(text));
+    CHECK_EQ(call.temperature_milli, -1);
+    call.cache = LLMRES_CALL_CACHE_YES;
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_OK);
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_OK);
+    CHECK_EQ(res.cached, 1);
+    CHECK_EQ(sim.stats.requests, 3);
+    llmres_config_defaults(&cfg);
+    cfg.cache = LLMRES_CACHE_ALL;
+    setup(&sc, &cfg, 1);
+    call.cache = LLMRES_CALL_CACHE_NO; /* this call refuses what the config offers */
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_OK);
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_OK);
+    CHECK_EQ(res.cached, 0);
+    CHECK_EQ(client.cache_hits, 0);
+    call.cache = 9;
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_ERR_INVALID);
 }
 
 /* ---- streaming through the call ---- */
@@ -395,7 +578,7 @@ static void streamed_answers_resilient(void) {
     CHECK_EQ(res.attempts, 2);
     CHECK_EQ(client.attempts_by_class[LLMRES_CLASS_OVERLOADED], 1);
     /* no retry left: the overloaded class, with the partial text told */
-    CHECK_EQ(stream_call(overloaded, 1, 0, 0), LLMRES_ERR_HTTP);
+    CHECK_EQ(stream_call(overloaded, 1, 0, 0), LLMRES_ERR_PROVIDER);
     CHECK_EQ(res.cls, LLMRES_CLASS_OVERLOADED);
     CHECK(strcmp(streamed, "Hel|") == 0);
     CHECK(strcmp(res.message, "The engine is currently overloaded") == 0);
@@ -410,11 +593,11 @@ static void streamed_answers_resilient(void) {
     CHECK_EQ(stream_call(done_quiet, 1, 0, 0), LLMRES_OK);
     CHECK(strcmp(text, "Hello") == 0);
     CHECK(res.elapsed_ms >= LLMRES_STREAM_LINGER_MS && res.elapsed_ms < LLMRES_STREAM_LINGER_MS + 100);
-    CHECK_EQ(stream_call(quota_quiet, 1, 0, 2), LLMRES_ERR_HTTP);
+    CHECK_EQ(stream_call(quota_quiet, 1, 0, 2), LLMRES_ERR_PROVIDER);
     CHECK_EQ(res.cls, LLMRES_CLASS_QUOTA);
     CHECK_EQ(res.attempts, 1); /* quota: not retried */
     /* not SSE/JSON: a server error, the connection closed */
-    CHECK_EQ(stream_call(garbage, 1, 0, 0), LLMRES_ERR_HTTP);
+    CHECK_EQ(stream_call(garbage, 1, 0, 0), LLMRES_ERR_BAD_BODY);
     CHECK_EQ(res.cls, LLMRES_CLASS_SERVER_ERROR);
     CHECK_EQ(closes, opens);
 }
@@ -475,6 +658,12 @@ int main(void) {
     RUN(server_rate_limit_headers_correct_the_local_bucket);
     RUN(bad_calls_get_errors);
     RUN(bad_responses_end_in_a_class);
+    RUN(azure_is_one_row);
+    RUN(each_row_sends_its_own_headers);
+    RUN(a_provider_of_your_own_is_a_row);
+    RUN(long_api_keys_go_whole_or_are_refused);
+    RUN(an_answer_too_long_is_too_large);
+    RUN(caching_is_asked_for);
     RUN(streamed_answers_resilient);
     RUN(steps_never_wait_for_the_answer);
     return T_DONE();

@@ -11,7 +11,7 @@ static void defaults_and_presets(void) {
     llmres_config_defaults(&c);
     CHECK_EQ(c.max_concurrent, 4);
     CHECK_EQ(c.rps_milli, 2000);
-    CHECK_EQ(c.cache, LLMRES_CACHE_DETERMINISTIC);
+    CHECK_EQ(c.cache, LLMRES_CACHE_OFF); /* caching is asked for */
     CHECK_EQ(llmres_config_preset(&c, "heavy_load", err, sizeof(err)), LLMRES_OK);
     CHECK(c.max_concurrent == 2 && c.rps_milli == 1000 && c.max_queue == 30 && c.breaker_failures == 3);
     CHECK_EQ(llmres_config_preset(&c, "light_load", err, sizeof(err)), LLMRES_OK);

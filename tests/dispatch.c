@@ -25,8 +25,8 @@ static void (*done_hook)(int i); /* more for on_done to do */
 static int wakes;                /* wake_fn calls */
 
 static const llmres_provider_t chain[2] = {
-    {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim"},
-    {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim"},
+    {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim", NULL},
+    {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim", NULL},
 };
 
 static void on_done(llmres_job_t *j, void *user) {
@@ -366,7 +366,8 @@ static void storm_every_accepted_job_ends_once(void) {
         job[k].call.messages = &msg[k];
         job[k].call.message_count = 1;
         job[k].call.max_tokens = 16;
-        job[k].call.temperature_milli = k % 3 == 0 ? 0 : 700; /* some answered by the cache */
+        job[k].call.temperature_milli = 700;
+        job[k].call.cache = k % 3 == 0 ? LLMRES_CALL_CACHE_YES : LLMRES_CALL_CACHE_NO; /* some answered by the cache */
         job[k].call.text = text[k];
         job[k].call.text_cap = sizeof(text[k]);
         job[k].on_done = on_done;
@@ -483,7 +484,7 @@ static void waits_count_from_after_the_callbacks(void) {
     teardown(1);
 }
 
-static void resubmit_after_shutdown(int i) { CHECK_EQ(llmres_dispatch_submit(&disp, &job[i]), LLMRES_ERR_CLOSED); }
+static void resubmit_after_shutdown(int i) { CHECK_EQ(llmres_dispatch_submit(&disp, &job[i]), LLMRES_ERR_SHUT_DOWN); }
 static void shut_down_means_closed(void) {
     uint32_t wait;
     setup(NULL, NULL, 1);
@@ -493,7 +494,7 @@ static void shut_down_means_closed(void) {
     llmres_dispatch_shutdown(&disp);
     CHECK_EQ(done_count[0] + done_count[1], 2);
     CHECK_EQ(job[0].state, LLMRES_JOB_DONE);
-    CHECK_EQ(submit(2, 0, 0), LLMRES_ERR_CLOSED);
+    CHECK_EQ(submit(2, 0, 0), LLMRES_ERR_SHUT_DOWN);
     CHECK_EQ(llmres_dispatch_step(&disp, &wait), 0);
     check_books(0);
     teardown(1);

@@ -35,8 +35,8 @@ static void fuzz_stream(int provider, const uint8_t *data, size_t size, size_t s
     ra.text = text; ra.text_cap = sizeof(text);
     rb.text = text_b; rb.text_cap = sizeof(text_b);
     plen_a = plen_b = 0;
-    if (llmres_llm_stream_init(&sa, provider, event_a, sizeof(event_a), &ra) != LLMRES_OK ||
-        llmres_llm_stream_init(&sb, provider, event_b, sizeof(event_b), &rb) != LLMRES_OK)
+    if (llmres_llm_stream_init(&sa, llmres_wire_get(provider), event_a, sizeof(event_a), &ra) != LLMRES_OK ||
+        llmres_llm_stream_init(&sb, llmres_wire_get(provider), event_b, sizeof(event_b), &rb) != LLMRES_OK)
         abort();
     sa.on_text = sb.on_text = gather;
     sa.user = pieces_a;
@@ -91,10 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             memset(&r, 0, sizeof(r));
             r.text = text;
             r.text_cap = sizeof(text);
-            llmres_llm_parse_response(provider, data, size, &r);
+            llmres_llm_parse_response(llmres_wire_get(provider), data, size, &r);
             if (r.text_len >= sizeof(text) || strlen(r.error_message) >= sizeof(r.error_message)) abort();
             llmres_classify(a.status, &a.hints, &r);
-            if (ra == 1) llmres_llm_parse_response(provider, body_a, a.body_len, &r);
+            if (ra == 1) llmres_llm_parse_response(llmres_wire_get(provider), body_a, a.body_len, &r);
             fuzz_stream(provider, data, size, step);
         }
     }

@@ -190,7 +190,7 @@ static void one_hundred_and_bodyless_responses(void) {
     CHECK_EQ(feed("HTTP/1.1 204 No Content\r\n\r\n", 0), 1);
     CHECK_EQ(feed("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n", 0), 1);
     CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0), 1);
-    CHECK_EQ(feed("HTTP/1.1 101 Switching Protocols\r\n\r\n", 0), LLMRES_ERR_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 101 Switching Protocols\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
 }
 
 static void close_delimited_and_connection_semantics(void) {
@@ -219,27 +219,27 @@ static void malformed_responses_get_their_own_errors(void) {
     static char big[LLMRES_HTTP_MAX_LINE + 64];
     char many[8192];
     size_t i, at;
-    CHECK_EQ(feed("HELLO WORLD\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 2x0 OK\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 099 Low\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/2 200 OK\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200OK\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 0\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-A : one\r\n\r\n", 0), LLMRES_ERR_HTTP);     /* space before colon */
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", 0), LLMRES_ERR_HTTP);     /* bare CR */
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 x\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFF\r\n", 0), LLMRES_ERR_HTTP);
-    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n", 0), LLMRES_ERR_HTTP);
+    CHECK_EQ(feed("HELLO WORLD\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 2x0 OK\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 099 Low\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/2 200 OK\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200OK\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 0\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-A : one\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);     /* space before colon */
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);     /* bare CR */
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 x\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFF\r\n", 0), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n", 0), LLMRES_ERR_BAD_HTTP);
     /* NUL inside a header */
     {
         static const char nul[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n";
         llmres_http_response_init(&r, body, sizeof(body), NULL, NULL, 0);
-        CHECK_EQ(llmres_http_parse(&r, nul, sizeof(nul) - 1, NULL), LLMRES_ERR_HTTP);
+        CHECK_EQ(llmres_http_parse(&r, nul, sizeof(nul) - 1, NULL), LLMRES_ERR_BAD_HTTP);
     }
     /* a line over the limit */
     memcpy(big, "HTTP/1.1 200 OK\r\nX-Big: ", 24);

@@ -670,15 +670,15 @@ static void timeout_silent_server(void) {
     CHECK_EQ(g_elapsed, 2500);
     CHECK_EQ(g_tcp.c[3].open, 0);
     finish();
-    /* LLMRES_FOREVER: a long wait (it cannot outlast the clock's half range), then TIMEOUT */
+    /* LLMRES_NEVER: a long wait (it cannot outlast the clock's half range), then TIMEOUT */
     setup(7, 0);
     script_open(&g_tcp, 3, 0);
     script_open(&g_tcp, 4, 0);
     ev(&g_tcp, 4, EV_BYTES, R_ONE);
-    CHECK_EQ(xchg(&g, LLMRES_FOREVER), LLMRES_ERR_TIMEOUT);
+    CHECK_EQ(xchg(&g, LLMRES_NEVER), LLMRES_ERR_TIMEOUT);
     CHECK(g_elapsed >= 24u * 86400000u);
     CHECK_EQ(g_tcp.c[3].open, 0);
-    CHECK_EQ(xchg(&g, LLMRES_FOREVER), 200);
+    CHECK_EQ(xchg(&g, LLMRES_NEVER), 200);
     finish();
 }
 
@@ -1030,7 +1030,7 @@ static void bad_arguments(void) {
     static const llmres_http_header_t inject[1] = {{"X-A", "b\r\nX-Evil: 1"}};
     int i;
     setup(7, 1);
-    CHECK_EQ(llmres_http_client_init(NULL, &g_port, NULL), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_http_client_init_sized(NULL, &g_port, NULL, sizeof(llmres_http_client_t)), LLMRES_ERR_INVALID);
     CHECK_EQ(llmres_http_client_init(&other, NULL, NULL), LLMRES_ERR_INVALID);
     for (i = 0; i < 5; i++) {
         bad = g_port;

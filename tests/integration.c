@@ -76,9 +76,9 @@ static void faults_get_their_own_errors_in_time(void) {
     CHECK_EQ(get("GET", "/truncated-chunked", 5000, NULL), LLMRES_ERR_TRUNCATED);
     CHECK_EQ(get("GET", "/huge-header", 5000, NULL), LLMRES_ERR_HEADER_TOO_LONG);
     CHECK_EQ(get("GET", "/many-headers", 5000, NULL), LLMRES_ERR_TOO_MANY_HEADERS);
-    CHECK_EQ(get("GET", "/garbage", 5000, NULL), LLMRES_ERR_HTTP);
-    CHECK_EQ(get("GET", "/bad-status", 5000, NULL), LLMRES_ERR_HTTP);
-    CHECK_EQ(get("GET", "/obs-fold", 5000, NULL), LLMRES_ERR_HTTP);
+    CHECK_EQ(get("GET", "/garbage", 5000, NULL), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(get("GET", "/bad-status", 5000, NULL), LLMRES_ERR_BAD_HTTP);
+    CHECK_EQ(get("GET", "/obs-fold", 5000, NULL), LLMRES_ERR_BAD_HTTP);
     /* a stalled server: the deadline fires within its bound */
     CHECK_EQ(get("GET", "/stall", 300, &took), LLMRES_ERR_TIMEOUT);
     CHECK(took >= 300 && took < 600);

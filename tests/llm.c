@@ -31,7 +31,7 @@ static int vector(const char *name, int provider, int *parse_rc) {
     memset(&res, 0, sizeof(res));
     res.text = text;
     res.text_cap = sizeof(text);
-    *parse_rc = llmres_llm_parse_response(provider, body, resp.body_len, &res);
+    *parse_rc = llmres_llm_parse_response(llmres_wire_get(provider), body, resp.body_len, &res);
     return llmres_classify(resp.status, &resp.hints, &res);
 }
 
@@ -98,7 +98,7 @@ static void every_error_vector_gets_its_class(void) {
     {
         int rc;
         vector("http_date_retry_after_503.http", LLMRES_PROVIDER_OPENAI, &rc);
-        CHECK_EQ(rc, LLMRES_ERR_HTTP);
+        CHECK_EQ(rc, LLMRES_ERR_BAD_BODY);
     }
     /* Ollama's error is a bare string */
     {
@@ -117,7 +117,8 @@ static void taxonomy_table_and_overrides(void) {
     CHECK_EQ(llmres_classify(LLMRES_ERR_CONNECT, NULL, NULL), LLMRES_CLASS_TRANSIENT_NETWORK);
     CHECK_EQ(llmres_classify(LLMRES_ERR_TRUNCATED, NULL, NULL), LLMRES_CLASS_TRANSIENT_NETWORK);
     CHECK_EQ(llmres_classify(LLMRES_ERR_CERT, NULL, NULL), LLMRES_CLASS_PERMANENT);
-    CHECK_EQ(llmres_classify(LLMRES_ERR_HTTP, NULL, NULL), LLMRES_CLASS_SERVER_ERROR);
+    CHECK_EQ(llmres_classify(LLMRES_ERR_BAD_HTTP, NULL, NULL), LLMRES_CLASS_SERVER_ERROR);
+    CHECK_EQ(llmres_classify(LLMRES_ERR_BAD_BODY, NULL, NULL), LLMRES_CLASS_SERVER_ERROR);
     CHECK_EQ(llmres_classify(408, NULL, NULL), LLMRES_CLASS_TIMEOUT);
     CHECK_EQ(llmres_classify(403, NULL, NULL), LLMRES_CLASS_AUTHENTICATION);
     CHECK_EQ(llmres_classify(404, NULL, NULL), LLMRES_CLASS_PERMANENT);
@@ -146,7 +147,7 @@ static int parse(int provider, const char *json) {
     memset(&res, 0, sizeof(res));
     res.text = text;
     res.text_cap = sizeof(text);
-    return llmres_llm_parse_response(provider, json, strlen(json), &res);
+    return llmres_llm_parse_response(llmres_wire_get(provider), json, strlen(json), &res);
 }
 
 static void json_reading_is_robust(void) {
@@ -177,7 +178,7 @@ static void json_reading_is_robust(void) {
     CHECK_EQ(res.input_tokens, U);
     CHECK_EQ(res.output_tokens, U);
     /* not JSON, the wrong shape, truncated, trailing garbage, bad escapes, too deep */
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "<html>502 Bad Gateway</html>"), LLMRES_ERR_HTTP);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "<html>502 Bad Gateway</html>"), LLMRES_ERR_BAD_BODY);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "[1,2,3]"), LLMRES_OK); /* valid JSON, nothing in it */
     CHECK_EQ(res.text_len, 0);
     CHECK_EQ(res.answered, 0); /* the client takes this for a server error */
@@ -186,24 +187,24 @@ static void json_reading_is_robust(void) {
     CHECK_EQ(res.text_len, 0);
     CHECK_EQ(parse(LLMRES_PROVIDER_OLLAMA, "{\"choices\":[{\"message\":{\"content\":\"wrong provider\"}}]}"), LLMRES_OK);
     CHECK_EQ(res.answered, 0);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"cut"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1}x"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1,}"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\" 1}"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"\\x\"}}]}"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"\\u12\"}}]}"), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "\"tab\tinside\""), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, ""), LLMRES_ERR_HTTP);
-    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]"), LLMRES_ERR_HTTP);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"cut"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1}x"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\":1,}"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"a\" 1}"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"\\x\"}}]}"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"choices\":[{\"message\":{\"content\":\"\\u12\"}}]}"), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "\"tab\tinside\""), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, ""), LLMRES_ERR_BAD_BODY);
+    CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]"), LLMRES_ERR_BAD_BODY);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{}"), LLMRES_OK);
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "[]"), LLMRES_OK);
     /* an error body without a type: still read, and still classified by status */
     CHECK_EQ(parse(LLMRES_PROVIDER_OPENAI, "{\"error\":{\"message\":\"boom\"}}"), LLMRES_OK);
     CHECK(strcmp(res.error_message, "boom") == 0);
     CHECK_EQ(llmres_classify(500, NULL, &res), LLMRES_CLASS_SERVER_ERROR);
-    CHECK_EQ(llmres_llm_parse_response(7, "{}", 2, &res), LLMRES_ERR_INVALID);
-    CHECK_EQ(llmres_llm_parse_response(0, "{}", 2, NULL), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_llm_parse_response(llmres_wire_get(7), "{}", 2, &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_llm_parse_response(llmres_wire_get(0), "{}", 2, NULL), LLMRES_ERR_INVALID);
 }
 
 static void text_too_long_is_an_error_not_a_cut(void) {
@@ -212,10 +213,10 @@ static void text_too_long_is_an_error_not_a_cut(void) {
     memset(&res, 0, sizeof(res));
     res.text = small;
     res.text_cap = sizeof(small);
-    CHECK_EQ(llmres_llm_parse_response(LLMRES_PROVIDER_OLLAMA, json, strlen(json), &res), LLMRES_ERR_TOO_LARGE);
+    CHECK_EQ(llmres_llm_parse_response(llmres_wire_get(LLMRES_PROVIDER_OLLAMA), json, strlen(json), &res), LLMRES_ERR_TOO_LARGE);
     res.text_cap = 0;
     res.text = NULL;
-    CHECK_EQ(llmres_llm_parse_response(LLMRES_PROVIDER_OLLAMA, json, strlen(json), &res), LLMRES_ERR_TOO_LARGE);
+    CHECK_EQ(llmres_llm_parse_response(llmres_wire_get(LLMRES_PROVIDER_OLLAMA), json, strlen(json), &res), LLMRES_ERR_TOO_LARGE);
     /* an error message too long for its field is cut, on a character boundary */
     {
         char big[400];
@@ -237,7 +238,7 @@ static void request_json_for_each_provider(void) {
     int n;
     size_t cap;
     memset(&r, 0, sizeof(r));
-    r.provider = LLMRES_PROVIDER_OPENAI;
+    r.wire = llmres_wire_get(LLMRES_PROVIDER_OPENAI);
     r.model = "gpt-4o-mini";
     r.system = "Be brief.";
     r.messages = msgs;
@@ -251,7 +252,7 @@ static void request_json_for_each_provider(void) {
                       "{\"role\":\"user\",\"content\":\"Say \\\"hi\\\"\\n\\tpls \\\\ \\u0001 caf\xC3\xA9\"},"
                       "{\"role\":\"assistant\",\"content\":\"ok\"}],\"max_tokens\":64,\"temperature\":0.7}") == 0);
     for (cap = 0; cap < (size_t)n; cap++) CHECK_EQ(llmres_llm_write_request(&r, buf, cap), LLMRES_ERR_TOO_LARGE);
-    r.provider = LLMRES_PROVIDER_ANTHROPIC;
+    r.wire = llmres_wire_get(LLMRES_PROVIDER_ANTHROPIC);
     r.max_tokens = 0;
     r.temperature_milli = 1250;
     r.message_count = 1;
@@ -260,7 +261,7 @@ static void request_json_for_each_provider(void) {
     buf[n > 0 ? n : 0] = 0;
     CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1024,\"system\":\"Be brief.\","
                       "\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],\"temperature\":1.25}") == 0);
-    r.provider = LLMRES_PROVIDER_OLLAMA;
+    r.wire = llmres_wire_get(LLMRES_PROVIDER_OLLAMA);
     r.system = NULL;
     r.temperature_milli = 0;
     r.max_tokens = 5;
@@ -280,17 +281,17 @@ static void request_json_for_each_provider(void) {
     buf[n > 0 ? n : 0] = 0;
     CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
                       "\"stream\":true,\"options\":{}}") == 0);
-    r.provider = LLMRES_PROVIDER_OPENAI;
+    r.wire = llmres_wire_get(LLMRES_PROVIDER_OPENAI);
     n = llmres_llm_write_request(&r, buf, sizeof(buf));
     buf[n > 0 ? n : 0] = 0;
     CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
                       "\"stream\":true,\"stream_options\":{\"include_usage\":true}}") == 0);
-    r.provider = LLMRES_PROVIDER_ANTHROPIC;
+    r.wire = llmres_wire_get(LLMRES_PROVIDER_ANTHROPIC);
     n = llmres_llm_write_request(&r, buf, sizeof(buf));
     buf[n > 0 ? n : 0] = 0;
     CHECK(strcmp(buf, "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1024,\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\"}],"
                       "\"stream\":true}") == 0);
-    r.provider = LLMRES_PROVIDER_OLLAMA;
+    r.wire = llmres_wire_get(LLMRES_PROVIDER_OLLAMA);
     r.stream = 0;
     r.temperature_milli = 2001;
     CHECK_EQ(llmres_llm_write_request(&r, buf, sizeof(buf)), LLMRES_ERR_INVALID);
@@ -326,7 +327,7 @@ static int stream_feed(int provider, const char *in, size_t len, size_t step, in
     res.text = text;
     res.text_cap = sizeof(text);
     pieces[0] = 0;
-    CHECK_EQ(llmres_llm_stream_init(&stream, provider, event_buf, sizeof(event_buf), &res), LLMRES_OK);
+    CHECK_EQ(llmres_llm_stream_init(&stream, llmres_wire_get(provider), event_buf, sizeof(event_buf), &res), LLMRES_OK);
     stream.on_text = on_piece;
     stream.keep_text = (uint8_t)keep;
     for (i = 0; i < len; i += step ? step : len) {
@@ -413,7 +414,7 @@ static void streams_any_framing_and_bad_input(void) {
     /* cut short: no [DONE] */
     CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, crlf, 60, 0, 1), LLMRES_ERR_TRUNCATED);
     /* not JSON in an event; an event larger than its buffer; Ollama's error line */
-    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data: <html>\n\n", (size_t)-1, 0, 1), LLMRES_ERR_HTTP);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "data: <html>\n\n", (size_t)-1, 0, 1), LLMRES_ERR_BAD_BODY);
     memset(raw, 'x', 3000);
     memcpy(raw, "data: \"", 7);
     CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, raw, 3000, 100, 1), LLMRES_ERR_TOO_LARGE);
@@ -435,7 +436,7 @@ static void streams_any_framing_and_bad_input(void) {
         memset(&res, 0, sizeof(res));
         res.text = small;
         res.text_cap = sizeof(small);
-        CHECK_EQ(llmres_llm_stream_init(&stream, LLMRES_PROVIDER_OPENAI, event_buf, sizeof(event_buf), &res), LLMRES_OK);
+        CHECK_EQ(llmres_llm_stream_init(&stream, llmres_wire_get(LLMRES_PROVIDER_OPENAI), event_buf, sizeof(event_buf), &res), LLMRES_OK);
         CHECK_EQ(llmres_llm_stream_feed(&stream, two, sizeof(two) - 1), LLMRES_ERR_TOO_LARGE);
         CHECK(strcmp(small, "ab") == 0);
         CHECK_EQ(res.text_len, 2);
@@ -448,7 +449,7 @@ static void streams_any_framing_and_bad_input(void) {
     CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "\xEF\xBB\xBF" "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n"
                          "data: [DONE]\n\n", (size_t)-1, 1, 1), LLMRES_OK);
     CHECK(strcmp(text, "Hel") == 0);
-    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "\xEF\xBB" "data: x", (size_t)-1, 0, 1), LLMRES_ERR_HTTP);
+    CHECK_EQ(stream_feed(LLMRES_PROVIDER_OPENAI, "\xEF\xBB" "data: x", (size_t)-1, 0, 1), LLMRES_ERR_BAD_BODY);
     /* an error that says nothing is still an error, and never an answer even before [DONE] */
     CHECK_EQ(stream_feed(LLMRES_PROVIDER_ANTHROPIC, "data: {\"type\":\"error\",\"error\":{}}\n\n", (size_t)-1, 0, 1), LLMRES_OK);
     CHECK_EQ(stream.failed, 1);
@@ -476,8 +477,8 @@ static void streams_any_framing_and_bad_input(void) {
     CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_AUTHENTICATION);
     strcpy(res.error_type, "request_too_large");
     CHECK_EQ(llmres_classify(200, NULL, &res), LLMRES_CLASS_PERMANENT);
-    CHECK_EQ(llmres_llm_stream_init(&stream, 9, event_buf, sizeof(event_buf), &res), LLMRES_ERR_INVALID);
-    CHECK_EQ(llmres_llm_stream_init(&stream, 0, NULL, 0, &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_llm_stream_init(&stream, llmres_wire_get(9), event_buf, sizeof(event_buf), &res), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_llm_stream_init(&stream, llmres_wire_get(0), NULL, 0, &res), LLMRES_ERR_INVALID);
     CHECK_EQ(llmres_llm_stream_feed(NULL, "x", 1), LLMRES_ERR_INVALID);
 }
 

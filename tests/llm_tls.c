@@ -149,7 +149,7 @@ static void streaming_in_each_format(void) {
        call ends in the error's class (overloaded, after the 200), not in a cut answer */
     CHECK(err_port != NULL);
     if (!err_port) return;
-    CHECK_EQ(stream_once(LLMRES_PROVIDER_ANTHROPIC, (uint16_t)atoi(err_port), &res, out, sizeof(out)), LLMRES_ERR_HTTP);
+    CHECK_EQ(stream_once(LLMRES_PROVIDER_ANTHROPIC, (uint16_t)atoi(err_port), &res, out, sizeof(out)), LLMRES_ERR_PROVIDER);
     CHECK_EQ(res.cls, LLMRES_CLASS_OVERLOADED);
     CHECK_EQ(res.attempts, 3);
     CHECK_EQ(restarts, 2);

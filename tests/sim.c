@@ -32,7 +32,7 @@ static int ask(uint32_t timeout_ms) {
     memset(&res, 0, sizeof(res));
     res.text = text;
     res.text_cap = sizeof(text);
-    if (st > 0) llmres_llm_parse_response(sim.cfg.provider, body, resp.body_len, &res);
+    if (st > 0) llmres_llm_parse_response(llmres_wire_get(sim.cfg.provider), body, resp.body_len, &res);
     return llmres_classify(st, &resp.hints, &res);
 }
 

@@ -151,7 +151,7 @@ static void faults_over_tls(void) {
     CHECK_EQ(resp.body_len, 5000);
     CHECK_EQ(get(fault_tls_port, "/reset-mid-body", 5000), LLMRES_ERR_IO);
     CHECK_EQ(get(fault_tls_port, "/truncated-chunked", 5000), LLMRES_ERR_TRUNCATED);
-    CHECK_EQ(get(fault_tls_port, "/garbage", 5000), LLMRES_ERR_HTTP);
+    CHECK_EQ(get(fault_tls_port, "/garbage", 5000), LLMRES_ERR_BAD_HTTP);
     t0 = port.now_ms(port.ctx);
     CHECK_EQ(get(fault_tls_port, "/stall", 400), LLMRES_ERR_TIMEOUT);
     took = port.now_ms(port.ctx) - t0;

@@ -207,7 +207,7 @@ static void breaker_trips_on_consecutive_failures(void) {
     llmres_breaker_config_t c;
     memset(&c, 0, sizeof(c));
     c.failure_threshold = 3;
-    c.failure_rate_pct = LLMRES_DISABLED;
+    c.failure_rate_pct = LLMRES_NEVER;
     c.open_ms = 5000;
     c.on_change = on_change;
     hook_calls = 0;
@@ -242,7 +242,7 @@ static void breaker_trips_on_failure_rate_in_window(void) {
     llmres_breaker_config_t c;
     int i;
     memset(&c, 0, sizeof(c));
-    c.failure_threshold = LLMRES_DISABLED;
+    c.failure_threshold = LLMRES_NEVER;
     c.window = 10; c.min_calls = 5; c.failure_rate_pct = 50;
     llmres_breaker_init(&b, &c);
     /* S F S F S: 2/5 = 40 % */
@@ -269,7 +269,7 @@ static void breaker_window_slides(void) {
     static const int seq[] = {1, 1, 0, 0, 0, 0, 1, 1}; /* last 4: S S F F = 50 % */
     int i;
     memset(&c, 0, sizeof(c));
-    c.failure_threshold = LLMRES_DISABLED;
+    c.failure_threshold = LLMRES_NEVER;
     c.window = 4; c.min_calls = 4; c.failure_rate_pct = 75;
     llmres_breaker_init(&b, &c);
     llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
@@ -427,7 +427,7 @@ static void backoff_rejects_bad_config(void) {
     CHECK_EQ(llmres_backoff_init(&b, &c), LLMRES_ERR_INVALID);
     c.base_ms = 0; c.jitter = 9;
     CHECK_EQ(llmres_backoff_init(&b, &c), LLMRES_ERR_INVALID);
-    CHECK_EQ(llmres_backoff_next(NULL, 0, LLMRES_FOREVER), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_backoff_next(NULL, 0, LLMRES_NEVER), LLMRES_ERR_INVALID);
     CHECK_EQ(llmres_backoff_init(&b, NULL), LLMRES_OK);
     CHECK_EQ(b.cfg.base_ms, 500);
 }
@@ -440,11 +440,11 @@ static void backoff_exponential_with_cap(void) {
     memset(&c, 0, sizeof(c));
     c.base_ms = 100; c.cap_ms = 1000; c.jitter = LLMRES_JITTER_NONE;
     llmres_backoff_init(&b, &c);
-    for (i = 0; i < 6; i++) CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), want[i]);
-    for (i = 0; i < 100; i++) llmres_backoff_next(&b, 0, LLMRES_FOREVER); /* no shift overflow */
-    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 1000);
+    for (i = 0; i < 6; i++) CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), want[i]);
+    for (i = 0; i < 100; i++) llmres_backoff_next(&b, 0, LLMRES_NEVER); /* no shift overflow */
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), 1000);
     llmres_backoff_reset(&b);
-    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 100);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), 100);
 }
 
 static void backoff_jitter_ranges_and_spread(void) {
@@ -460,7 +460,7 @@ static void backoff_jitter_ranges_and_spread(void) {
             int32_t exp, d;
             b.step = 6400; /* pin the exponential step */
             exp = 6400;
-            d = llmres_backoff_next(&b, 0, LLMRES_FOREVER);
+            d = llmres_backoff_next(&b, 0, LLMRES_NEVER);
             if (mode == LLMRES_JITTER_FULL) CHECK(d >= 0 && d <= exp);
             if (mode == LLMRES_JITTER_EQUAL) CHECK(d >= exp / 2 && d <= exp);
             if (mode == LLMRES_JITTER_DECORRELATED) {
@@ -488,9 +488,9 @@ static void backoff_seed_replays_exactly(void) {
     c.seed = 43;
     llmres_backoff_init(&d, &c);
     for (i = 0; i < 50; i++) {
-        int32_t x = llmres_backoff_next(&a, 0, LLMRES_FOREVER);
-        if (x != llmres_backoff_next(&b, 0, LLMRES_FOREVER)) same = 0;
-        if (x != llmres_backoff_next(&d, 0, LLMRES_FOREVER)) differ = 1;
+        int32_t x = llmres_backoff_next(&a, 0, LLMRES_NEVER);
+        if (x != llmres_backoff_next(&b, 0, LLMRES_NEVER)) same = 0;
+        if (x != llmres_backoff_next(&d, 0, LLMRES_NEVER)) differ = 1;
         if (i % 7 == 6) { llmres_backoff_reset(&a); llmres_backoff_reset(&b); llmres_backoff_reset(&d); }
     }
     CHECK(same);
@@ -510,14 +510,14 @@ static void backoff_honours_server_hint(void) {
     c.base_ms = 100; c.cap_ms = 1000; c.hint_max_ms = 20000;
     llmres_backoff_init(&b, &c);
     for (i = 0; i < 20; i++) {
-        int32_t d = llmres_backoff_next(&b, 19872, LLMRES_FOREVER);
+        int32_t d = llmres_backoff_next(&b, 19872, LLMRES_NEVER);
         CHECK(d >= 19872 && d <= 19872 + 1000 / 4); /* the hint, then up to a quarter step */
         spread |= d != 19872;
     }
     CHECK(spread); /* not everyone comes back at the same instant */
-    CHECK_EQ(llmres_backoff_next(&b, 20001, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
+    CHECK_EQ(llmres_backoff_next(&b, 20001, LLMRES_NEVER), LLMRES_ERR_GIVE_UP);
     llmres_backoff_reset(&b);
-    for (i = 0; i < 20; i++) CHECK(llmres_backoff_next(&b, 50, LLMRES_FOREVER) >= 50);
+    for (i = 0; i < 20; i++) CHECK(llmres_backoff_next(&b, 50, LLMRES_NEVER) >= 50);
     /* a hint that just fits before the deadline is kept, the spread is cut */
     llmres_backoff_reset(&b);
     CHECK_EQ(llmres_backoff_next(&b, 4999, 4999), 4999);
@@ -738,7 +738,7 @@ static void breaker_fast_path_agrees_with_full_judgement(void) {
     llmres_breaker_t b;
     llmres_breaker_config_t c;
     memset(&c, 0, sizeof(c));
-    c.failure_threshold = LLMRES_DISABLED;
+    c.failure_threshold = LLMRES_NEVER;
     c.window = 3; c.min_calls = 3; c.failure_rate_pct = 60;
     llmres_breaker_init(&b, &c);
     llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
@@ -750,7 +750,7 @@ static void breaker_fast_path_agrees_with_full_judgement(void) {
     llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1); /* 2/3 = 67 % */
     CHECK_EQ(llmres_breaker_state(&b), LLMRES_BREAKER_OPEN);
     /* ignored outcomes do not break a run of failures */
-    c.failure_threshold = 2; c.failure_rate_pct = LLMRES_DISABLED;
+    c.failure_threshold = 2; c.failure_rate_pct = LLMRES_NEVER;
     llmres_breaker_init(&b, &c);
     llmres_breaker_record(&b, T0, LLMRES_OUTCOME_FAILURE, 1);
     llmres_breaker_record(&b, T0, LLMRES_OUTCOME_IGNORED, 1);
@@ -793,8 +793,8 @@ static void backoff_hint_over_max_always_gives_up(void) {
     memset(&c, 0, sizeof(c));
     c.base_ms = c.cap_ms = 8000; c.hint_max_ms = 2000; c.seed = 7;
     llmres_backoff_init(&b, &c);
-    for (i = 0; i < 50; i++) CHECK_EQ(llmres_backoff_next(&b, 5000, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
-    CHECK_EQ(llmres_backoff_next(&b, 0xFFFFFFFFu, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
+    for (i = 0; i < 50; i++) CHECK_EQ(llmres_backoff_next(&b, 5000, LLMRES_NEVER), LLMRES_ERR_GIVE_UP);
+    CHECK_EQ(llmres_backoff_next(&b, 0xFFFFFFFFu, LLMRES_NEVER), LLMRES_ERR_GIVE_UP);
 }
 
 static void backoff_edges(void) {
@@ -805,29 +805,29 @@ static void backoff_edges(void) {
     memset(&c, 0, sizeof(c));
     c.base_ms = 0x40000000u; c.cap_ms = 0x7FFFFFFFu; c.jitter = LLMRES_JITTER_NONE;
     CHECK_EQ(llmres_backoff_init(&b, &c), LLMRES_OK);
-    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 0x40000000);
-    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 0x7FFFFFFF); /* doubled, capped */
-    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), 0x7FFFFFFF);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), 0x40000000);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), 0x7FFFFFFF); /* doubled, capped */
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), 0x7FFFFFFF);
     /* equal jitter with an odd step: [exp - exp/2, exp] = [3, 5] */
     memset(&c, 0, sizeof(c));
     c.base_ms = 5; c.cap_ms = 5; c.jitter = LLMRES_JITTER_EQUAL;
     llmres_backoff_init(&b, &c);
     for (i = 0; i < 200; i++) {
-        int32_t d = llmres_backoff_next(&b, 0, LLMRES_FOREVER);
+        int32_t d = llmres_backoff_next(&b, 0, LLMRES_NEVER);
         CHECK(d >= 3 && d <= 5);
     }
     /* giving up leaves the decorrelated state alone */
     memset(&c, 0, sizeof(c));
     c.base_ms = 100; c.cap_ms = 100000; c.jitter = LLMRES_JITTER_DECORRELATED; c.seed = 3;
     llmres_backoff_init(&b, &c);
-    llmres_backoff_next(&b, 0, LLMRES_FOREVER);
+    llmres_backoff_next(&b, 0, LLMRES_NEVER);
     prev = b.prev;
     for (i = 0; i < 6; i++) CHECK_EQ(llmres_backoff_next(&b, 0, 50), LLMRES_ERR_GIVE_UP);
     CHECK_EQ(b.prev, prev);
     /* a failed init gives up on every call */
     c.jitter = 17;
     CHECK_EQ(llmres_backoff_init(&b, &c), LLMRES_ERR_INVALID);
-    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_FOREVER), LLMRES_ERR_GIVE_UP);
+    CHECK_EQ(llmres_backoff_next(&b, 0, LLMRES_NEVER), LLMRES_ERR_GIVE_UP);
 }
 
 static void xorshift_known_sequence(void) {
@@ -838,10 +838,15 @@ static void xorshift_known_sequence(void) {
     CHECK_EQ(llmres_xorshift32(&s), 2647435461u);
 }
 
+/* Every code has its own name: one meaning each, none shared. */
 static void strerror_names_every_code(void) {
-    int code;
-    for (code = 0; code >= LLMRES_ERR_NO_TLS; code--)
+    int code, other;
+    for (code = 0; code >= LLMRES_ERR_NO_SLOT; code--) {
         CHECK(strcmp(llmres_strerror(code), "unknown error") != 0);
+        for (other = code - 1; other >= LLMRES_ERR_NO_SLOT; other--)
+            CHECK(strcmp(llmres_strerror(code), llmres_strerror(other)) != 0);
+    }
+    CHECK(strcmp(llmres_strerror(LLMRES_ERR_NO_SLOT - 1), "unknown error") == 0);
     CHECK(strcmp(llmres_strerror(-1000), "unknown error") == 0);
 }
 
