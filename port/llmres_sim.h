@@ -16,6 +16,14 @@
    a rejected key (401), quota mode (429 insufficient_quota or 402 billing), the capacity bucket (overloaded
    in the chosen shape, with a retry-after that tells the real wait), a random failure
    (500), else a success after latency + jitter with usage and rate-limit headers.
+   A request whose body sets "stream": true gets its success as the provider's stream
+   (SSE for OpenAI-compatible and Anthropic, NDJSON for Ollama; chunked, one event per
+   chunk, each written when the last has been read, so a stream of any length needs
+   only one event's room in the output buffer): the same text as the whole answer, in
+   pieces of 4 characters. stream_fault_* make some streams fail part-way, with the
+   provider's error event or a cut connection. Refusals stay whole JSON bodies, as the
+   providers send them before a stream begins. (Ollama streams unless told "stream":
+   false; the sim streams only when asked.)
    Everything is deterministic for a seed. No heap; stdio's snprintf builds bodies. */
 #ifndef LLMRES_SIM_H
 #define LLMRES_SIM_H
@@ -35,8 +43,11 @@
 #define LLMRES_SIM_CONNECTIONS 4
 #endif
 #ifndef LLMRES_SIM_IO_BYTES
-#define LLMRES_SIM_IO_BYTES 4096 /* one request in, one response out, per connection */
+#define LLMRES_SIM_IO_BYTES 4096 /* one request in; one response out, or a stream's head, then one event at a time */
 #endif
+/* a stream's head or its longest event (with its chunk line) fits in out[] with room to spare */
+typedef char llmres__sim_check_io[LLMRES_SIM_IO_BYTES >= 1024 ? 1 : -1];
+#define LLMRES__SIM_PIECE 4 /* characters of the answer per streamed text event */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define LLMRES_SIM_FN static __attribute__((unused))
@@ -67,6 +78,9 @@ typedef struct llmres_sim_config {
     uint32_t latency_ms;         /* time to answer a served request */
     uint32_t jitter_ms;          /* plus up to this */
     uint32_t failure_permille;   /* served requests that fail with a 500 */
+    uint32_t stream_fault_permille; /* streamed successes that fail part-way, after the 200 */
+    uint32_t stream_fault_after; /* text events sent before such a failure (past the last: after the text) */
+    uint8_t stream_fault_cut;    /* 1: the connection is cut there; 0: an overloaded error event */
     uint8_t quota;               /* 1: every request is refused for quota */
     uint8_t reject_key;          /* 1: every request is refused as unauthenticated (401) */
     llmres_sim_outage_t outages[4];
@@ -79,6 +93,16 @@ typedef struct llmres_sim_conn {
     uint8_t open, reset, closed;
     uint32_t ready_at;           /* the answer starts then */
     uint8_t answered, silent;    /* silent: never answers */
+    /* a streamed answer: out[] holds one event at a time, written when the last is read */
+    uint8_t streaming;           /* 1 until its last chunk is written */
+    uint8_t usage;               /* the request asked for usage in the stream (OpenAI's include_usage) */
+    uint8_t fault;               /* LLMRES__SIM_FAULT_*: how this stream fails, if it does */
+    int provider;
+    uint32_t step;               /* the next event */
+    uint32_t fault_after;        /* text events before the fault */
+    uint32_t number;             /* the request's number: its answer, its ids */
+    uint32_t input_tokens;
+    char answer[24];             /* the whole answer's text */
     size_t in_len, out_len, out_at;
     char in[LLMRES_SIM_IO_BYTES];
     char out[LLMRES_SIM_IO_BYTES];
@@ -86,6 +110,7 @@ typedef struct llmres_sim_conn {
 
 typedef struct llmres_sim_stats {
     uint32_t requests, served, overloaded, quota, failures, outage, connects;
+    uint32_t streams, stream_faults; /* successes sent as streams; of them, those that failed part-way */
 } llmres_sim_stats_t;
 
 typedef struct llmres_sim {
@@ -148,18 +173,185 @@ static void llmres__sim_answer(llmres_sim_conn_t *c, int status, const char *rea
     llmres__sim_put(c, body);
 }
 
+/* Overloaded errors, said whole (an HTTP 503) or inside a stream that has begun. */
+#define LLMRES__SIM_OAI_OVERLOADED "{\"error\":{\"message\":\"The engine is currently overloaded, please try again later\"," \
+                                   "\"type\":\"server_error\",\"param\":null,\"code\":null}}"
+#define LLMRES__SIM_OLLAMA_BUSY "{\"error\":\"server busy, please try again.  maximum pending requests exceeded\"}"
+#define LLMRES__SIM_OAI_CHUNK "data: {\"id\":\"chatcmpl-sim$n\",\"object\":\"chat.completion.chunk\",\"created\":1767225600," \
+                              "\"model\":\"sim\",\"choices\":"
+
+enum { LLMRES__SIM_FAULT_NONE = 0, LLMRES__SIM_FAULT_EVENT, LLMRES__SIM_FAULT_CUT };
+
+/* A provider's stream, a row per provider: event templates with their framing, where $t is
+   a piece of the answer, $i the input tokens, $o the output tokens, $n the request's
+   number. A template that begins with '?' is OpenAI's usage chunk, sent only when the
+   request asked for it. The answer is the sim's own ASCII text: no piece needs escaping. */
+typedef struct llmres__sim_stream_format {
+    const char *content_type;
+    const char *before[4];       /* events before the text; NULL ends them */
+    const char *piece;           /* one event per piece of the text */
+    const char *after[4];        /* finish, usage, end marker; NULL ends them */
+    const char *fault;           /* a failure part-way, after the 200: overloaded */
+} llmres__sim_stream_format_t;
+
+static const llmres__sim_stream_format_t llmres__sim_streams[3] = {
+    {"text/event-stream", /* OpenAI-compatible */
+     {LLMRES__SIM_OAI_CHUNK "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
+      NULL},
+     LLMRES__SIM_OAI_CHUNK "[{\"index\":0,\"delta\":{\"content\":\"$t\"},\"finish_reason\":null}]}\n\n",
+     {LLMRES__SIM_OAI_CHUNK "[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+      "?" LLMRES__SIM_OAI_CHUNK "[],\"usage\":{\"prompt_tokens\":$i,\"completion_tokens\":$o}}\n\n",
+      "data: [DONE]\n\n", NULL},
+     "data: " LLMRES__SIM_OAI_OVERLOADED "\n\n"},
+    {"text/event-stream", /* Anthropic */
+     {"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_sim$n\",\"type\":\"message\","
+      "\"role\":\"assistant\",\"content\":[],\"model\":\"sim\",\"stop_reason\":null,\"stop_sequence\":null,"
+      "\"usage\":{\"input_tokens\":$i,\"output_tokens\":1}}}\n\n",
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+      "event: ping\ndata: {\"type\":\"ping\"}\n\n", NULL},
+     "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+     "\"delta\":{\"type\":\"text_delta\",\"text\":\"$t\"}}\n\n",
+     {"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},"
+      "\"usage\":{\"output_tokens\":$o}}\n\n",
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", NULL},
+     "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"},
+    {"application/x-ndjson", /* Ollama's /api/chat */
+     {NULL},
+     "{\"model\":\"sim\",\"message\":{\"role\":\"assistant\",\"content\":\"$t\"},\"done\":false}\n",
+     {"{\"model\":\"sim\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done_reason\":\"stop\",\"done\":true,"
+      "\"prompt_eval_count\":$i,\"eval_count\":$o}\n", NULL},
+     LLMRES__SIM_OLLAMA_BUSY "\n"}
+};
+
+static int llmres__sim_ws(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
+
+/* Whether a request body sets "key" to true. A key follows '{' or ',', which no quote
+   inside a JSON string does (it is escaped there), so text in a prompt never counts. */
+static int llmres__sim_asks(const char *body, size_t len, const char *key) {
+    size_t n = strlen(key), i, j;
+    for (i = 0; i + n + 2 <= len; i++) {
+        if (body[i] != '"' || memcmp(body + i + 1, key, n) != 0 || body[i + n + 1] != '"') continue;
+        for (j = i; j > 0 && llmres__sim_ws(body[j - 1]); j--) {}
+        if (j == 0 || (body[j - 1] != '{' && body[j - 1] != ',')) continue;
+        for (j = i + n + 2; j < len && llmres__sim_ws(body[j]); j++) {}
+        if (j == len || body[j] != ':') continue;
+        for (j++; j < len && llmres__sim_ws(body[j]); j++) {}
+        if (len - j >= 4 && !memcmp(body + j, "true", 4)) return 1;
+    }
+    return 0;
+}
+
+/* Writes template t with its $ fields filled into buf (cut to cap - 1); its length. */
+static size_t llmres__sim_expand(const llmres_sim_conn_t *c, const char *t, uint32_t piece, char *buf, size_t cap) {
+    size_t at = 0, n;
+    char num[12];
+    const char *v;
+    for (; *t && at + 1 < cap; t++) {
+        if (t[0] != '$' || !t[1]) { buf[at++] = *t; continue; }
+        v = num;
+        if (*++t == 't') {
+            v = c->answer + piece * LLMRES__SIM_PIECE;
+            n = strlen(v) < LLMRES__SIM_PIECE ? strlen(v) : LLMRES__SIM_PIECE;
+        } else { /* the output is always 4 tokens, as in the whole answer */
+            snprintf(num, sizeof(num), "%u", (unsigned)(*t == 'i' ? c->input_tokens : *t == 'o' ? 4u : c->number));
+            n = strlen(num);
+        }
+        if (n > cap - 1 - at) n = cap - 1 - at;
+        memcpy(buf + at, v, n);
+        at += n;
+    }
+    buf[at] = 0;
+    return at;
+}
+
+/* Writes the next event of c's stream into out[] as one HTTP chunk, or the last chunk
+   after the end marker. At its fault, the error event and then the last chunk, or the
+   cut: nothing more, and every read after is an orderly close. */
+static void llmres__sim_stream_next(llmres_sim_conn_t *c) {
+    const llmres__sim_stream_format_t *f = &llmres__sim_streams[c->provider];
+    const uint32_t afters = (uint32_t)(sizeof(f->after) / sizeof(f->after[0]));
+    uint32_t before = 0, pieces = (uint32_t)((strlen(c->answer) + LLMRES__SIM_PIECE - 1) / LLMRES__SIM_PIECE), k;
+    const char *t;
+    char event[512], line[16];
+    size_t n;
+    while (f->before[before]) before++;
+    c->out_len = c->out_at = 0;
+    do {
+        k = c->step++;
+        if (c->fault && k == before + (c->fault_after < pieces ? c->fault_after : pieces)) {
+            if (c->fault == LLMRES__SIM_FAULT_CUT) { c->closed = 1; c->streaming = 0; return; }
+            t = f->fault;
+            c->fault = LLMRES__SIM_FAULT_NONE;
+            c->step = before + pieces + afters; /* then the last chunk */
+        } else {
+            t = k < before ? f->before[k] : k < before + pieces ? f->piece
+              : k - before - pieces < afters ? f->after[k - before - pieces] : NULL;
+        }
+    } while (t && t[0] == '?' && !c->usage);
+    if (!t) { llmres__sim_put(c, "0\r\n\r\n"); c->streaming = 0; return; }
+    n = llmres__sim_expand(c, t + (t[0] == '?'), k - before, event, sizeof(event));
+    snprintf(line, sizeof(line), "%x\r\n", (unsigned)n);
+    llmres__sim_put(c, line);
+    llmres__sim_put(c, event);
+    llmres__sim_put(c, "\r\n");
+}
+
+/* A served request's answer: whole, or the head of a stream when the request asked for one. */
+static void llmres__sim_success(llmres_sim_t *s, llmres_sim_conn_t *c, const llmres_sim_config_t *f,
+                                llmres_bucket_t *capacity, const char *req, size_t req_len, unsigned prompt_tokens) {
+    char hdr[256], body[512], head[512];
+    int p = f->provider;
+    s->stats.served++;
+    c->number = s->stats.requests;
+    c->input_tokens = prompt_tokens;
+    snprintf(c->answer, sizeof(c->answer), "sim answer %u", (unsigned)c->number);
+    snprintf(hdr, sizeof(hdr), "x-request-id: sim-%u\r\nx-ratelimit-remaining-requests: %u\r\n",
+             (unsigned)s->stats.requests, (unsigned)llmres_bucket_available(capacity, s->now));
+    if (llmres__sim_asks(req, req_len, "stream")) {
+        c->streaming = 1;
+        c->provider = p;
+        c->step = 0;
+        c->usage = (uint8_t)llmres__sim_asks(req, req_len, "include_usage");
+        if (f->stream_fault_permille && llmres_xorshift32(&s->rng) % 1000u < f->stream_fault_permille) {
+            c->fault = f->stream_fault_cut ? LLMRES__SIM_FAULT_CUT : LLMRES__SIM_FAULT_EVENT;
+            c->fault_after = f->stream_fault_after;
+            s->stats.stream_faults++;
+        }
+        s->stats.streams++;
+        snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-cache\r\n%s"
+                 "Transfer-Encoding: chunked\r\n\r\n", llmres__sim_streams[p].content_type, hdr);
+        llmres__sim_put(c, head);
+        return;
+    }
+    if (p == LLMRES_PROVIDER_ANTHROPIC)
+        snprintf(body, sizeof(body), "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\","
+                 "\"text\":\"%s\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":%u,\"output_tokens\":4}}",
+                 c->answer, prompt_tokens);
+    else if (p == LLMRES_PROVIDER_OLLAMA)
+        snprintf(body, sizeof(body), "{\"message\":{\"role\":\"assistant\",\"content\":\"%s\"},\"done_reason\":\"stop\","
+                 "\"done\":true,\"prompt_eval_count\":%u,\"eval_count\":4}", c->answer, prompt_tokens);
+    else
+        snprintf(body, sizeof(body), "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"%s\"},"
+                 "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":4}}",
+                 c->answer, prompt_tokens);
+    llmres__sim_answer(c, 200, "OK", hdr, body);
+}
+
 /* The provider model: decides the answer to one complete request. */
 static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
     int alt = s->alt_port && c->port == s->alt_port;
     const llmres_sim_config_t *f = alt ? &s->alt : &s->cfg;
     llmres_bucket_t *capacity = alt ? &s->alt_capacity : &s->capacity;
     uint32_t t = s->now - s->start, i;
-    char hdr[256], body[1024];
+    char hdr[256];
     int p = f->provider;
-    unsigned prompt_tokens;
-    size_t k;
+    size_t k, at;
     for (k = 3; k < c->in_len && memcmp(c->in + k - 3, "\r\n\r\n", 4) != 0; k++) {}
-    prompt_tokens = (unsigned)((c->in_len - (k + 1 < c->in_len ? k + 1 : c->in_len)) / 4u + 1u); /* the body / 4 */
+    at = k + 1 < c->in_len ? k + 1 : c->in_len; /* the request's body */
+    c->streaming = 0;
+    c->fault = LLMRES__SIM_FAULT_NONE;
     c->answered = 1;
     c->ready_at = s->now + 1;
     s->stats.requests++;
@@ -220,9 +412,8 @@ static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
         case LLMRES_SIM_OVERLOAD_503:
             llmres__sim_answer(c, 503, "Service Unavailable", "",
                                p == LLMRES_PROVIDER_OLLAMA
-                                   ? "{\"error\":\"server busy, please try again.  maximum pending requests exceeded\"}"
-                                   : "{\"error\":{\"message\":\"The engine is currently overloaded, please try again later\","
-                                     "\"type\":\"server_error\",\"param\":null,\"code\":null}}");
+                                   ? LLMRES__SIM_OLLAMA_BUSY
+                                   : LLMRES__SIM_OAI_OVERLOADED);
             break;
         case LLMRES_SIM_OVERLOAD_TIMEOUT: c->silent = 1; break;
         default: c->reset = 1; break;
@@ -239,21 +430,7 @@ static void llmres__sim_serve(llmres_sim_t *s, llmres_sim_conn_t *c) {
                                  "\"type\":\"server_error\",\"param\":null,\"code\":null}}");
         return;
     }
-    s->stats.served++;
-    snprintf(hdr, sizeof(hdr), "x-request-id: sim-%u\r\nx-ratelimit-remaining-requests: %u\r\n",
-             (unsigned)s->stats.requests, (unsigned)llmres_bucket_available(capacity, s->now));
-    if (p == LLMRES_PROVIDER_ANTHROPIC)
-        snprintf(body, sizeof(body), "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\","
-                 "\"text\":\"sim answer %u\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":%u,\"output_tokens\":4}}",
-                 (unsigned)s->stats.requests, prompt_tokens);
-    else if (p == LLMRES_PROVIDER_OLLAMA)
-        snprintf(body, sizeof(body), "{\"message\":{\"role\":\"assistant\",\"content\":\"sim answer %u\"},\"done_reason\":\"stop\","
-                 "\"done\":true,\"prompt_eval_count\":%u,\"eval_count\":4}", (unsigned)s->stats.requests, prompt_tokens);
-    else
-        snprintf(body, sizeof(body), "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"sim answer %u\"},"
-                 "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":4}}",
-                 (unsigned)s->stats.requests, prompt_tokens);
-    llmres__sim_answer(c, 200, "OK", hdr, body);
+    llmres__sim_success(s, c, f, capacity, c->in + at, c->in_len - at, (unsigned)((c->in_len - at) / 4u + 1u));
 }
 
 /* Whether in[] holds a whole request: the head, and as many body bytes as it says. */
@@ -275,6 +452,7 @@ static int llmres__sim_send(void *ctx, int id, const void *buf, size_t len, uint
     (void)timeout_ms;
     if (!c) return LLMRES_ERR_INVALID;
     if (c->reset) return LLMRES_ERR_IO;
+    if (c->closed) return LLMRES_ERR_CLOSED;
     if (len > sizeof(c->in) - c->in_len) return LLMRES_ERR_IO; /* more than one request: the sim's limit */
     memcpy(c->in + c->in_len, buf, len);
     c->in_len += len;
@@ -296,7 +474,9 @@ static int llmres__sim_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
         if (!c->answered || c->silent || (int32_t)(c->ready_at - s->now) > 0) return 0;
     }
     if (c->reset) return LLMRES_ERR_IO;
+    if (c->out_at == c->out_len && c->streaming) llmres__sim_stream_next(c); /* the last event was read */
     if (c->out_at == c->out_len) {
+        if (c->closed) return LLMRES_ERR_CLOSED;
         /* answered in full: ready for the next request on this connection */
         c->answered = 0;
         c->in_len = c->out_len = c->out_at = 0;
@@ -305,7 +485,7 @@ static int llmres__sim_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
     n = c->out_len - c->out_at < len ? c->out_len - c->out_at : len;
     memcpy(buf, c->out + c->out_at, n);
     c->out_at += n;
-    if (c->out_at == c->out_len) { c->answered = 0; c->in_len = c->out_len = c->out_at = 0; }
+    if (c->out_at == c->out_len && !c->streaming) { c->answered = 0; c->in_len = c->out_len = c->out_at = 0; }
     return (int)n;
 }
 
