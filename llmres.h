@@ -3828,13 +3828,15 @@ static int llmres__call_json(const llmres_client_t *c, llmres_worker_t *w, const
     return llmres_llm_write_request(&r, w->json, sizeof(w->json));
 }
 
-/* Prompt characters / 4 (a common rule of thumb) plus the answer budget. */
-static uint32_t llmres__estimate_tokens(const llmres_call_t *call) {
+/* Prompt characters / 4 (a common rule of thumb) plus the answer budget, at most max. */
+static uint32_t llmres__estimate_tokens(const llmres_call_t *call, uint32_t max) {
     llmres_llm_message_t one;
     size_t chars = call->system ? strlen(call->system) : 0, i, count;
     const llmres_llm_message_t *m = llmres__call_messages(call, &one, &count);
+    uint32_t est;
     for (i = 0; i < count; i++) chars += strlen(m[i].content);
-    return (uint32_t)(chars / 4u + 1u) + (call->max_tokens ? call->max_tokens : 256u);
+    est = (uint32_t)(chars / 4u + 1u) + (call->max_tokens ? call->max_tokens : 256u);
+    return est < max ? est : max;
 }
 
 static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, int cls) {
@@ -3882,6 +3884,71 @@ static int llmres__call_wait(llmres_client_t *c, llmres_call_state_t *st, llmres
     return LLMRES_CALL_WAIT;
 }
 
+/* Records an attempt's end (lock taken here): the breaker, the counters, the buckets
+   (the server's word corrects ours), the token estimate against the usage. */
+static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, const llmres_call_state_t *st, int status,
+                                int cls, uint32_t now, uint32_t latency) {
+    llmres__lock(c);
+    c->in_flight--;
+    c->attempts_by_class[cls]++;
+    if (status == 429) c->status_429++;
+    if (status == 529) c->status_529++;
+    llmres_breaker_record(&c->breaker[st->provider], now, llmres_class_policy_get(cls).outcome, latency);
+    if (status > 0) {
+        const llmres_http_hints_t *h = &w->resp.hints;
+        if (c->cfg.rps_milli && h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN)
+            llmres_bucket_drain(&c->rps, now, now + h->requests.reset_ms);
+        if (c->cfg.tokens_per_minute && h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN)
+            llmres_bucket_drain(&c->tpm, now, now + h->tokens.reset_ms);
+    }
+    if (st->tokens_charged && cls == LLMRES_CLASS_OK && w->lr.input_tokens != LLMRES_UNKNOWN &&
+        w->lr.output_tokens != LLMRES_UNKNOWN) {
+        /* reconcile the estimate with the usage the provider reported */
+        uint32_t used = w->lr.input_tokens + w->lr.output_tokens;
+        if (used < st->tokens_charged) {
+            llmres_bucket_refund(&c->tpm, now, st->tokens_charged - used);
+        } else if (used > st->tokens_charged) { /* take the rest, as far as there is any */
+            uint32_t extra = used - st->tokens_charged, have = llmres_bucket_available(&c->tpm, now);
+            llmres_bucket_take(&c->tpm, now, extra < have ? extra : have);
+        }
+    } else if (st->tokens_charged && status <= 0) {
+        llmres_bucket_refund(&c->tpm, now, st->tokens_charged); /* never reached the provider */
+    }
+    llmres__unlock(c);
+}
+
+/* After a failed attempt: retry after a backoff (WAIT), fall back to the next provider
+   at once (AGAIN), or end the call (DONE). */
+static int llmres__call_decide(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res,
+                               const llmres_http_hints_t *h, int error, int cls, uint32_t now, uint32_t *wait_ms) {
+    uint32_t hint, left;
+    int32_t delay;
+    if (!llmres_should_retry(cls, h)) {
+        /* a key or a quota belongs to one provider: another may still answer */
+        if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+        return llmres__call_done(c, st, res, error, cls);
+    }
+    if (st->retries >= c->cfg.max_retries) {
+        if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+        return llmres__call_done(c, st, res, error, cls);
+    }
+    hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
+    left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
+    delay = llmres_backoff_next(&st->backoff, hint, left);
+    if (delay < 0) { /* past the deadline, or the server wants longer than we may wait */
+        if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+        return llmres__call_done(c, st, res, error, cls);
+    }
+    st->retries++;
+    llmres__lock(c);
+    c->retries++;
+    llmres__unlock(c);
+    st->wake = now + (uint32_t)delay;
+    st->phase = LLMRES__CALL_BACKOFF;
+    *wait_ms = delay ? (uint32_t)delay : 1u;
+    return LLMRES_CALL_WAIT;
+}
+
 /* An attempt's end (status: the exchange's result): classify, record, and decide: the
    result (DONE), a backoff (WAIT), or another attempt at once (AGAIN). */
 static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
@@ -3918,34 +3985,7 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
     res->message[sizeof(res->message) - 1] = 0;
     res->cls = cls;
 
-    /* record: the breaker, the buckets (the server's word corrects ours), the cache */
-    llmres__lock(c);
-    c->in_flight--;
-    c->attempts_by_class[cls]++;
-    if (status == 429) c->status_429++;
-    if (status == 529) c->status_529++;
-    llmres_breaker_record(&c->breaker[st->provider], now, llmres_class_policy_get(cls).outcome, latency);
-    if (status > 0) {
-        const llmres_http_hints_t *h = &w->resp.hints;
-        if (c->cfg.rps_milli && h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN)
-            llmres_bucket_drain(&c->rps, now, now + h->requests.reset_ms);
-        if (c->cfg.tokens_per_minute && h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN)
-            llmres_bucket_drain(&c->tpm, now, now + h->tokens.reset_ms);
-    }
-    if (st->tokens_charged && cls == LLMRES_CLASS_OK && w->lr.input_tokens != LLMRES_UNKNOWN &&
-        w->lr.output_tokens != LLMRES_UNKNOWN) {
-        /* reconcile the estimate with the usage the provider reported */
-        uint32_t used = w->lr.input_tokens + w->lr.output_tokens;
-        if (used < st->tokens_charged) {
-            llmres_bucket_refund(&c->tpm, now, st->tokens_charged - used);
-        } else if (used > st->tokens_charged) { /* take the rest, as far as there is any */
-            uint32_t extra = used - st->tokens_charged, have = llmres_bucket_available(&c->tpm, now);
-            llmres_bucket_take(&c->tpm, now, extra < have ? extra : have);
-        }
-    } else if (st->tokens_charged && status <= 0) {
-        llmres_bucket_refund(&c->tpm, now, st->tokens_charged); /* never reached the provider */
-    }
-    llmres__unlock(c);
+    llmres__call_record(c, w, st, status, cls, now, latency);
     if (cls == LLMRES_CLASS_OK) {
         if (st->cacheable) {
             int kn = llmres__call_json(c, w, call, 0);
@@ -3958,36 +3998,7 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
         return llmres__call_done(c, st, res, LLMRES_OK, cls);
     }
 
-    /* retry, back off, or fall back */
-    {
-        const llmres_http_hints_t *h = status > 0 ? &w->resp.hints : NULL;
-        if (!llmres_should_retry(cls, h)) {
-            /* a key or a quota belongs to one provider: another may still answer */
-            if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-            return llmres__call_done(c, st, res, error, cls);
-        }
-        if (st->retries >= c->cfg.max_retries) {
-            if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-            return llmres__call_done(c, st, res, error, cls);
-        }
-        {
-            uint32_t hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
-            uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
-            int32_t delay = llmres_backoff_next(&st->backoff, hint, left);
-            if (delay < 0) { /* past the deadline, or the server wants longer than we may wait */
-                if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-                return llmres__call_done(c, st, res, error, cls);
-            }
-            st->retries++;
-            llmres__lock(c);
-            c->retries++;
-            llmres__unlock(c);
-            st->wake = now + (uint32_t)delay;
-            st->phase = LLMRES__CALL_BACKOFF;
-            *wait_ms = delay ? (uint32_t)delay : 1u;
-            return LLMRES_CALL_WAIT;
-        }
-    }
+    return llmres__call_decide(c, st, res, status > 0 ? &w->resp.hints : NULL, error, cls, now, wait_ms);
 }
 
 /* Whether the call's answer may come from and go to the cache: the call says, else the
@@ -4085,9 +4096,122 @@ static int llmres__attempt_begin(llmres_client_t *c, llmres_worker_t *w, const l
     return llmres_http_begin(&w->http, &req, &w->resp, left < c->cfg.attempt_timeout_ms ? left : c->cfg.attempt_timeout_ms);
 }
 
+#define LLMRES__CALL_ADMITTED 3 /* llmres__call_admit: a slot and the tokens are taken: send */
+
+/* The answer is on its way: read what came, waiting at most st->io_wait_ms. WAIT, or
+   the attempt's end as llmres__call_finish decides. */
+static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                                llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
+    size_t got = w->http.x_got;
+    uint32_t io = st->io_wait_ms, linger = 0, now, left;
+    int over = call->on_text && (w->stream.done || w->stream.failed), status; /* the stream said its last */
+    if (over) { /* its body's end should follow at once: not long */
+        uint32_t since = c->port->now_ms(c->port->ctx) - w->stream_end_at;
+        linger = since < LLMRES_STREAM_LINGER_MS ? LLMRES_STREAM_LINGER_MS - since : 0;
+        if (io > linger) io = linger;
+    }
+    status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
+    if (status == 0 && over && (!linger || c->port->now_ms(c->port->ctx) - w->stream_end_at >= LLMRES_STREAM_LINGER_MS)) {
+        llmres_http_abort(&w->http); /* a server that keeps the body open after the stream's end */
+        status = w->resp.status;
+    }
+    if (status != 0) {
+        st->phase = LLMRES__CALL_ADMIT;
+        return llmres__call_finish(c, w, call, st, res, status, wait_ms);
+    }
+    now = c->port->now_ms(c->port->ctx);
+    left = llmres__reached(now, st->deadline) ? 1u : st->deadline - now;
+    /* more is coming, or the step already waited in the transport: look again at once */
+    *wait_ms = w->http.x_got != got || io >= LLMRES_POLL_MS ? 1u : left < LLMRES_POLL_MS ? left : LLMRES_POLL_MS;
+    return LLMRES_CALL_WAIT;
+}
+
+/* Every breaker of the chain is open: wait for the first to admit a probe when that comes
+   before the deadline (a device would rather wait than drop), else end with OPEN. */
+static int llmres__call_wait_breaker(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now,
+                                     uint32_t *wait_ms) {
+    uint32_t best = LLMRES_NEVER, k, left = st->deadline - now;
+    int who = -1;
+    llmres__lock(c);
+    for (k = 0; k < c->providers; k++) {
+        uint32_t r = llmres_breaker_retry_in(&c->breaker[k], now);
+        if (r < best) { best = r; who = (int)k; }
+    }
+    llmres__unlock(c);
+    if (who < 0 || best >= left)
+        return llmres__call_done(c, st, res, LLMRES_ERR_OPEN, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
+    st->provider = who;
+    st->retries = 0;
+    st->wake = now + best;
+    st->phase = LLMRES__CALL_BACKOFF;
+    *wait_ms = best ? best : 1u;
+    return LLMRES_CALL_WAIT;
+}
+
+/* Admission, in order: the deadline, the concurrency limit, the request and token
+   buckets, the provider's breaker. ADMITTED (slot and tokens taken), AGAIN (moved to the
+   next provider), WAIT or DONE. */
+static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st,
+                              llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
+    uint32_t estimate = 0, ms = 0;
+    int wait = 1;
+    if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
+    llmres__lock(c);
+    if (c->in_flight >= c->cfg.max_concurrent) {
+        ms = 10; /* a slot frees when an attempt ends */
+    } else if (c->cfg.rps_milli && llmres_bucket_take(&c->rps, now, 1) != LLMRES_OK) {
+        ms = llmres_bucket_wait_ms(&c->rps, now, 1);
+    } else if (c->cfg.tokens_per_minute &&
+               llmres_bucket_take(&c->tpm, now, estimate = llmres__estimate_tokens(call, c->cfg.tokens_per_minute)) != LLMRES_OK) {
+        ms = llmres_bucket_wait_ms(&c->tpm, now, estimate);
+        estimate = 0;
+        if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
+    } else {
+        wait = 0;
+    }
+    if (wait) {
+        llmres__unlock(c);
+        return llmres__call_wait(c, st, res, now, ms, wait_ms);
+    }
+    if (llmres_breaker_allow(&c->breaker[st->provider], now) != LLMRES_OK) {
+        if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
+        if (estimate) llmres_bucket_refund(&c->tpm, now, estimate);
+        llmres__unlock(c);
+        res->provider = st->provider;
+        if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+        return llmres__call_wait_breaker(c, st, res, now, wait_ms);
+    }
+    c->in_flight++;
+    c->attempts++;
+    llmres__unlock(c);
+    st->tokens_charged = estimate;
+    return LLMRES__CALL_ADMITTED;
+}
+
+/* One admitted attempt: its JSON and its request, never past the call's deadline. AGAIN
+   with the phase at RECV when it is on its way, else the attempt's end. */
+static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                                llmres_call_state_t *st, llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
+    int n = llmres__call_json(c, w, call, st->provider), status;
+    if (n < 0) {
+        llmres__lock(c);
+        c->in_flight--;
+        llmres_breaker_record(&c->breaker[st->provider], now, LLMRES_OUTCOME_IGNORED, 0);
+        llmres__unlock(c);
+        return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
+    }
+    status = llmres__attempt_begin(c, w, call, st, (size_t)n);
+    if (status == LLMRES_OK) {
+        st->phase = LLMRES__CALL_RECV;
+        return LLMRES__CALL_AGAIN;
+    }
+    return llmres__call_finish(c, w, call, st, res, status, wait_ms);
+}
+
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
     uint32_t now;
+    int rc;
     if (!c || !w || !call || !st || !res || !wait_ms) return LLMRES_ERR_INVALID;
     *wait_ms = 0;
     now = c->port->now_ms(c->port->ctx);
@@ -4099,114 +4223,14 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
         if (!llmres__reached(now, st->wake)) return llmres__call_wait(c, st, res, now, st->wake - now, wait_ms);
         st->phase = LLMRES__CALL_ADMIT;
     }
-    for (;;) { /* ADMIT, then one attempt */
-        int n, status, allowed;
-        uint32_t estimate = 0;
-        if (st->phase == LLMRES__CALL_RECV) { /* the answer is on its way */
-            size_t got = w->http.x_got;
-            uint32_t io = st->io_wait_ms, linger = 0;
-            int over = call->on_text && (w->stream.done || w->stream.failed); /* the stream said its last */
-            if (over) { /* its body's end should follow at once: not long */
-                uint32_t since = c->port->now_ms(c->port->ctx) - w->stream_end_at;
-                linger = since < LLMRES_STREAM_LINGER_MS ? LLMRES_STREAM_LINGER_MS - since : 0;
-                if (io > linger) io = linger;
-            }
-            status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
-            if (status == 0 && over &&
-                (!linger || c->port->now_ms(c->port->ctx) - w->stream_end_at >= LLMRES_STREAM_LINGER_MS)) {
-                llmres_http_abort(&w->http); /* a server that keeps the body open after the stream's end */
-                status = w->resp.status;
-            }
-            if (status == 0) {
-                uint32_t left;
-                now = c->port->now_ms(c->port->ctx);
-                left = llmres__reached(now, st->deadline) ? 1u : st->deadline - now;
-                /* more is coming, or the step already waited in the transport: look again at once */
-                *wait_ms = w->http.x_got != got || io >= LLMRES_POLL_MS ? 1u : left < LLMRES_POLL_MS ? left : LLMRES_POLL_MS;
-                return LLMRES_CALL_WAIT;
-            }
-            st->phase = LLMRES__CALL_ADMIT;
-            status = llmres__call_finish(c, w, call, st, res, status, wait_ms);
-            if (status != LLMRES__CALL_AGAIN) return status;
-            now = c->port->now_ms(c->port->ctx);
-            continue;
+    for (;;) { /* each turn ends an attempt, starts one, or moves down the chain: bounded */
+        if (st->phase == LLMRES__CALL_RECV) {
+            rc = llmres__call_receive(c, w, call, st, res, wait_ms);
+        } else {
+            rc = llmres__call_admit(c, call, st, res, now, wait_ms);
+            if (rc == LLMRES__CALL_ADMITTED) rc = llmres__call_attempt(c, w, call, st, res, now, wait_ms);
         }
-        if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
-        llmres__lock(c);
-        if (c->in_flight >= c->cfg.max_concurrent) {
-            llmres__unlock(c);
-            return llmres__call_wait(c, st, res, now, 10, wait_ms); /* a slot frees when an attempt ends */
-        }
-        if (c->cfg.rps_milli) {
-            int rc = llmres_bucket_take(&c->rps, now, 1);
-            if (rc != LLMRES_OK) {
-                uint32_t ms = llmres_bucket_wait_ms(&c->rps, now, 1);
-                llmres__unlock(c);
-                return llmres__call_wait(c, st, res, now, ms, wait_ms);
-            }
-        }
-        if (c->cfg.tokens_per_minute) {
-            int rc;
-            estimate = llmres__estimate_tokens(call);
-            if (estimate > c->cfg.tokens_per_minute) estimate = c->cfg.tokens_per_minute;
-            rc = llmres_bucket_take(&c->tpm, now, estimate);
-            if (rc != LLMRES_OK) {
-                uint32_t ms = llmres_bucket_wait_ms(&c->tpm, now, estimate);
-                if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
-                llmres__unlock(c);
-                return llmres__call_wait(c, st, res, now, ms, wait_ms);
-            }
-        }
-        allowed = llmres_breaker_allow(&c->breaker[st->provider], now) == LLMRES_OK;
-        if (!allowed) {
-            if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
-            if (estimate) llmres_bucket_refund(&c->tpm, now, estimate);
-            llmres__unlock(c);
-            res->provider = st->provider;
-            if (llmres__call_fallback(c, st)) continue;
-            {
-                /* the whole chain is open: wait for the first breaker to admit a probe,
-                   when that comes before the deadline; a device would rather wait than drop */
-                uint32_t best = LLMRES_NEVER, k, left = st->deadline - now;
-                int who = -1;
-                llmres__lock(c);
-                for (k = 0; k < c->providers; k++) {
-                    uint32_t r = llmres_breaker_retry_in(&c->breaker[k], now);
-                    if (r < best) { best = r; who = (int)k; }
-                }
-                llmres__unlock(c);
-                if (who >= 0 && best < left) {
-                    st->provider = who;
-                    st->retries = 0;
-                    st->wake = now + best;
-                    st->phase = LLMRES__CALL_BACKOFF;
-                    *wait_ms = best ? best : 1u;
-                    return LLMRES_CALL_WAIT;
-                }
-            }
-            return llmres__call_done(c, st, res, LLMRES_ERR_OPEN, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
-        }
-        c->in_flight++;
-        c->attempts++;
-        llmres__unlock(c);
-        st->tokens_charged = estimate;
-
-        /* the attempt: never past the call's deadline */
-        n = llmres__call_json(c, w, call, st->provider);
-        if (n < 0) {
-            llmres__lock(c);
-            c->in_flight--;
-            llmres_breaker_record(&c->breaker[st->provider], now, LLMRES_OUTCOME_IGNORED, 0);
-            llmres__unlock(c);
-            return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
-        }
-        status = llmres__attempt_begin(c, w, call, st, (size_t)n);
-        if (status == LLMRES_OK) {
-            st->phase = LLMRES__CALL_RECV;
-            continue;
-        }
-        status = llmres__call_finish(c, w, call, st, res, status, wait_ms);
-        if (status != LLMRES__CALL_AGAIN) return status;
+        if (rc != LLMRES__CALL_AGAIN) return rc;
         now = c->port->now_ms(c->port->ctx);
     }
 }

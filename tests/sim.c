@@ -326,7 +326,7 @@ static void a_stream_that_fails_part_way(void) {
         memset(&c, 0, sizeof(c));
         c.stream_fault_permille = 1000; c.stream_fault_cut = v[i / 3].cut; c.stream_fault_after = v[i / 3].after;
         start(providers[i % 3], &c, 0, 100);
-        CHECK_EQ(call(1), v[i / 3].cut ? LLMRES_ERR_TRUNCATED : LLMRES_ERR_HTTP);
+        CHECK_EQ(call(1), v[i / 3].cut ? LLMRES_ERR_TRUNCATED : LLMRES_ERR_PROVIDER);
         CHECK_EQ(outcome.cls, v[i / 3].cls);
         CHECK_EQ(outcome.status, v[i / 3].cut ? LLMRES_ERR_TRUNCATED : 200);
         CHECK(strcmp(told, v[i / 3].told) == 0);
