@@ -1,9 +1,9 @@
 /* Speed of the primitives. `bench` prints nanoseconds per operation (median of 9 runs);
-   `bench OP N` runs only N operations of OP, for tests/bench_instr.sh to count
-   instructions with callgrind. The library is a separate object (tests/bench_impl.c),
+   `bench OP N` runs only N operations of OP, for tests/bench/bench_instr.sh to count
+   instructions with callgrind. The library is a separate object (tests/bench/bench_impl.c),
    as in a user's build, so every operation is a real call. */
 #define _POSIX_C_SOURCE 199309L
-#include "../llmres.h"
+#include "../../llmres.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

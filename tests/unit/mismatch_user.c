@@ -2,7 +2,7 @@
 #define LLMRES_MAX_QUEUE 8
 #define LLMRES_MAX_CACHE_ENTRIES 4
 #define LLMRES_MAX_BREAKER_WINDOW 8
-#include "../llmres.h"
+#include "../../llmres.h"
 #include <stdio.h>
 
 int main(void) {

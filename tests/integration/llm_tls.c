@@ -1,15 +1,15 @@
-/* The LLM client through TLS against the mock LLM server (tests/mock_llm.py, started by
-   tests/run.sh over TLS, overloaded: a small capacity, 429 with retry-after beyond it).
+/* The LLM client through TLS against the mock LLM server (tests/servers/mock_llm.py,
+   started by tests/run.sh over TLS, overloaded: a small capacity, 429 with retry-after beyond it).
    A blocking call in each wire format, then the dispatcher with a thread per slot while
    the main thread submits jobs with priorities and deadlines: every accepted job ends
    exactly once, none after its deadline, and the server's 429s were retried.
    Environment: LLMRES_MOCK_PORT, LLMRES_CA_FILE. */
 #define _DEFAULT_SOURCE
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "../port/llmres_posix.h"
-#include "../port/llmres_mbedtls.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../../port/llmres_posix.h"
+#include "../../port/llmres_mbedtls.h"
+#include "../test.h"
 #include <pthread.h>
 #include <stdlib.h>
 

@@ -4,7 +4,7 @@
 An independent second HTTP and TLS implementation (Python's socket/ssl), used to
 feed the client good and deliberately broken responses.  Standard library only.
 
-    python3 tests/fault_server.py --ready-file PATH [--port 0]
+    python3 tests/servers/fault_server.py --ready-file PATH [--port 0]
         [--cert CERT.pem --key KEY.pem] [--vectors DIR] [--stall-max 30]
 
 Listens on 127.0.0.1 only.  After listen() the actual port number (decimal

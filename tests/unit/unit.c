@@ -1,8 +1,8 @@
 /* Unit tests of the primitives, on a fake clock that starts 1000 ms before the 32-bit
    wrap, so every timer below crosses it. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 #include <string.h>
 
 #define T0 (0xFFFFFFFFu - 999u) /* 2^32 - 1000 */
@@ -539,7 +539,7 @@ static void backoff_never_runs_past_deadline(void) {
     CHECK_EQ(llmres_backoff_next(&b, 0, 10000), LLMRES_ERR_GIVE_UP); /* 3 retries spent */
 }
 
-/* ---- cache: readable examples (tests/model_cache.c checks 100,000 random steps) ---- */
+/* ---- cache: readable examples (tests/unit/model_cache.c checks 100,000 random steps) ---- */
 
 static llmres_cache_t cache;
 
@@ -600,7 +600,7 @@ static void cache_ttl_across_wrap(void) {
     CHECK_EQ(llmres_cache_get(&cache, T0 + 0x7FFFFFFFu, "y", 1, out, sizeof(out), &len), LLMRES_OK);
 }
 
-/* ---- queue: readable examples (tests/model_queue.c checks 100,000 random steps) ---- */
+/* ---- queue: readable examples (tests/unit/model_queue.c checks 100,000 random steps) ---- */
 
 static void queue_priority_fifo_backpressure_and_displacement(void) {
     static llmres_queue_t q;

@@ -1,9 +1,9 @@
 /* The simulated port: an overloaded provider in virtual time, through the real HTTP
    client and the taxonomy. Runs in milliseconds of real time and crosses the 32-bit wrap. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "../port/llmres_sim.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../../port/llmres_sim.h"
+#include "../test.h"
 #include <time.h>
 
 static llmres_sim_t sim;

@@ -4,7 +4,7 @@
    provider's responses, and the stream reader (whole and split, which must agree). Seeded with the shared
    provider vectors by tests/run.sh. Build: clang -fsanitize=fuzzer,address,undefined. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
+#include "../../llmres.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* Configuration: defaults, presets, one key at a time, KEY=VALUE text, and errors that
    name the key. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 #include <string.h>
 
 static void defaults_and_presets(void) {

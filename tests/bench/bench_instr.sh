@@ -4,7 +4,7 @@
 # never nest): the benchmark loop is not counted; internal helpers, memcmp and memcpy
 # called from the library are. The difference between a run of N2 and a run of N1
 # operations, divided by N2 - N1, so setup cancels out. Repeatable on a noisy machine.
-# Usage: tests/bench_instr.sh path/to/bench
+# Usage: tests/bench/bench_instr.sh path/to/bench
 set -eu
 BENCH=${1:-build/bench}
 N1=1000

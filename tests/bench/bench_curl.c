@@ -1,5 +1,5 @@
 /* The same N sequential HTTPS GETs with libcurl (easy handle reused, so one kept-alive
-   connection), for the comparison in tests/bench_https.sh. */
+   connection), for the comparison in tests/bench/bench_https.sh. */
 #define _DEFAULT_SOURCE
 #include <curl/curl.h>
 #include <stdio.h>

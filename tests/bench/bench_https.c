@@ -1,11 +1,11 @@
 /* N sequential HTTPS GETs over one keep-alive connection with llmres (POSIX port and
-   mbedTLS), for the side-by-side comparison with tests/bench_curl.c run by
-   tests/bench_https.sh. Prints: requests/s, handshakes, peak RSS in KB. */
+   mbedTLS), for the side-by-side comparison with tests/bench/bench_curl.c run by
+   tests/bench/bench_https.sh. Prints: requests/s, handshakes, peak RSS in KB. */
 #define _DEFAULT_SOURCE
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "../port/llmres_posix.h"
-#include "../port/llmres_mbedtls.h"
+#include "../../llmres.h"
+#include "../../port/llmres_posix.h"
+#include "../../port/llmres_mbedtls.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include "bench_rss.h"

@@ -1,9 +1,9 @@
 /* HTTP/1.1 layer: the response parser on the shared provider vectors (whole, byte by
    byte, and split at every point), malformed responses, the header-value parsers, and
-   the request writer. The client over a fake transport is in tests/http_client.c. */
+   the request writer. The client over a fake transport is in tests/unit/http_client.c. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 #include <stdlib.h>
 #include <string.h>
 

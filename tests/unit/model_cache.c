@@ -8,8 +8,8 @@
    The PRNG is seeded with fixed values, so every run is the same. On the first mismatch
    the step, the last operations and the differing field are printed and the test stops. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,15 +4,15 @@
 # Prints each run, the medians, the ratio and the peak RSS of each. A benchmark: it
 # prints figures and fails only when a client fails.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 OUT=build/bench_https
 N=${N:-2000}
 ROUNDS=${ROUNDS:-5}
 mkdir -p "$OUT"
-cc -std=c99 -O2 -Wall -Wextra -Werror tests/bench_https.c -o "$OUT/llmres" -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
-cc -std=c99 -O2 -Wall -Wextra -Werror tests/bench_curl.c -o "$OUT/curl" -lcurl
-trap 'sh tests/nginx.sh stop "$OUT/nginx" >/dev/null 2>&1' EXIT INT TERM
-PORT=$(NGINX_KEEPALIVE_TIMEOUT=60s sh tests/nginx.sh start "$OUT/nginx")
+cc -std=c99 -O2 -Wall -Wextra -Werror tests/bench/bench_https.c -o "$OUT/llmres" -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
+cc -std=c99 -O2 -Wall -Wextra -Werror tests/bench/bench_curl.c -o "$OUT/curl" -lcurl
+trap 'sh tests/servers/nginx.sh stop "$OUT/nginx" >/dev/null 2>&1' EXIT INT TERM
+PORT=$(NGINX_KEEPALIVE_TIMEOUT=60s sh tests/servers/nginx.sh start "$OUT/nginx")
 CA="$OUT/nginx/ca.pem"
 : >"$OUT/runs"
 i=0

@@ -2,8 +2,8 @@
    classified as ../shared/vectors/README.md says; request JSON for each provider;
    escaping; malformed, truncated and oversized bodies. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -14,8 +14,8 @@
 
    Time starts at 2^32 - 100000 so the 32-bit wrap of `now` is crossed in every pass. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 Speaks three wire formats, with deterministic answers and a tunable overload
 model.  Standard library only (Python 3.11).
 
-    python3 tests/mock_llm.py --ready-file PATH [--port 0] [--cert C --key K]
+    python3 tests/servers/mock_llm.py --ready-file PATH [--port 0] [--cert C --key K]
         [--seed 1] [--capacity RPS] [--concurrency N] [--overload KIND]
         [--latency-ms MS] [--jitter-ms MS] [--failure-rate F]
         [--outage START:END ...] [--quota] [--chunked] [--stall-max 30]

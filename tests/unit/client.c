@@ -3,9 +3,9 @@
    the token bucket reconciles, server headers correct the local buckets, the cache answers
    deterministic requests. All in virtual time. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "../port/llmres_sim.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../../port/llmres_sim.h"
+#include "../test.h"
 
 static llmres_sim_t sim;
 static llmres_client_t client;

@@ -10,8 +10,8 @@
    Every call checks the I/O rule: an id that is open, a timeout within what is left of
    the exchange's budget; every open must be matched by exactly one close. */
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../test.h"
 #include <string.h>
 
 #define T0 (0xFFFFFFFFu - 1000u)

@@ -3,9 +3,9 @@
    displaced, cancelled), in priority order, on time; a full queue pushes back. */
 #define LLMRES_SIM_CONNECTIONS 8
 #define LLMRES_IMPLEMENTATION
-#include "../llmres.h"
-#include "../port/llmres_sim.h"
-#include "test.h"
+#include "../../llmres.h"
+#include "../../port/llmres_sim.h"
+#include "../test.h"
 
 #define JOBS 48
 
