@@ -55,7 +55,7 @@ $(BUILD)/bench: tests/bench/bench.c tests/bench/bench_impl.c llmres.h
 fuzz:
 	@mkdir -p $(BUILD)/fuzz/corpus
 	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o $(BUILD)/fuzz/fuzz_http
-	@for f in ../shared/vectors/*.http; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
+	@for f in $${LLMRES_VECTORS:-tests/vectors}/*.http $${LLMRES_VECTORS:-tests/vectors}/*.sse; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
 	cd $(BUILD)/fuzz && ./fuzz_http -max_total_time=$${FUZZ_SECONDS:-300} corpus
 
 # The main job: 200 requests through llmres to a local, overloaded mock LLM (no key, no network).

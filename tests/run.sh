@@ -204,7 +204,7 @@ grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/
 if step "clang builds the HTTP fuzz target" clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
         -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o "$OUT/fuzz_http"; then
     rm -rf "$OUT/corpus" && mkdir -p "$OUT/corpus"
-    for f in ../shared/vectors/*.http ../shared/vectors/*.sse; do [ -f "$f" ] && { printf '\003'; cat "$f"; } >"$OUT/corpus/$(basename "$f")"; done
+    for f in "${LLMRES_VECTORS:-tests/vectors}"/*.http "${LLMRES_VECTORS:-tests/vectors}"/*.sse; do [ -f "$f" ] && { printf '\003'; cat "$f"; } >"$OUT/corpus/$(basename "$f")"; done
     step "fuzzing the HTTP parser for ${FUZZ_SECONDS:-20} s finds nothing" \
         sh -c "cd '$OUT' && ./fuzz_http -max_total_time=${FUZZ_SECONDS:-20} corpus"
 fi

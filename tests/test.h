@@ -4,6 +4,8 @@
 #ifndef LLMRES_TEST_H
 #define LLMRES_TEST_H
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int t__fails, t__passed, t__failed, t__shown;
 
@@ -24,5 +26,28 @@ static void t__run(const char *name, void (*fn)(void)) {
     fflush(stdout);
 }
 #define RUN(fn) t__run(#fn, fn)
+/* Opens the provider vector NAME (tests/vectors/NAME) for binary reads: from the folder
+   $LLMRES_VECTORS when it is set; else from vectors/ next to this header, by the path
+   the compiler was given (so a test built from the repository root finds it when run
+   from there, and one built from an absolute path finds it from anywhere); else from
+   tests/vectors under the current directory. NULL, after saying which path failed.
+   Inline so that the tests that read no vectors do not warn about it. */
+static inline FILE *t_open_vector(const char *name) {
+    char path[1024];
+    const char *dir = getenv("LLMRES_VECTORS");
+    const char *slash = strrchr(__FILE__, '/');
+    FILE *f;
+    if (dir && *dir) {
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+    } else {
+        snprintf(path, sizeof(path), "%.*svectors/%s", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__, name);
+        if ((f = fopen(path, "rb")) != NULL) return f;
+        snprintf(path, sizeof(path), "tests/vectors/%s", name);
+    }
+    f = fopen(path, "rb");
+    if (!f) printf("  cannot open %s\n", path);
+    return f;
+}
+
 #define T_DONE() (printf("%d passed, %d failed\n", t__passed, t__failed), t__failed ? 1 : 0)
 #endif

@@ -1,8 +1,9 @@
 /* libFuzzer target for everything llmres parses from the network: the HTTP response
    parser (fed in pieces whose sizes come from the input, so any split is tried, and
    compared with one whole feed), the header-value parsers, the JSON reader of each
-   provider's responses, and the stream reader (whole and split, which must agree). Seeded with the shared
-   provider vectors by tests/run.sh. Build: clang -fsanitize=fuzzer,address,undefined. */
+   provider's responses, and the stream reader (whole and split, which must agree).
+   Seeded with the provider vectors (tests/vectors) by tests/run.sh and make fuzz.
+   Build: clang -fsanitize=fuzzer,address,undefined. */
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include <stdlib.h>

@@ -464,8 +464,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--cert")
     ap.add_argument("--key")
-    ap.add_argument("--vectors", default=os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "vectors"))
+    ap.add_argument("--vectors", default=os.environ.get("LLMRES_VECTORS") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "vectors"))
     ap.add_argument("--stall-max", type=float, default=30.0)
     args = ap.parse_args()
     if bool(args.cert) != bool(args.key):

@@ -40,7 +40,7 @@ anthropic-529, anthropic-500, openai-503, ollama-503, whatever the endpoint.  On
 openai-429 carries retry-after / retry-after-ms (the real time until the
 bucket holds a token again, or, for a --concurrency refusal, until the
 earliest request being served is due to finish); the others copy the shapes
-of shared/vectors exactly, and those carry no retry hint.
+of tests/vectors exactly, and those carry no retry hint.
 
 --outage START:END (seconds since start, [START, END)): requests alternately
 get the connection closed without a response and a 503 (per endpoint shape).
@@ -54,7 +54,7 @@ Streaming: "stream": true (OpenAI, Anthropic), or "stream" absent / not false
 every error above stays a plain JSON body.  The answer text (same text,
 truncation and token counts as unstreamed) is cut into pieces of at most
 STREAM_PIECE (4) characters, one text delta each, in the shapes of
-shared/vectors/openai_stream.sse and anthropic_stream.sse:
+tests/vectors/openai_stream.sse and anthropic_stream.sse:
   OpenAI     text/event-stream: "data: {chunk}" events, a role chunk, one
              chunk per piece, a finish chunk ("stop" / "length"), a usage
              chunk with "choices":[] when "stream_options":{"include_usage":

@@ -1,4 +1,4 @@
-/* HTTP/1.1 layer: the response parser on the shared provider vectors (whole, byte by
+/* HTTP/1.1 layer: the response parser on the provider vectors (tests/vectors) (whole, byte by
    byte, and split at every point), malformed responses, the header-value parsers, and
    the request writer. The client over a fake transport is in tests/unit/http_client.c. */
 #define LLMRES_IMPLEMENTATION
@@ -13,12 +13,8 @@ static char raw[16384];
 static size_t raw_len;
 
 static int load(const char *name) {
-    char path[512];
-    const char *dir = getenv("LLMRES_VECTORS");
-    FILE *f;
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/vectors", name);
-    f = fopen(path, "rb");
-    if (!f) { printf("  cannot open %s\n", path); return 0; }
+    FILE *f = t_open_vector(name);
+    if (!f) return 0;
     raw_len = fread(raw, 1, sizeof(raw), f);
     fclose(f);
     return raw_len > 0;

@@ -1,5 +1,5 @@
 /* LLM wire formats and the error taxonomy: every provider vector's body read and
-   classified as ../shared/vectors/README.md says; request JSON for each provider;
+   classified as tests/vectors/README.md says; request JSON for each provider;
    escaping; malformed, truncated and oversized bodies. */
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
@@ -17,13 +17,9 @@ static llmres_llm_result_t res;
 
 /* Loads a vector, parses the HTTP, then the body as `provider`; returns the class. */
 static int vector(const char *name, int provider, int *parse_rc) {
-    char path[512];
-    const char *dir = getenv("LLMRES_VECTORS");
     size_t n;
-    FILE *f;
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/vectors", name);
-    f = fopen(path, "rb");
-    if (!f) { printf("  cannot open %s\n", path); return -1; }
+    FILE *f = t_open_vector(name);
+    if (!f) return -1;
     n = fread(raw, 1, sizeof(raw), f);
     fclose(f);
     llmres_http_response_init(&resp, body, sizeof(body), NULL, NULL, 0);
@@ -338,13 +334,9 @@ static int stream_feed(int provider, const char *in, size_t len, size_t step, in
 }
 
 static size_t load(const char *name) {
-    char path[512];
-    const char *dir = getenv("LLMRES_VECTORS");
     size_t n;
-    FILE *f;
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/vectors", name);
-    f = fopen(path, "rb");
-    if (!f) { printf("  cannot open %s\n", path); return 0; }
+    FILE *f = t_open_vector(name);
+    if (!f) return 0;
     n = fread(raw, 1, sizeof(raw) - 1, f);
     fclose(f);
     raw[n] = 0;
