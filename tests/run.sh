@@ -3,6 +3,7 @@
 # Each build step is one test; each test binary contributes its own PASS/FAIL lines.
 set -u
 cd "$(dirname "$0")/.." || exit 2
+unset T_FILTER   # every test runs, whatever the caller's environment picks
 OUT=${OUT:-build/test}
 mkdir -p "$OUT"
 PASSED=0

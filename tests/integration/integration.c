@@ -142,9 +142,10 @@ static void config_from_the_environment(void) {
     unsetenv("LLM_CIRCUIT_BREAKER_MAX_FAILURES");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     const char *p = getenv("LLMRES_FAULT_PORT");
-    if (!p) { printf("FAIL integration: LLMRES_FAULT_PORT not set (run through tests/run.sh)\n"); return 1; }
+    T_INIT(argc, argv);
+    if (!p) { printf("FAIL integration: LLMRES_FAULT_PORT not set (make check T=integration starts the server)\n"); return 1; }
     fault_port = (uint16_t)atoi(p);
     if (llmres_posix_init(&port, &posix) != LLMRES_OK || llmres_http_client_init(&client, &port, NULL) != LLMRES_OK) {
         printf("FAIL integration: init\n");

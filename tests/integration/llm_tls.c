@@ -270,12 +270,13 @@ static void dispatcher_threads_over_tls(void) {
     teardown();
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     const char *p = getenv("LLMRES_MOCK_PORT");
     int i;
+    T_INIT(argc, argv);
     ca_file = getenv("LLMRES_CA_FILE");
     if (!p || !ca_file) {
-        printf("FAIL llm_tls: LLMRES_MOCK_PORT and LLMRES_CA_FILE must be set (tests/run.sh does)\n");
+        printf("FAIL llm_tls: LLMRES_MOCK_PORT and LLMRES_CA_FILE must be set (make check T=llm_tls does)\n");
         return 1;
     }
     mock_port = (uint16_t)atoi(p);

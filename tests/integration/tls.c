@@ -167,7 +167,8 @@ static void static_pool_is_intact(void) {
 }
 #endif
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     dir = getenv("LLMRES_NGINX_DIR");
     nginx_port = env_port("LLMRES_NGINX_PORT");
     wronghost_port = env_port("LLMRES_NGINX_PORT_WRONGHOST");
@@ -175,7 +176,7 @@ int main(void) {
     fault_tls_port = env_port("LLMRES_FAULT_TLS_PORT");
     fault_plain_port = env_port("LLMRES_FAULT_PORT");
     if (!dir || !nginx_port || !fault_tls_port || !fault_plain_port) {
-        printf("FAIL tls: servers not given (run through tests/run.sh)\n");
+        printf("FAIL tls: servers not given (make check T=tls starts them)\n");
         return 1;
     }
     {

@@ -463,7 +463,8 @@ static void steps_never_wait_for_the_answer(void) {
     CHECK_EQ(ask(700, 0), LLMRES_OK); /* and the client goes on */
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(answers_and_caches_deterministic_requests);
     RUN(retry_honours_retry_after);
     RUN(quota_and_auth_are_not_retried);

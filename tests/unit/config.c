@@ -85,7 +85,8 @@ static void text_from_flash(void) {
     CHECK(llmres_config_key(-1) == NULL);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(defaults_and_presets);
     RUN(one_key_at_a_time);
     RUN(text_from_flash);

@@ -509,7 +509,8 @@ static void odd_arguments_are_refused(void) {
     teardown(1);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(runs_in_priority_order_one_result_each);
     RUN(deadline_in_the_queue_ends_on_time);
     RUN(full_queue_pushes_back_and_displaces);

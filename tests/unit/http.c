@@ -429,7 +429,8 @@ static void request_writer(void) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(vector_openai_200_chat);
     RUN(vector_openai_429_rate_limit);
     RUN(vector_azure_429);

@@ -1190,7 +1190,8 @@ static void poll_keeps_the_deadline_and_abort_closes(void) {
     finish();
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(get_fresh_then_reused);
     RUN(partial_sends);
     RUN(pool_keys_and_lru_across_wrap);

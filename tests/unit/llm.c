@@ -473,7 +473,8 @@ static void streams_any_framing_and_bad_input(void) {
     CHECK_EQ(llmres_llm_stream_feed(NULL, "x", 1), LLMRES_ERR_INVALID);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(openai_success);
     RUN(anthropic_and_ollama_success);
     RUN(every_error_vector_gets_its_class);

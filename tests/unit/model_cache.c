@@ -751,7 +751,8 @@ static void test_ttl_wrap(void) {
     CHECK(vl == 1 && out[0] == '3');
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(test_init_errors);
     RUN(test_invalid_args);
     RUN(test_replace_before_evict);

@@ -606,7 +606,8 @@ static void test_cancel_duplicates(void) {
     CHECK_EQ(llmres_queue_drain(&q, &out), LLMRES_ERR_EMPTY);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(test_init_errors);
     RUN(test_null_arguments);
     RUN(test_full_policy);

@@ -142,7 +142,8 @@ static void fast_in_real_time(void) {
     CHECK(sim.stats.overloaded > 0 && sim.stats.served > 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(under_capacity_everything_is_served);
     RUN(overload_looks_like_each_provider);
     RUN(outages_quota_and_failures);

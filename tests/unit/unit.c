@@ -845,7 +845,8 @@ static void strerror_names_every_code(void) {
     CHECK(strcmp(llmres_strerror(-1000), "unknown error") == 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    T_INIT(argc, argv);
     RUN(bucket_rejects_bad_arguments);
     RUN(bucket_one_and_a_half_per_second_across_wrap);
     RUN(bucket_tokens_per_minute_refund_and_cost);
