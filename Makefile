@@ -11,9 +11,9 @@ $(BUILD)/chat: examples/chat.c llmres.h port/llmres_posix.h port/llmres_mbedtls.
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -O2 -Wall -Wextra examples/chat.c -o $@ -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 
-$(BUILD)/unit: tests/unit.c llmres.h tests/test.h
+$(BUILD)/unit: tests/unit/unit.c llmres.h tests/test.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) tests/unit.c -o $@
+	$(CC) $(CFLAGS) tests/unit/unit.c -o $@
 
 # Everything that must pass; ends with "N passed, M failed".
 test:
@@ -38,24 +38,24 @@ size:
 # Nanoseconds per operation (median of runs), then llmres versus libcurl over HTTPS.
 bench: $(BUILD)/bench
 	@$(BUILD)/bench
-	@sh tests/bench_https.sh
+	@sh tests/bench/bench_https.sh
 
 # 2000 HTTPS GETs over keep-alive to a local nginx: llmres versus libcurl, side by side.
 bench-https:
-	@sh tests/bench_https.sh
+	@sh tests/bench/bench_https.sh
 
 bench-instr: $(BUILD)/bench
-	@sh tests/bench_instr.sh $(BUILD)/bench
+	@sh tests/bench/bench_instr.sh $(BUILD)/bench
 
-$(BUILD)/bench: tests/bench.c tests/bench_impl.c llmres.h
+$(BUILD)/bench: tests/bench/bench.c tests/bench/bench_impl.c llmres.h
 	@mkdir -p $(BUILD)
-	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror tests/bench.c tests/bench_impl.c -o $@
+	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror tests/bench/bench.c tests/bench/bench_impl.c -o $@
 
 # A longer fuzzing run of the HTTP parser (FUZZ_SECONDS, default 300).
 fuzz:
 	@mkdir -p $(BUILD)/fuzz/corpus
-	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/fuzz_http.c -o $(BUILD)/fuzz/fuzz_http
-	@for f in ../shared/vectors/*.http; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
+	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o $(BUILD)/fuzz/fuzz_http
+	@for f in $${LLMRES_VECTORS:-tests/vectors}/*.http $${LLMRES_VECTORS:-tests/vectors}/*.sse; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
 	cd $(BUILD)/fuzz && ./fuzz_http -max_total_time=$${FUZZ_SECONDS:-300} corpus
 
 # The main job: 200 requests through llmres to a local, overloaded mock LLM (no key, no network).

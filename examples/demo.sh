@@ -32,7 +32,7 @@ if [ ! -f "$OUT/server.pem" ]; then
 fi
 cc -std=c99 -O2 -Wall -Wextra examples/demo.c -o "$OUT/demo" -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 rm -f "$OUT/mock.ready"
-python3 tests/mock_llm.py --ready-file "$OUT/mock.ready" --cert "$OUT/server.pem" --key "$OUT/server.key" \
+python3 tests/servers/mock_llm.py --ready-file "$OUT/mock.ready" --cert "$OUT/server.pem" --key "$OUT/server.key" \
     --capacity 12 --concurrency 3 --latency-ms 40 --jitter-ms 80 --failure-rate 0.03 --outage 3:6 --seed 7 \
     2>"$OUT/mock.log" &
 PID=$!

@@ -3,6 +3,7 @@
 # Each build step is one test; each test binary contributes its own PASS/FAIL lines.
 set -u
 cd "$(dirname "$0")/.." || exit 2
+unset T_FILTER   # every test runs, whatever the caller's environment picks
 OUT=${OUT:-build/test}
 mkdir -p "$OUT"
 PASSED=0
@@ -54,17 +55,17 @@ step "cppcheck finds nothing" cppcheck --quiet --error-exitcode=1 --std=c99 --en
 
 # 2. Size macros differing between files: init refuses instead of corrupting memory.
 step "init refuses a struct built with other size macros" sh -c \
-    "gcc $TESTFLAGS tests/mismatch_lib.c tests/mismatch_user.c -o $OUT/mismatch && $OUT/mismatch"
+    "gcc $TESTFLAGS tests/unit/mismatch_lib.c tests/unit/mismatch_user.c -o $OUT/mismatch && $OUT/mismatch"
 
 # 3. The tests: gcc and clang, plain and under ASan+UBSan, as C++, and under valgrind.
 for t in $TESTS; do
     for cc in gcc clang; do
-        if step "$cc builds $t" $cc $TESTFLAGS -O2 tests/$t.c -o "$OUT/$t-$cc"; then :; fi
+        if step "$cc builds $t" $cc $TESTFLAGS -O2 tests/unit/$t.c -o "$OUT/$t-$cc"; then :; fi
         [ -x "$OUT/$t-$cc" ] && run "$t ($cc)" "$OUT/$t-$cc"
-        if step "$cc builds $t with ASan+UBSan" $cc $TESTFLAGS $SAN tests/$t.c -o "$OUT/$t-$cc-san"; then :; fi
+        if step "$cc builds $t with ASan+UBSan" $cc $TESTFLAGS $SAN tests/unit/$t.c -o "$OUT/$t-$cc-san"; then :; fi
         [ -x "$OUT/$t-$cc-san" ] && run "$t ($cc ASan+UBSan)" "$OUT/$t-$cc-san"
     done
-    if step "g++ builds $t as C++" g++ -x c++ -std=c++11 -Wall -Wextra -Werror -O2 tests/$t.c -o "$OUT/$t-cxx"; then
+    if step "g++ builds $t as C++" g++ -x c++ -std=c++11 -Wall -Wextra -Werror -O2 tests/unit/$t.c -o "$OUT/$t-cxx"; then
         run "$t (C++)" "$OUT/$t-cxx"
     fi
     run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/$t-gcc"
@@ -80,14 +81,14 @@ cleanup() {
     for pid in $FAULT_PID $FAULT_TLS_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     FAULT_PID=""
     FAULT_TLS_PID=""
-    sh tests/nginx.sh stop "$NGINX_DIR" >/dev/null 2>&1
+    sh tests/servers/nginx.sh stop "$NGINX_DIR" >/dev/null 2>&1
 }
 trap cleanup EXIT INT TERM
 # start_fault_server NAME [args]: its port lands in $OUT/NAME.ready
 start_fault_server() {
     name=$1; shift
     rm -f "$OUT/$name.ready"
-    python3 tests/fault_server.py --ready-file "$OUT/$name.ready" --stall-max 10 "$@" 2>"$OUT/$name.log" &
+    python3 tests/servers/fault_server.py --ready-file "$OUT/$name.ready" --stall-max 10 "$@" 2>"$OUT/$name.log" &
     pid=$!
     if [ "$name" = fault ]; then FAULT_PID=$pid; else FAULT_TLS_PID=$pid; fi
     i=0
@@ -98,36 +99,36 @@ IFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
 TLSLIBS="-lmbedtls -lmbedx509 -lmbedcrypto -lpthread"
 if step "fault server starts on 127.0.0.1" start_fault_server fault; then
     LLMRES_FAULT_PORT=$(cat "$OUT/fault.ready"); export LLMRES_FAULT_PORT
-    if step "gcc builds integration" gcc $IFLAGS -O2 tests/integration.c -o "$OUT/integration" -lpthread; then
+    if step "gcc builds integration" gcc $IFLAGS -O2 tests/integration/integration.c -o "$OUT/integration" -lpthread; then
         run "integration (gcc)" "$OUT/integration"
         run "integration (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/integration"
     fi
-    if step "clang builds integration with ASan+UBSan" clang $IFLAGS $SAN tests/integration.c -o "$OUT/integration-san" -lpthread; then
+    if step "clang builds integration with ASan+UBSan" clang $IFLAGS $SAN tests/integration/integration.c -o "$OUT/integration-san" -lpthread; then
         run "integration (clang ASan+UBSan)" "$OUT/integration-san"
     fi
-    if step "musl-gcc builds integration, static" musl-gcc $IFLAGS -O2 -static tests/integration.c -o "$OUT/integration-musl"; then
+    if step "musl-gcc builds integration, static" musl-gcc $IFLAGS -O2 -static tests/integration/integration.c -o "$OUT/integration-musl"; then
         run "integration (musl static)" "$OUT/integration-musl"
     fi
     # nginx closes idle keep-alive connections after 1 s, for the reconnect test
-    if step "nginx starts over TLS on 127.0.0.1" sh -c "NGINX_KEEPALIVE_TIMEOUT=1s sh tests/nginx.sh start '$NGINX_DIR' >/dev/null" &&
+    if step "nginx starts over TLS on 127.0.0.1" sh -c "NGINX_KEEPALIVE_TIMEOUT=1s sh tests/servers/nginx.sh start '$NGINX_DIR' >/dev/null" &&
        step "fault server starts over TLS" start_fault_server fault_tls --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key"; then
         LLMRES_NGINX_DIR=$NGINX_DIR; export LLMRES_NGINX_DIR
         LLMRES_NGINX_PORT=$(cat "$NGINX_DIR/port"); export LLMRES_NGINX_PORT
         LLMRES_NGINX_PORT_WRONGHOST=$(cat "$NGINX_DIR/port_wronghost"); export LLMRES_NGINX_PORT_WRONGHOST
         LLMRES_NGINX_PORT_SELFSIGNED=$(cat "$NGINX_DIR/port_selfsigned"); export LLMRES_NGINX_PORT_SELFSIGNED
         LLMRES_FAULT_TLS_PORT=$(cat "$OUT/fault_tls.ready"); export LLMRES_FAULT_TLS_PORT
-        if step "gcc builds tls" gcc $IFLAGS -O2 tests/tls.c -o "$OUT/tls" $TLSLIBS; then
+        if step "gcc builds tls" gcc $IFLAGS -O2 tests/integration/tls.c -o "$OUT/tls" $TLSLIBS; then
             run "tls (gcc)" "$OUT/tls"
             run "tls (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/tls"
         fi
-        if step "clang builds tls with ASan+UBSan" clang $IFLAGS $SAN tests/tls.c -o "$OUT/tls-san" $TLSLIBS; then
+        if step "clang builds tls with ASan+UBSan" clang $IFLAGS $SAN tests/integration/tls.c -o "$OUT/tls-san" $TLSLIBS; then
             run "tls (clang ASan+UBSan)" "$OUT/tls-san"
         fi
         # mbedTLS 3.6 (TLS 1.3) with the static pool, built by tests/mbedtls36.sh (.ci/run does)
         M36=build/mbedtls-3.6
         if [ -f "$M36/lib/libmbedtls.a" ]; then
             if step "gcc builds tls against mbedTLS 3.6 with a static pool" gcc $IFLAGS -O1 $SAN \
-                    -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36/include" tests/tls.c -o "$OUT/tls36" \
+                    -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36/include" tests/integration/tls.c -o "$OUT/tls36" \
                     "$M36/lib/libmbedtls.a" "$M36/lib/libmbedx509.a" "$M36/lib/libmbedcrypto.a" -lpthread; then
                 run "tls (mbedTLS 3.6, ASan+UBSan)" "$OUT/tls36"
             fi
@@ -137,7 +138,7 @@ if step "fault server starts on 127.0.0.1" start_fault_server fault; then
         M36M=build/mbedtls-3.6-musl
         if [ -f "$M36M/lib/libmbedtls.a" ]; then
             if step "musl-gcc builds tls, static, with mbedTLS 3.6" musl-gcc $IFLAGS -O2 -static \
-                    -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36M/include" tests/tls.c -o "$OUT/tls-musl" \
+                    -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36M/include" tests/integration/tls.c -o "$OUT/tls-musl" \
                     "$M36M/lib/libmbedtls.a" "$M36M/lib/libmbedx509.a" "$M36M/lib/libmbedcrypto.a"; then
                 run "tls (musl static, mbedTLS 3.6)" "$OUT/tls-musl"
             fi
@@ -153,7 +154,7 @@ MOCK_PID=""
 start_mock() { # name, args...: port in $OUT/name.ready
     name=$1; shift
     rm -f "$OUT/$name.ready"
-    python3 tests/mock_llm.py --ready-file "$OUT/$name.ready" --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key" "$@" \
+    python3 tests/servers/mock_llm.py --ready-file "$OUT/$name.ready" --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key" "$@" \
         2>"$OUT/$name.log" &
     MOCK_PID="$MOCK_PID $!"
     i=0
@@ -180,11 +181,11 @@ if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start
     LLMRES_MOCK_PORT=$(cat "$OUT/mock_busy.ready"); export LLMRES_MOCK_PORT
     LLMRES_MOCK_STREAM_ERROR_PORT=$(cat "$OUT/mock_stream_error.ready"); export LLMRES_MOCK_STREAM_ERROR_PORT
     LLMRES_CA_FILE=$NGINX_DIR/ca.pem; export LLMRES_CA_FILE
-    if step "gcc builds llm_tls" gcc $IFLAGS -O2 tests/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
+    if step "gcc builds llm_tls" gcc $IFLAGS -O2 tests/integration/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
         run "llm_tls (gcc)" "$OUT/llm_tls"
         run "llm_tls (valgrind)" env LLMRES_SLOW=1 valgrind -q --error-exitcode=99 --leak-check=full "$OUT/llm_tls"
     fi
-    if step "clang builds llm_tls with ASan+UBSan" clang $IFLAGS $SAN tests/llm_tls.c -o "$OUT/llm_tls-san" $TLSLIBS; then
+    if step "clang builds llm_tls with ASan+UBSan" clang $IFLAGS $SAN tests/integration/llm_tls.c -o "$OUT/llm_tls-san" $TLSLIBS; then
         run "llm_tls (clang ASan+UBSan)" "$OUT/llm_tls-san"
     fi
 fi
@@ -202,9 +203,9 @@ grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/
 # 5. Fuzz: the HTTP parser and the header-value parsers, seeded with the provider
 #    vectors, for a bounded time; any split must agree with the whole feed.
 if step "clang builds the HTTP fuzz target" clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
-        -fno-sanitize-recover=all tests/fuzz_http.c -o "$OUT/fuzz_http"; then
+        -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o "$OUT/fuzz_http"; then
     rm -rf "$OUT/corpus" && mkdir -p "$OUT/corpus"
-    for f in ../shared/vectors/*.http ../shared/vectors/*.sse; do [ -f "$f" ] && { printf '\003'; cat "$f"; } >"$OUT/corpus/$(basename "$f")"; done
+    for f in "${LLMRES_VECTORS:-tests/vectors}"/*.http "${LLMRES_VECTORS:-tests/vectors}"/*.sse; do [ -f "$f" ] && { printf '\003'; cat "$f"; } >"$OUT/corpus/$(basename "$f")"; done
     step "fuzzing the HTTP parser for ${FUZZ_SECONDS:-20} s finds nothing" \
         sh -c "cd '$OUT' && ./fuzz_http -max_total_time=${FUZZ_SECONDS:-20} corpus"
 fi

@@ -1,0 +1,3 @@
+/* The library built with the default sizes. */
+#define LLMRES_IMPLEMENTATION
+#include "../../llmres.h"
