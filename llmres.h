@@ -4,37 +4,288 @@
    In exactly ONE C or C++ file:
        #define LLMRES_IMPLEMENTATION
        #include "llmres.h"
-   Everywhere else include it plainly. See the end of the file for the license.
+   Everywhere else include it plainly. The license is at the end of the file.
+
+TABLE OF CONTENTS (each heading below starts a line: search for it)
+   OVERVIEW                the parts, layer by layer
+   QUICK START             one resilient call
+   CONFIGURATION           compile-time macros: sizes and their RAM, switches, overrides;
+                           the port headers' macros
+   RUNTIME CONFIGURATION   the LLM_* settings of llmres_config_t and their defaults
+   PROVIDERS               the built-in wire rows, and rows of your own
+   ERRORS AND CLASSES      every llmres_err_t; the error classes and what each one does
+   TIME                    milliseconds that wrap
+   PORT                    what a platform provides
+   THREADING
+   MEMORY AND CODE SIZE
+   CHANGELOG
+   After this comment: the declarations, layer by layer under #ifndef LLMRES_H, each with
+   a comment on ownership, blocking and errors; then the IMPLEMENTATION, which begins at
+   the row of '=' followed by #ifdef LLMRES_IMPLEMENTATION; then the LICENSE.
+   Longer prose is in docs/: API.md (a tour of every part, with examples that compile),
+   DESIGN.md (why it works this way; the wire formats), FIGURES.md (sizes and speeds and
+   how they were measured), TESTING.md.
 
 OVERVIEW
    Ring 1, the resilience primitives: each is a struct the caller owns plus a few
    functions; time comes in as an argument, nothing reads a clock, nothing allocates,
    nothing touches a global. Ring 2, transport and protocol: the port (clock, sleep,
-   entropy, TCP; see PORT below) and an HTTP/1.1 client over it, with TLS as a
-   transport from port/llmres_mbedtls.h; the LLM wire formats and one error taxonomy.
-   Ring 3, the client: llmres_call sends a prompt through cache, limits, breaker,
-   retries and a provider chain and comes back with one result, whole or streamed piece
-   by piece (SSE, NDJSON) with the same resilience; the dispatcher takes
-   many requests with priorities and deadlines through one queue and gives each exactly
-   one result. A stepped call (llmres_call_step) never waits for its answer, for a
-   superloop. LLMRES_NO_HTTP, LLMRES_NO_LLM, LLMRES_NO_CLIENT and LLMRES_NO_DISPATCH
-   leave layers out.
+   entropy, TCP; see PORT) and an HTTP/1.1 client over it, with TLS as a transport from
+   port/llmres_mbedtls.h; the LLM wire formats, one row per provider (see PROVIDERS), and
+   one error taxonomy. Ring 3, the client: llmres_call sends a prompt through the cache,
+   the limits, a breaker per provider, retries and a chain of providers, and comes back
+   with one result, whole or streamed piece by piece (SSE, NDJSON) with the same
+   resilience. llmres_call_step is the same call in steps that never wait for the answer,
+   for a superloop. The dispatcher takes many requests with priorities and deadlines
+   through one queue and gives each exactly one result.
 
-     bucket   token bucket: requests per second, tokens per minute (rates as exact fractions)
-     breaker  circuit breaker: closed / open / half-open, consecutive, failure-rate and
-              slow-call trips, growing open period, probes, forced states, a change hook
-     backoff  exponential backoff with full / equal / decorrelated jitter from a seeded
-              xorshift; honours a server's retry-after; gives up rather than run past a deadline
-     cache    LRU response cache: fixed entry table plus a block arena shared by entries
-              of any size; exact key match; TTL per entry
-     queue    bounded priority queue with deadlines and backpressure; every item pushed
-              comes back to its owner exactly once
+     bucket    token bucket: requests per second, tokens per minute (exact fractions)
+     breaker   circuit breaker: closed / open / half-open, consecutive, failure-rate and
+               slow-call trips, a growing open period, probes, forced states, a hook
+     backoff   exponential backoff, full / equal / decorrelated jitter from a seeded
+               xorshift; honours retry-after; gives up rather than pass a deadline
+     cache     LRU response cache: an entry table and a block arena shared by entries
+               of any size; exact key match; a TTL per entry
+     queue     bounded priority queue with deadlines and backpressure; every item
+               pushed comes back to its owner exactly once
+     http      HTTP/1.1 request writer, incremental response parser, keep-alive pool,
+               the headers that steer retries (retry-after, x-should-retry, rate limits)
+     llm       request bodies, answers and streams in each provider's format; classes
+     client    llmres_call, llmres_call_step: one resilient call
+     dispatch  many calls through one bounded queue, one result each
 
 QUICK START
-       static llmres_bucket_t rps;
-       llmres_bucket_init(&rps, now_ms(), 3, 3, 2000);    // burst 3, 1.5 per second
-       if (llmres_bucket_take(&rps, now_ms(), 1) == LLMRES_OK) send();
-       else wait_ms = llmres_bucket_wait_ms(&rps, now_ms(), 1);
+   A complete program against the simulated provider is the first example of README.md.
+   In outline, with port and tls from port/llmres_posix.h and port/llmres_mbedtls.h:
+
+       static llmres_client_t client;    // shared: limits, breakers, cache, counters
+       static llmres_worker_t worker;    // one per thread: connections, buffers
+       static const llmres_provider_t chain[2] = {
+           {LLMRES_PROVIDER_OPENAI, "api.openai.com", 443, 1, NULL, "sk-...", "gpt-4o-mini", NULL},
+           {LLMRES_PROVIDER_OLLAMA, "192.168.1.20", 11434, 0, NULL, NULL, "llama3.2", NULL}};
+       llmres_call_t call;
+       llmres_result_t res;
+       char text[2048];
+
+       llmres_client_init(&client, &port, &tls.transport, NULL, chain, 2);   // once
+       llmres_worker_init(&worker, &client, NULL);
+       llmres_call_init(&call, "Summarise today's alarms.", text, sizeof text);
+       if (llmres_call(&client, &worker, &call, &res) == LLMRES_OK) puts(text);
+       else printf("%s, class %s\n", llmres_strerror(res.error), llmres_class_name(res.cls));
+
+CONFIGURATION
+   Define these before the include, the same in every file: keep them in one header and
+   name it in LLMRES_CONFIG_FILE. Sizes change struct sizes, so the init of every struct
+   they size (breaker, cache, queue, HTTP client, client, worker, dispatcher) is a macro
+   that passes sizeof(*x) to its *_init_sized function, which refuses a struct compiled
+   with other sizes than the library (LLMRES_ERR_SIZE_MISMATCH) rather than overrun it.
+   RAM costs are for the default sizes.
+
+   macro                          default  RAM it costs
+   LLMRES_MAX_BREAKER_WINDOW           32  1 byte per call in a breaker's count window
+   LLMRES_MAX_CACHE_ENTRIES            16  28 bytes per entry
+   LLMRES_CACHE_ARENA_BYTES          8192  the arena, plus 2 bytes per block
+   LLMRES_CACHE_BLOCK_BYTES            64  none; an entry wastes less than one block
+   LLMRES_CACHE_HASH_BUCKETS           32  2 bytes each; a power of two
+   LLMRES_MAX_QUEUE                    32  18 bytes per item (64-bit), 14 (32-bit)
+   LLMRES_QUEUE_LEVELS                  4  4 bytes per priority level; at most 32
+   LLMRES_HTTP_MAX_LINE              1024  longest response header line: in every response
+   LLMRES_HTTP_MAX_HEADERS            100  none: the most header and trailer lines accepted
+   LLMRES_MAX_REQUEST_ID               64  the x-request-id kept, in every response's hints
+   LLMRES_MAX_CONNECTIONS               2  keep-alive slots per HTTP client (so per worker),
+                                           12 bytes + LLMRES_MAX_HOST each
+   LLMRES_MAX_HOST                     64  longest host name, in each connection slot
+   LLMRES_HTTP_HEAD_BYTES            1024  the request line and headers, per HTTP client
+   LLMRES_HTTP_RX_BYTES              1024  the receive buffer, per HTTP client
+   LLMRES_JSON_MAX_DEPTH               16  deepest JSON nesting read; on the stack, 24 bytes
+                                           a level (64-bit), 16 (32-bit)
+   LLMRES_MAX_PROVIDERS                 2  the chain, in the client: about 180 bytes a
+                                           provider (32-bit), its breaker included
+   LLMRES_CLIENT_JSON_BYTES          4096  a request's JSON, per worker
+   LLMRES_CLIENT_BODY_BYTES          8192  a response body or a stream's event, per worker
+   LLMRES_MAX_API_KEY                 256  longest API key, sent whole (llmres_client_init
+                                           refuses a longer one); that + 9 bytes per worker
+   LLMRES_MAX_PATH                    160  longest request target, query included; that
+                                           many bytes per worker
+   LLMRES_POLL_MS                      10  none: a stepped call waiting for its answer looks
+                                           again after this many ms
+   LLMRES_STREAM_LINGER_MS           1000  none: after a stream's end marker or error, how
+                                           long its HTTP body may take to end
+   LLMRES_DISPATCH_SLOTS                4  calls a dispatcher runs at once, 12 bytes each
+                                           (32-bit), plus a worker each (the caller's)
+
+   switch or override             default  what it does
+   LLMRES_IMPLEMENTATION              off  compile the implementation (in one file)
+   LLMRES_CONFIG_FILE                none  a header included before anything, for the above
+   LLMRES_STATIC                      off  every function static to the including file
+   LLMRES_API                      extern  the storage class of every function (static
+                                           __attribute__((unused)) with LLMRES_STATIC)
+   LLMRES_NO_BUCKET                   off  leave the token bucket out (and the client)
+   LLMRES_NO_BREAKER                  off  leave the breaker out (and the client)
+   LLMRES_NO_BACKOFF                  off  leave backoff out (and the client)
+   LLMRES_NO_CACHE                    off  leave the cache out (and the client)
+   LLMRES_NO_QUEUE                    off  leave the queue out (and the dispatcher)
+   LLMRES_NO_HTTP                     off  leave HTTP out (and the LLM layer, the client)
+   LLMRES_NO_LLM                      off  leave the wire formats, the taxonomy and the
+                                           configuration out (and the client)
+   LLMRES_NO_CLIENT                   off  leave the client out (and the dispatcher)
+   LLMRES_NO_DISPATCH                 off  leave the dispatcher out
+   LLMRES_MEMCPY                   memcpy  replaces memcpy
+   LLMRES_MEMCMP                   memcmp  replaces memcmp
+   LLMRES_MEMSET                   memset  replaces memset; with all three replaced and
+                                           LLMRES_NO_HTTP, <string.h> is not included
+                                           (HTTP and the LLM layer use strlen, strcmp,
+                                           strchr and strstr)
+
+   port macros (in the headers of port/; define them before including that header)
+   LLMRES_MBEDTLS_MAX_CONNECTIONS  LLMRES_MAX_CONNECTIONS
+                                           TLS connections at once, one mbedTLS SSL
+                                           context each (824 bytes with 2.28 on x86-64;
+                                           record buffers come from mbedTLS's allocator)
+   LLMRES_MBEDTLS_SESSIONS              2  hosts whose TLS sessions are kept for
+                                           resumption, about 230 bytes each
+   LLMRES_MBEDTLS_HEAP_BYTES         none  with MBEDTLS_MEMORY_BUFFER_ALLOC_C: a static
+                                           pool of this many bytes for every mbedTLS
+                                           allocation (say 48000)
+   LLMRES_SIM_CONNECTIONS               4  simulated connections, each 2 x LLMRES_SIM_IO_BYTES
+   LLMRES_SIM_IO_BYTES               4096  one request in and one answer out, per
+                                           simulated connection
+
+RUNTIME CONFIGURATION
+   llmres_config_t holds the client's settings. llmres_config_defaults fills the defaults
+   below; llmres_config_preset applies a profile; llmres_config_set takes one KEY=VALUE,
+   llmres_config_parse a text of KEY=VALUE lines (from flash, NVS or a file; blank lines
+   and # comments skipped), llmres_posix_config_from_env the environment. A bad value is
+   refused with a message naming the key. Rates take up to three decimals ("1.5") and are
+   held in thousandths; everything else is a whole number.
+
+   key                               default  field: meaning
+   LLM_MAX_CONCURRENT_REQUESTS             4  max_concurrent: calls in flight at once
+   LLM_REQUESTS_PER_SECOND               2.0  rps_milli: the local request rate; 0: no limit
+   LLM_BURST                               0  burst: requests at once from the request
+                                              bucket; 0: the rate rounded up
+   LLM_TOKENS_PER_MINUTE                   0  tokens_per_minute: the token budget; 0: none
+   LLM_MAX_QUEUE_SIZE                     32  max_queue: the dispatcher's queue (at most
+                                              LLMRES_MAX_QUEUE of it is used)
+   LLM_CIRCUIT_BREAKER_MAX_FAILURES        5  breaker_failures: failures in a row that open
+                                              a provider's breaker
+   LLM_CIRCUIT_BREAKER_TIMEOUT_MS      30000  breaker_timeout_ms: the first open period;
+                                              it doubles per failed probe, up to 8 times it
+   LLM_MAX_RETRIES                         4  max_retries: retries on one provider before
+                                              the next one of the chain
+   LLM_BACKOFF_BASE_MS                   500  backoff_base_ms: the first backoff step
+   LLM_BACKOFF_MAX_MS                  20000  backoff_max_ms: the largest backoff step
+   LLM_RETRY_AFTER_MAX_MS              60000  retry_after_max_ms: a provider that asks for a
+                                              longer wait is not waited for
+   LLM_TIMEOUT_MS                      60000  timeout_ms: one deadline for a whole call
+                                              (call.timeout_ms overrides)
+   LLM_ATTEMPT_TIMEOUT_MS              30000  attempt_timeout_ms: one attempt
+   LLM_CACHE                             off  cache: off, deterministic (calls at temperature
+                                              0) or all; call.cache overrides per call
+   LLM_CACHE_TTL_MS                   300000  cache_ttl_ms: how long a cached answer lives
+   Presets: heavy_load (2 concurrent, 1.0 per second, queue 30, breaker after
+   3 failures), light_load (5, 3.0, 100, 8), unstable_provider (1 concurrent, 0.5 per
+   second, breaker after 2 failures, open 60000 ms). A preset changes only those.
+
+PROVIDERS
+   A provider's API is a row, llmres_wire_t: the path to post to, the header that carries
+   the key, a version header, the name of the answer budget, the framing and end markers
+   of streams, and the JSON paths of the text, finish reason, usage and errors
+   (docs/DESIGN.md). A provider of the chain (llmres_provider_t) names its host, port,
+   TLS, optional path, key and model, and its row: the built-in row of its format
+   (llmres_wire_get(LLMRES_PROVIDER_*)), or a row of your own in .wire. The built-in rows:
+
+   openai     POST /v1/chat/completions; key in Authorization: Bearer; budget max_tokens;
+              SSE ending with data [DONE], usage asked for in the last chunk. Also for
+              other OpenAI-compatible servers: Ollama's /v1, llama.cpp, vLLM.
+   anthropic  POST /v1/messages; key in x-api-key; anthropic-version: 2023-06-01; budget
+              max_tokens, 1024 when the call sets none (the API requires it); the system
+              prompt at the top level; SSE ending with message_stop, errors as error.
+   ollama     POST /api/chat; a key, if any, in Authorization: Bearer; budget num_predict,
+              sampling inside "options"; "stream":false said; NDJSON streams ending with
+              "done":true.
+   azure      POST /openai/deployments/{model}/chat/completions?api-version=2024-10-21,
+              the model being the deployment; key in api-key; budget max_tokens; SSE
+              ending with data [DONE], usage asked for in the last chunk, as openai.
+   A row of your own is most easily a copy of the nearest built-in one with what differs
+   changed; it must outlive the client. provider.path, when set, replaces the row's path.
+
+ERRORS AND CLASSES
+   Functions return llmres_err_t: LLMRES_OK (0) or a negative code; those whose answer is
+   a count, a length or an HTTP status return int: that value, or a negative code.
+   llmres_strerror() names each code. Bad input from the network or a user is an error
+   code, never an assert. Each code means one thing:
+
+   LLMRES_OK                      0  done
+   LLMRES_ERR_INVALID            -1  a bad argument: NULL, out of range, a call with no
+                                     message; a breaker with a bad config is forced open
+   LLMRES_ERR_SIZE_MISMATCH      -2  a struct compiled with other size macros than the
+                                     library's
+   LLMRES_ERR_LIMITED            -3  a bucket has not enough tokens yet
+   LLMRES_ERR_TOO_LARGE          -4  more than its buffer or limit holds: a bucket's
+                                     capacity, a cache entry, a request, a body, an
+                                     answer over text_cap (whole or streamed), an API
+                                     key over LLMRES_MAX_API_KEY, a path over LLMRES_MAX_PATH
+   LLMRES_ERR_OPEN               -5  a breaker refuses the call (for a call: every
+                                     breaker of the chain stayed open)
+   LLMRES_ERR_GIVE_UP            -6  backoff: the deadline, the retry limit, or a server
+                                     wait longer than allowed
+   LLMRES_ERR_NOT_FOUND          -7  a cache miss; a queue item or a job not found
+   LLMRES_ERR_FULL               -8  the queue is full of items at least as urgent
+   LLMRES_ERR_EMPTY              -9  the queue is empty
+   LLMRES_ERR_TIMEOUT           -10  a deadline passed: a queued item's, an exchange's,
+                                     a call's, a job's
+   LLMRES_ERR_DISPLACED         -11  pushed out of the queue by a more urgent item
+   LLMRES_ERR_CANCELLED         -12  removed by drain or cancel, or by a shutdown
+   LLMRES_ERR_CLOSED            -13  the peer closed the connection in order
+   LLMRES_ERR_IO                -14  a send or receive failed: reset, network down
+   LLMRES_ERR_CONNECT           -15  could not connect: refused, unreachable
+   LLMRES_ERR_DNS               -16  the host name did not resolve
+   LLMRES_ERR_TLS               -17  a TLS handshake or record failed
+   LLMRES_ERR_CERT              -18  a certificate not trusted, or not for this host
+   LLMRES_ERR_BAD_HTTP          -19  malformed HTTP: status line, header, chunk framing,
+                                     lengths
+   LLMRES_ERR_HEADER_TOO_LONG   -20  a response header line over LLMRES_HTTP_MAX_LINE
+   LLMRES_ERR_TOO_MANY_HEADERS  -21  more than LLMRES_HTTP_MAX_HEADERS header lines
+   LLMRES_ERR_TRUNCATED         -22  the connection ended before the response did
+   LLMRES_ERR_ABORTED           -23  the body callback asked to stop
+   LLMRES_ERR_NO_TLS            -24  https asked for, but no TLS transport given
+   LLMRES_ERR_BAD_BODY          -25  a body that is not its provider's JSON, SSE or
+                                     NDJSON, or a success without an answer's shape
+   LLMRES_ERR_PROVIDER          -26  the provider answered with an error: the call's
+                                     result says which in cls, status and message
+   LLMRES_ERR_SHUT_DOWN         -27  the dispatcher was shut down and takes no more jobs
+   LLMRES_ERR_NO_SLOT           -28  no free connection slot in the port or the TLS
+                                     transport
+   Two sentinels are not errors: LLMRES_NEVER, a time or a threshold that never comes
+   (a wait that cannot end, no deadline, a trip turned off), and LLMRES_UNKNOWN, a value
+   nobody told us (a header not sent or malformed, usage not reported), never read as 0.
+
+   Every attempt of a call also has a class (llmres_classify; res.cls is the last
+   attempt's), and the class decides whether the client tries again and whether the
+   failure counts against the provider's breaker (llmres_class_policy_get):
+
+   class              retried  breaker  from
+   ok                 no       success  a 2xx with an answer
+   transient_network  yes      failure  connect, reset, EOF, DNS, TLS record, a cut body
+                                        or stream
+   timeout            yes      failure  no answer in time; 408
+   rate_limit         yes      ignored  429 rate_limit_exceeded / rate_limit_error:
+                                        after retry-after; our budget, not their health
+   overloaded         yes      failure  529, a 5xx that says overloaded, Ollama's
+                                        "server busy"; a job displaced from the queue
+   server_error       yes      failure  other 5xx; malformed HTTP; a body that is no answer
+   authentication     no       ignored  401, 403
+   quota              no       ignored  429 insufficient_quota, 402, billing_error
+   permanent          no       ignored  400, 404, 413, 422 (context_length_exceeded), a
+                                        bad certificate, an answer over text_cap
+   unknown            no       failure  a status it cannot place
+   The server's x-should-retry overrides "retried" either way. An error inside a 200 (a
+   stream that failed once begun) is classed as its status would be. A rejected key or an
+   exhausted quota moves the call to the next provider of the chain at once; a class that
+   is retried moves on when LLM_MAX_RETRIES are spent, when the next wait would pass the
+   deadline or when the provider asks for more than LLM_RETRY_AFTER_MAX_MS; a provider
+   whose breaker is open is skipped; any other failure ends the call.
 
 TIME
    `now` is uint32_t milliseconds from a monotonic clock; it wraps every 49.7 days and
@@ -43,65 +294,65 @@ TIME
    less than 24.8 days ahead; a bucket idle longer than that misses one refill.
 
 PORT
-   A platform gives llmres_port_t: now_ms, sleep_ms, entropy, optional lock/unlock and
-   log, and a TCP llmres_transport_t (open, send, recv, close). The I/O rule: > 0 bytes
-   moved, 0 timed out with nothing moved, LLMRES_ERR_CLOSED for an orderly close by the
-   peer (EOF is never confused with a timeout), other negatives for errors. See the
-   comment above llmres_transport_t; port/llmres_posix.h is a complete example.
-
-CONFIGURATION (define before the include, the same in every file)
-   macro                        default  RAM cost
-   LLMRES_MAX_BREAKER_WINDOW      32     1 byte per call in the breaker's count window
-   LLMRES_MAX_CACHE_ENTRIES       16     28 bytes per entry
-   LLMRES_CACHE_ARENA_BYTES     8192     the arena, plus 2 bytes per block
-   LLMRES_CACHE_BLOCK_BYTES       64     block size; an entry wastes less than one block
-   LLMRES_CACHE_HASH_BUCKETS      32     2 bytes each; a power of two
-   LLMRES_MAX_QUEUE               32     18 bytes per item (64-bit), 14 (32-bit)
-   LLMRES_QUEUE_LEVELS             4     priority levels, at most 32; 4 bytes each
-   LLMRES_HTTP_MAX_LINE         1024     longest response header line (in each response)
-   LLMRES_HTTP_MAX_HEADERS       100     most response header lines
-   LLMRES_MAX_CONNECTIONS          2     keep-alive slots per client, 76 bytes each
-   LLMRES_MAX_HOST                64     longest host name
-   LLMRES_HTTP_HEAD_BYTES       1024     request line + headers, in the client
-   LLMRES_HTTP_RX_BYTES         1024     receive buffer, in the client
-   LLMRES_JSON_MAX_DEPTH          16     deepest JSON nesting read (stack)
-   LLMRES_MAX_PROVIDERS            2     the fallback chain (with a breaker each)
-   LLMRES_CLIENT_JSON_BYTES     4096     a request's JSON, per worker
-   LLMRES_CLIENT_BODY_BYTES     8192     a response body, per worker
-   LLMRES_DISPATCH_SLOTS           4     calls a dispatcher runs at once, 12 bytes each (32-bit)
-   LLMRES_POLL_MS                 10     a stepped call looks again for its answer after
-   LLMRES_STREAM_LINGER_MS      1000     after a stream's end, how long its body may take to end
-   LLMRES_STATIC                 off     make every function static to the including file
-   LLMRES_NO_BUCKET, _NO_BREAKER, _NO_BACKOFF, _NO_CACHE, _NO_QUEUE, _NO_HTTP, _NO_LLM,
-   _NO_CLIENT, _NO_DISPATCH: leave a part out (the client needs all the others but the
-   queue; the dispatcher needs the queue)
-   LLMRES_MEMCPY, LLMRES_MEMCMP, LLMRES_MEMSET: replace those three (the HTTP and LLM
-   layers still take strlen, strcmp and strchr from <string.h>)
-   LLMRES_CONFIG_FILE: a header to include first (keep the macros above in it)
-   The size macros change struct sizes; the init functions of the breaker, cache and
-   queue are given sizeof(*x) and refuse a struct compiled with other sizes
-   (LLMRES_ERR_SIZE_MISMATCH) instead of corrupting memory. The client, worker, HTTP and
-   dispatcher structs are not checked: keep the macros in LLMRES_CONFIG_FILE.
-
-ERRORS
-   Functions return int: LLMRES_OK (0), a negative LLMRES_ERR_*, or a non-negative count
-   where a count is the answer. llmres_strerror() names each. Bad arguments (NULL, a zero
-   window, probes > window...) return LLMRES_ERR_INVALID; nothing asserts on data.
+   A platform fills llmres_port_t at run time: now_ms (monotonic, wraps), sleep_ms,
+   entropy, optional lock/unlock and log (the library does not call log yet), and a TCP
+   llmres_transport_t: open, send, recv, close. The I/O rule for send and recv: > 0 bytes
+   moved (send may move fewer: call again with the rest), 0 when the timeout passed with
+   nothing moved (timeout 0 polls), LLMRES_ERR_CLOSED for an orderly close by the peer
+   (EOF is never confused with a timeout), other negatives for errors (LLMRES_ERR_IO,
+   _TLS). open returns a connection id >= 0 or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
+   _CERT or _NO_SLOT; close never fails. Nothing may block longer than its timeout. TLS
+   is a transport stacked on another (port/llmres_mbedtls.h). port/llmres_posix.h is a
+   complete port; port/llmres_sim.h is a simulated one (virtual clock, scripted provider)
+   for tests of your own firmware. The comment above llmres_transport_t is the contract.
 
 THREADING
    The primitives are not locked: use one from one thread, or hold your lock around each
    call. They never block and never call out, except the breaker's change hook, which
    runs inside the breaker calls that change its state. The client and the dispatcher
    are shared between threads through the port's lock, never held across I/O, a sleep
-   or a callback; a worker (connections and buffers) belongs to one thread at a time.
+   or a callback; a worker (connections and buffers) belongs to one thread at a time,
+   and a TLS transport too (give each worker its own through llmres_worker_init).
 
 MEMORY AND CODE SIZE
-   No malloc, no VLAs, no recursion, no float. Every byte is in the structs above. Flash
-   per primitive on Cortex-M0/M4 and RV32 is in README.md (`make size`). The bucket uses
-   64-bit integer arithmetic (a 1.5/s rate and a 90000 tokens/minute budget both fit
-   exactly); on 32-bit targets that links libgcc's 64-bit helpers, never soft-float.
+   No malloc, no VLAs, no recursion, no float: every byte is in the structs above, which
+   a program declares static, global or on a large enough stack. With the default sizes,
+   on Cortex-M4: a client about 9.7 KB (9 KB of it the cache), a worker about 16.5 KB
+   (the request JSON 4 KB, the body 8 KB, the HTTP client 2.3 KB, a response 1.2 KB), a
+   dispatcher about 0.6 KB. Flash per part on Cortex-M0, Cortex-M4 and RV32 is in
+   docs/FIGURES.md (make size): measured for 0.3.0, the five primitives took 4.8 KB and
+   everything 25.8 KB on Cortex-M4. The bucket uses 64-bit integer arithmetic: on 32-bit
+   targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
+   0.4.0  (unreleased; LLMRES_VERSION_* still say 0.3.0) Breaking:
+          - One meaning per error code, and the type llmres_err_t. LLMRES_ERR_HTTP is gone:
+            malformed HTTP is LLMRES_ERR_BAD_HTTP; a call the provider answered with an
+            error ends in LLMRES_ERR_PROVIDER (res.cls, res.status say which); a success
+            without an answer is LLMRES_ERR_BAD_BODY; an answer over text_cap is
+            LLMRES_ERR_TOO_LARGE. No free connection slot is LLMRES_ERR_NO_SLOT (was
+            FULL); a shut-down dispatcher refuses with LLMRES_ERR_SHUT_DOWN (was CLOSED).
+          - LLMRES_FOREVER and LLMRES_DISABLED are gone: LLMRES_NEVER and LLMRES_UNKNOWN
+            are the two sentinels.
+          - A wire format is a row, llmres_wire_t (llmres_wire_get). llmres_llm_request_t
+            has .wire instead of .provider; llmres_llm_parse_response and
+            llmres_llm_stream_init take a const llmres_wire_t * instead of an int.
+            llmres_provider_t has a last field, wire (NULL: the built-in row).
+          - llmres_call_t starts with a new field, prompt, and has a new one, cache:
+            initialise it with llmres_call_init rather than by position. A call made by
+            llmres_call_init sends no temperature (-1); a zeroed one still sends 0.
+          - Caching is asked for, never implied: LLM_CACHE is off by default (was
+            deterministic); call.cache (LLMRES_CALL_CACHE_CONFIG, _NO, _YES) decides for
+            one call.
+          - The HTTP client, client, worker and dispatcher init functions are macros over
+            *_init_sized and refuse a struct compiled with other size macros
+            (LLMRES_ERR_SIZE_MISMATCH).
+          - An API key over LLMRES_MAX_API_KEY or a path over LLMRES_MAX_PATH is refused
+            by llmres_client_init (LLMRES_ERR_TOO_LARGE), never cut.
+          Added: Azure OpenAI (LLMRES_PROVIDER_AZURE); rows of your own; llmres_call_init
+          (a call with every default; a prompt alone is a call); LLMRES_MAX_API_KEY,
+          LLMRES_MAX_PATH. Docs: the reference moved here from README.md, long prose to
+          docs/, checked against the code by tests/doc_check.py.
    0.3.0  the LLM wire formats (OpenAI-compatible, Anthropic, Ollama), streamed answers,
           one error taxonomy, configuration (KEY=VALUE, presets), the resilient call and
           its steps (llmres_call_step/_abort over llmres_http_begin/_poll/_abort), the
