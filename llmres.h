@@ -1,4 +1,4 @@
-/* llmres.h - v0.3.0 - keeps an edge device's LLM API calls working over flaky links
+/* llmres.h - v0.4.0 - keeps an edge device's LLM API calls working over flaky links
    against overloaded providers. Single header, no heap, no floating point, C99 and C++.
 
    In exactly ONE C or C++ file:
@@ -325,7 +325,7 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
-   0.4.0  (unreleased; LLMRES_VERSION_* still say 0.3.0) Breaking:
+   0.4.0  Breaking:
           - One meaning per error code, and the type llmres_err_t. LLMRES_ERR_HTTP is gone:
             malformed HTTP is LLMRES_ERR_BAD_HTTP; a call the provider answered with an
             error ends in LLMRES_ERR_PROVIDER (res.cls, res.status say which); a success
@@ -549,8 +549,8 @@ typedef struct llmres_breaker_config {
     uint32_t failure_threshold; /* consecutive failures that open it (5); LLMRES_NEVER: off */
     uint32_t window;            /* calls in the count window (20), <= LLMRES_MAX_BREAKER_WINDOW */
     uint32_t min_calls;         /* calls in the window before rates apply (10), <= window */
-    uint32_t failure_rate_pct;  /* failures in the window that open it (50), 1..100 or DISABLED */
-    uint32_t slow_call_ms;      /* a call slower than this is slow (0 or DISABLED: not judged) */
+    uint32_t failure_rate_pct;  /* failures in the window that open it (50), 1..100 or LLMRES_NEVER */
+    uint32_t slow_call_ms;      /* a call slower than this is slow (0 or LLMRES_NEVER: not judged) */
     uint32_t slow_rate_pct;     /* slow calls in the window that open it (50), 1..100 */
     uint32_t open_ms;           /* first open period (30000) */
     uint32_t max_open_ms;       /* open period doubles on each failed probe, up to this (300000) */
@@ -612,7 +612,7 @@ typedef struct llmres_backoff_config {
     uint32_t base_ms;      /* first exponential step (500) */
     uint32_t cap_ms;       /* largest computed delay (32000), at most 2^31 - 1 */
     uint32_t hint_max_ms;  /* longest server retry-after honoured (60000); longer: give up */
-    uint32_t max_retries;  /* 0 or DISABLED: no limit but the deadline */
+    uint32_t max_retries;  /* 0 or LLMRES_NEVER: no limit but the deadline */
     uint32_t jitter;       /* LLMRES_JITTER_* */
     uint32_t seed;         /* xorshift seed; 0 picks a fixed one (seed from the port's entropy) */
 } llmres_backoff_config_t;
@@ -1200,7 +1200,7 @@ typedef struct llmres_config {
     uint32_t retry_after_max_ms;  /* LLM_RETRY_AFTER_MAX_MS (60000): longer waits give up */
     uint32_t timeout_ms;          /* LLM_TIMEOUT_MS (60000): one deadline for a whole call */
     uint32_t attempt_timeout_ms;  /* LLM_ATTEMPT_TIMEOUT_MS (30000): one attempt */
-    uint32_t cache;               /* LLM_CACHE: off, deterministic, all (deterministic) */
+    uint32_t cache;               /* LLM_CACHE: off, deterministic, all (off) */
     uint32_t cache_ttl_ms;        /* LLM_CACHE_TTL_MS (300000) */
 } llmres_config_t;
 
@@ -1772,7 +1772,7 @@ LLMRES_API llmres_err_t llmres_breaker_allow(llmres_breaker_t *b, uint32_t now) 
 }
 
 /* Over the threshold: count * 100 >= pct * calls. No product overflows 32 bits:
-   calls <= window <= 65535 and pct <= 100 once DISABLED is ruled out. */
+   calls <= window <= 65535 and pct <= 100 once LLMRES_NEVER is ruled out. */
 static int llmres__over(uint32_t count, uint32_t pct, uint32_t calls) {
     return pct != LLMRES_NEVER && count * 100u >= pct * calls;
 }
