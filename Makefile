@@ -3,7 +3,7 @@ CC      ?= cc
 CFLAGS  ?= -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2
 BUILD   := build
 
-.PHONY: all test cross size bench bench-instr bench-https fuzz demo sim clean
+.PHONY: all test setup cross size bench bench-instr bench-https fuzz demo sim clean
 
 all: $(BUILD)/unit $(BUILD)/chat
 
@@ -15,9 +15,13 @@ $(BUILD)/unit: tests/unit/unit.c llmres.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) tests/unit/unit.c -o $@
 
-# Everything that must pass; ends with "N passed, M failed".
-test:
+# Everything that must pass; ends with "N passed, M failed". Installs what is missing first.
+test: setup
 	@sh tests/run.sh
+
+# The packages and mbedTLS 3.6 that make test uses (as root; otherwise the command to run).
+setup:
+	@sh tests/setup.sh
 
 # Cortex-M0, Cortex-M4 and RV32 objects at -Os; fails on any soft-float helper.
 cross:
