@@ -3,7 +3,7 @@ CC      ?= cc
 CFLAGS  ?= -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2
 BUILD   := build
 
-.PHONY: all test cross size bench bench-instr bench-https fuzz demo sim clean
+.PHONY: all test check setup cross size bench bench-instr bench-https fuzz demo sim clean
 
 all: $(BUILD)/unit $(BUILD)/chat
 
@@ -15,9 +15,17 @@ $(BUILD)/unit: tests/unit/unit.c llmres.h tests/test.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) tests/unit/unit.c -o $@
 
-# Everything that must pass; ends with "N passed, M failed".
-test:
+# Everything that must pass; ends with "N passed, M failed". Installs what is missing first.
+test: setup
 	@sh tests/run.sh
+
+# The packages and mbedTLS 3.6 that make test uses (as root; otherwise the command to run).
+setup:
+	@sh tests/setup.sh
+
+# One test file alone, with the servers it needs: make check T=http [F=part_of_a_test_name]
+check:
+	@sh tests/check.sh "$(T)" "$(F)"
 
 # Cortex-M0, Cortex-M4 and RV32 objects at -Os; fails on any soft-float helper.
 cross:
@@ -53,9 +61,9 @@ $(BUILD)/bench: tests/bench/bench.c tests/bench/bench_impl.c llmres.h
 
 # A longer fuzzing run of the HTTP parser (FUZZ_SECONDS, default 300).
 fuzz:
-	@mkdir -p $(BUILD)/fuzz/corpus
+	@mkdir -p $(BUILD)/fuzz
 	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o $(BUILD)/fuzz/fuzz_http
-	@for f in $${LLMRES_VECTORS:-tests/vectors}/*.http $${LLMRES_VECTORS:-tests/vectors}/*.sse; do [ -f "$$f" ] && { printf '\003'; cat "$$f"; } > $(BUILD)/fuzz/corpus/$$(basename $$f); done; true
+	@OUT=$(BUILD)/fuzz; . tests/common.sh; fuzz_seeds $(BUILD)/fuzz/corpus
 	cd $(BUILD)/fuzz && ./fuzz_http -max_total_time=$${FUZZ_SECONDS:-300} corpus
 
 # The main job: 200 requests through llmres to a local, overloaded mock LLM (no key, no network).

@@ -6,18 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=build/demo
-need=""
-for p in gcc python3 openssl libmbedtls-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
-done
-if [ -n "$need" ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        echo "installing:$need"
-        apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >/dev/null
-    else
-        echo "make demo needs:$need (sudo apt-get install$need)"; exit 1
-    fi
-fi
+sh tests/setup.sh demo   # installs what is missing when root, else says what to install
 mkdir -p "$OUT"
 if [ ! -f "$OUT/server.pem" ]; then
     # a throwaway CA and a certificate for localhost, made here

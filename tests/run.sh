@@ -6,11 +6,9 @@ cd "$(dirname "$0")/.." || exit 2
 unset T_FILTER   # every test runs, whatever the caller's environment picks
 OUT=${OUT:-build/test}
 mkdir -p "$OUT"
+. tests/common.sh
 PASSED=0
 FAILED=0
-STRICT="-std=c99 -pedantic -Wall -Wextra -Wshadow -Wconversion -Wcast-align -Werror"
-TESTFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
-SAN="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; }
@@ -35,8 +33,6 @@ run() {
     echo "ran $name: $p passed, $f failed"
 }
 
-TESTS="unit model_cache model_queue http http_client llm config sim client dispatch"
-
 # 1. The header alone, strict, in C and C++, with gcc and clang, and over its switches.
 printf '#define LLMRES_IMPLEMENTATION\n#include "../../llmres.h"\n' >"$OUT/impl.c"
 for cc in gcc clang; do
@@ -55,10 +51,11 @@ step "cppcheck finds nothing" cppcheck --quiet --error-exitcode=1 --std=c99 --en
 
 # 2. Size macros differing between files: init refuses instead of corrupting memory.
 step "init refuses a struct built with other size macros" sh -c \
-    "gcc $TESTFLAGS tests/unit/mismatch_lib.c tests/unit/mismatch_user.c -o $OUT/mismatch && $OUT/mismatch"
+    "gcc $TESTFLAGS $(test_sources mismatch) -o $OUT/mismatch && $OUT/mismatch"
 
-# 3. The tests: gcc and clang, plain and under ASan+UBSan, as C++, and under valgrind.
-for t in $TESTS; do
+# 3. The unit tests (tests/unit): gcc and clang, plain and under ASan+UBSan, as C++,
+#    and under valgrind.
+for t in $(tests_in unit); do
     for cc in gcc clang; do
         if step "$cc builds $t" $cc $TESTFLAGS -O2 tests/unit/$t.c -o "$OUT/$t-$cc"; then :; fi
         [ -x "$OUT/$t-$cc" ] && run "$t ($cc)" "$OUT/$t-$cc"
@@ -72,95 +69,55 @@ for t in $TESTS; do
 done
 
 # 4. Integration: the POSIX port, TLS and the HTTP client against real servers on
-#    127.0.0.1 (the fault server, plain and TLS, and nginx), started here by PID and
-#    stopped on the way out.
-FAULT_PID=""
-FAULT_TLS_PID=""
-NGINX_DIR="$OUT/nginx"
-cleanup() {
-    for pid in $FAULT_PID $FAULT_TLS_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-    FAULT_PID=""
-    FAULT_TLS_PID=""
-    sh tests/servers/nginx.sh stop "$NGINX_DIR" >/dev/null 2>&1
-}
-trap cleanup EXIT INT TERM
-# start_fault_server NAME [args]: its port lands in $OUT/NAME.ready
-start_fault_server() {
-    name=$1; shift
-    rm -f "$OUT/$name.ready"
-    python3 tests/servers/fault_server.py --ready-file "$OUT/$name.ready" --stall-max 10 "$@" 2>"$OUT/$name.log" &
-    pid=$!
-    if [ "$name" = fault ]; then FAULT_PID=$pid; else FAULT_TLS_PID=$pid; fi
-    i=0
-    while [ ! -s "$OUT/$name.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    [ -s "$OUT/$name.ready" ]
-}
-IFLAGS="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
-TLSLIBS="-lmbedtls -lmbedx509 -lmbedcrypto -lpthread"
-if step "fault server starts on 127.0.0.1" start_fault_server fault; then
-    LLMRES_FAULT_PORT=$(cat "$OUT/fault.ready"); export LLMRES_FAULT_PORT
-    if step "gcc builds integration" gcc $IFLAGS -O2 tests/integration/integration.c -o "$OUT/integration" -lpthread; then
+#    127.0.0.1 (the fault server, plain and TLS, and nginx), started by tests/common.sh
+#    by PID and stopped on the way out.
+trap stop_servers EXIT
+trap 'exit 130' INT TERM
+if step "fault server starts on 127.0.0.1" start_fault; then
+    if step "gcc builds integration" gcc $TESTFLAGS -O2 tests/integration/integration.c -o "$OUT/integration" -lpthread; then
         run "integration (gcc)" "$OUT/integration"
         run "integration (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/integration"
     fi
-    if step "clang builds integration with ASan+UBSan" clang $IFLAGS $SAN tests/integration/integration.c -o "$OUT/integration-san" -lpthread; then
+    if step "clang builds integration with ASan+UBSan" clang $TESTFLAGS $SAN tests/integration/integration.c -o "$OUT/integration-san" -lpthread; then
         run "integration (clang ASan+UBSan)" "$OUT/integration-san"
     fi
-    if step "musl-gcc builds integration, static" musl-gcc $IFLAGS -O2 -static tests/integration/integration.c -o "$OUT/integration-musl"; then
+    if step "musl-gcc builds integration, static" musl-gcc $TESTFLAGS -O2 -static tests/integration/integration.c -o "$OUT/integration-musl"; then
         run "integration (musl static)" "$OUT/integration-musl"
     fi
-    # nginx closes idle keep-alive connections after 1 s, for the reconnect test
-    if step "nginx starts over TLS on 127.0.0.1" sh -c "NGINX_KEEPALIVE_TIMEOUT=1s sh tests/servers/nginx.sh start '$NGINX_DIR' >/dev/null" &&
-       step "fault server starts over TLS" start_fault_server fault_tls --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key"; then
-        LLMRES_NGINX_DIR=$NGINX_DIR; export LLMRES_NGINX_DIR
-        LLMRES_NGINX_PORT=$(cat "$NGINX_DIR/port"); export LLMRES_NGINX_PORT
-        LLMRES_NGINX_PORT_WRONGHOST=$(cat "$NGINX_DIR/port_wronghost"); export LLMRES_NGINX_PORT_WRONGHOST
-        LLMRES_NGINX_PORT_SELFSIGNED=$(cat "$NGINX_DIR/port_selfsigned"); export LLMRES_NGINX_PORT_SELFSIGNED
-        LLMRES_FAULT_TLS_PORT=$(cat "$OUT/fault_tls.ready"); export LLMRES_FAULT_TLS_PORT
-        if step "gcc builds tls" gcc $IFLAGS -O2 tests/integration/tls.c -o "$OUT/tls" $TLSLIBS; then
+    if step "nginx starts over TLS on 127.0.0.1" start_nginx &&
+       step "fault server starts over TLS" start_fault_tls; then
+        if step "gcc builds tls" gcc $TESTFLAGS -O2 tests/integration/tls.c -o "$OUT/tls" $TLSLIBS; then
             run "tls (gcc)" "$OUT/tls"
             run "tls (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/tls"
         fi
-        if step "clang builds tls with ASan+UBSan" clang $IFLAGS $SAN tests/integration/tls.c -o "$OUT/tls-san" $TLSLIBS; then
+        if step "clang builds tls with ASan+UBSan" clang $TESTFLAGS $SAN tests/integration/tls.c -o "$OUT/tls-san" $TLSLIBS; then
             run "tls (clang ASan+UBSan)" "$OUT/tls-san"
         fi
-        # mbedTLS 3.6 (TLS 1.3) with the static pool, built by tests/mbedtls36.sh (.ci/run does)
-        M36=build/mbedtls-3.6
+        # mbedTLS 3.6 (TLS 1.3) with the static pool, built by tests/mbedtls36.sh
         if [ -f "$M36/lib/libmbedtls.a" ]; then
-            if step "gcc builds tls against mbedTLS 3.6 with a static pool" gcc $IFLAGS -O1 $SAN \
+            if step "gcc builds tls against mbedTLS 3.6 with a static pool" gcc $TESTFLAGS -O1 $SAN \
                     -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36/include" tests/integration/tls.c -o "$OUT/tls36" \
                     "$M36/lib/libmbedtls.a" "$M36/lib/libmbedx509.a" "$M36/lib/libmbedcrypto.a" -lpthread; then
                 run "tls (mbedTLS 3.6, ASan+UBSan)" "$OUT/tls36"
             fi
         else
-            echo "SKIP tls against mbedTLS 3.6: run tests/mbedtls36.sh first (.ci/run does)"
+            echo "SKIP tls against mbedTLS 3.6: run tests/setup.sh first (make test does)"
         fi
-        M36M=build/mbedtls-3.6-musl
         if [ -f "$M36M/lib/libmbedtls.a" ]; then
-            if step "musl-gcc builds tls, static, with mbedTLS 3.6" musl-gcc $IFLAGS -O2 -static \
+            if step "musl-gcc builds tls, static, with mbedTLS 3.6" musl-gcc $TESTFLAGS -O2 -static \
                     -DLLMRES_MBEDTLS_HEAP_BYTES=262144 -I"$M36M/include" tests/integration/tls.c -o "$OUT/tls-musl" \
                     "$M36M/lib/libmbedtls.a" "$M36M/lib/libmbedx509.a" "$M36M/lib/libmbedcrypto.a"; then
                 run "tls (musl static, mbedTLS 3.6)" "$OUT/tls-musl"
             fi
         else
-            echo "SKIP tls as a static musl binary: run tests/mbedtls36.sh first (.ci/run does)"
+            echo "SKIP tls as a static musl binary: run tests/setup.sh first (make test does)"
         fi
     fi
 fi
-cleanup
+stop_servers
 
-# examples/chat against the mock LLM over TLS: the answer, exit codes by class, no key shown.
-MOCK_PID=""
-start_mock() { # name, args...: port in $OUT/name.ready
-    name=$1; shift
-    rm -f "$OUT/$name.ready"
-    python3 tests/servers/mock_llm.py --ready-file "$OUT/$name.ready" --cert "$NGINX_DIR/server.pem" --key "$NGINX_DIR/server.key" "$@" \
-        2>"$OUT/$name.log" &
-    MOCK_PID="$MOCK_PID $!"
-    i=0
-    while [ ! -s "$OUT/$name.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    [ -s "$OUT/$name.ready" ]
-}
+# examples/chat against the mock LLM over TLS: the answer, exit codes by class, no key
+# shown. The mock servers use the certificates nginx was given above.
 if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror -O2 examples/chat.c -o "$OUT/chat" $TLSLIBS &&
    step "mock LLM starts over TLS" start_mock mock_ok && step "mock LLM starts over TLS in quota mode" start_mock mock_quota --quota; then
     chat_env="OPENAI_API_KEY=sk-never-printed-123 LLM_CA_FILE=$NGINX_DIR/ca.pem"
@@ -175,21 +132,17 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
          test \$? -eq 17 && grep -q '\"attempts\":1' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
 fi
 # The client (also streaming) and the dispatcher (a thread per slot) through TLS against the mock.
-if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start_mock mock_busy \
-        --capacity 10 --latency-ms 30 --jitter-ms 40 --seed 3 &&
-   step "mock LLM starts over TLS, failing streams after two pieces" start_mock mock_stream_error --stream-error-after 2; then
-    LLMRES_MOCK_PORT=$(cat "$OUT/mock_busy.ready"); export LLMRES_MOCK_PORT
-    LLMRES_MOCK_STREAM_ERROR_PORT=$(cat "$OUT/mock_stream_error.ready"); export LLMRES_MOCK_STREAM_ERROR_PORT
-    LLMRES_CA_FILE=$NGINX_DIR/ca.pem; export LLMRES_CA_FILE
-    if step "gcc builds llm_tls" gcc $IFLAGS -O2 tests/integration/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
+if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start_mock_busy &&
+   step "mock LLM starts over TLS, failing streams after two pieces" start_mock_stream_error; then
+    if step "gcc builds llm_tls" gcc $TESTFLAGS -O2 tests/integration/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
         run "llm_tls (gcc)" "$OUT/llm_tls"
         run "llm_tls (valgrind)" env LLMRES_SLOW=1 valgrind -q --error-exitcode=99 --leak-check=full "$OUT/llm_tls"
     fi
-    if step "clang builds llm_tls with ASan+UBSan" clang $IFLAGS $SAN tests/integration/llm_tls.c -o "$OUT/llm_tls-san" $TLSLIBS; then
+    if step "clang builds llm_tls with ASan+UBSan" clang $TESTFLAGS $SAN tests/integration/llm_tls.c -o "$OUT/llm_tls-san" $TLSLIBS; then
         run "llm_tls (clang ASan+UBSan)" "$OUT/llm_tls-san"
     fi
 fi
-for pid in $MOCK_PID; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+stop_servers
 
 # examples/superloop: firmware with no threads on the simulated provider (virtual time).
 step "examples/superloop: one thread, every job ends once, no step waits for an answer" sh -c \
@@ -204,8 +157,7 @@ grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/
 #    vectors, for a bounded time; any split must agree with the whole feed.
 if step "clang builds the HTTP fuzz target" clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined \
         -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o "$OUT/fuzz_http"; then
-    rm -rf "$OUT/corpus" && mkdir -p "$OUT/corpus"
-    for f in "${LLMRES_VECTORS:-tests/vectors}"/*.http "${LLMRES_VECTORS:-tests/vectors}"/*.sse; do [ -f "$f" ] && { printf '\003'; cat "$f"; } >"$OUT/corpus/$(basename "$f")"; done
+    rm -rf "$OUT/corpus" && fuzz_seeds "$OUT/corpus"
     step "fuzzing the HTTP parser for ${FUZZ_SECONDS:-20} s finds nothing" \
         sh -c "cd '$OUT' && ./fuzz_http -max_total_time=${FUZZ_SECONDS:-20} corpus"
 fi

@@ -54,12 +54,14 @@ static inline FILE *t_open_vector(const char *name) {
     if (dir && *dir) {
         snprintf(path, sizeof(path), "%s/%s", dir, name);
     } else {
-        snprintf(path, sizeof(path), "%.*svectors/%s", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__, name);
+        /* this header's folder as the compiler was given it, e.g. "tests/unit/../" */
+        int here = slash ? (int)(slash - __FILE__ + 1) : 0;
+        snprintf(path, sizeof(path), "%.*svectors/%s", here, __FILE__, name);
         if ((f = fopen(path, "rb")) != NULL) return f;
         snprintf(path, sizeof(path), "tests/vectors/%s", name);
     }
     f = fopen(path, "rb");
-    if (!f) printf("  cannot open %s\n", path);
+    if (!f) printf("  cannot open %s (run from the repository root, or set LLMRES_VECTORS)\n", path);
     return f;
 }
 

@@ -1,7 +1,7 @@
 /* The POSIX port and the HTTP client against real servers on 127.0.0.1: the
-   fault-injecting Python server (tests/servers/fault_server.py), started by tests/run.sh,
-   which passes its port in LLMRES_FAULT_PORT. Every fault must end in its own error
-   code within its deadline. */
+   fault-injecting Python server (tests/servers/fault_server.py), started by
+   tests/common.sh for make test and make check, which passes its port in
+   LLMRES_FAULT_PORT. Every fault must end in its own error code within its deadline. */
 #define _DEFAULT_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"

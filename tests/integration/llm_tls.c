@@ -1,5 +1,6 @@
 /* The LLM client through TLS against the mock LLM server (tests/servers/mock_llm.py,
-   started by tests/run.sh over TLS, overloaded: a small capacity, 429 with retry-after beyond it).
+   started by tests/common.sh over TLS, overloaded: a small capacity, 429 with
+   retry-after beyond it).
    A blocking call in each wire format, then the dispatcher with a thread per slot while
    the main thread submits jobs with priorities and deadlines: every accepted job ends
    exactly once, none after its deadline, and the server's 429s were retried.

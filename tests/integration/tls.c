@@ -1,7 +1,8 @@
-/* TLS through mbedTLS against real servers on 127.0.0.1: nginx (tests/servers/nginx.sh, with a
-   CA and certificates made at test time) and the fault server over TLS. Started by
-   tests/run.sh, which passes where they are in the environment. Host name "localhost":
-   mbedTLS 2.28 does not match IP addresses in certificates. */
+/* TLS through mbedTLS against real servers on 127.0.0.1: nginx (tests/servers/nginx.sh,
+   with a CA and certificates made at test time) and the fault server over TLS. Started
+   by tests/common.sh for make test and make check, which passes where they are in the
+   environment. Host name "localhost": mbedTLS 2.28 does not match IP addresses in
+   certificates. */
 #define _DEFAULT_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"

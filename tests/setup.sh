@@ -1,0 +1,43 @@
+#!/bin/sh
+# What make test needs on Debian 12, installed when missing: the packages below, then
+# mbedTLS 3.6 (tests/mbedtls36.sh, not packaged in Debian 12). As root it installs them;
+# otherwise it prints the command to run and fails. The one list of packages in the
+# repository; make demo asks for its part of it.
+#   sh tests/setup.sh         everything make test uses (make test runs it first)
+#   sh tests/setup.sh demo    only what make demo uses
+set -eu
+cd "$(dirname "$0")/.."
+
+# make demo: a C compiler with its libc headers, the mock server, its certificates, TLS
+DEMO_PKGS="gcc libc6-dev python3 openssl libmbedtls-dev"
+# the rest of make test: compilers, checkers, cross toolchains, servers, the curl
+# benchmark, the sanitizer runtime for libFuzzer, musl; bzip2 for the mbedTLS source
+PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi \
+      gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
+      nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2"
+
+case ${1:-all} in
+all) ;;
+demo) PKGS=$DEMO_PKGS ;;
+*) echo "usage: sh tests/setup.sh [demo]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing packages; install them with:"
+        echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$missing"
+        exit 1
+    fi
+    echo "installing:$missing"
+    apt-get update -q
+    # shellcheck disable=SC2086 # one package a word
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ "${1:-all}" = all ]; then
+    sh tests/mbedtls36.sh
+fi
