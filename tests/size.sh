@@ -113,8 +113,8 @@ for p in $PRIMS; do
     echo "| $lp | $m0 | $m4 | $rv | $ram | $st |"
 done
 st() { echo "$state_m4" | tr ' ' '\n' | grep "^s_$1=" | cut -d= -f2; }
-echo "| llm (wire formats, streams, taxonomy, config) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
-echo "| client (the resilient call) | $((flash_m0_nodispatch - flash_m0_noclient)) | $((flash_m4_nodispatch - flash_m4_noclient)) | $((flash_rv32_nodispatch - flash_rv32_noclient)) | 0 | client $(st client), worker $(st worker) |"
+echo "| llm (the provider rows, wire formats, streams, taxonomy) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
+echo "| client (configuration, the resilient call) | $((flash_m0_nodispatch - flash_m0_noclient)) | $((flash_m4_nodispatch - flash_m4_noclient)) | $((flash_rv32_nodispatch - flash_rv32_noclient)) | 0 | client $(st client), worker $(st worker) |"
 echo "| dispatcher | $((flash_m0_all - flash_m0_nodispatch)) | $((flash_m4_all - flash_m4_nodispatch)) | $((flash_rv32_all - flash_rv32_nodispatch)) | 0 | $(st dispatch) |"
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** (one object, the core included) | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
