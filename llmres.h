@@ -1171,6 +1171,7 @@ LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
 #ifndef LLMRES_MAX_API_KEY
 #define LLMRES_MAX_API_KEY 256          /* longest API key (OpenAI project keys are ~164) */
 #endif
+#define LLMRES__AUTH_PREFIX_MAX 8        /* longest key prefix a row may have ("Bearer ") */
 #ifndef LLMRES_MAX_PATH
 #define LLMRES_MAX_PATH 160             /* longest request target, query included */
 #endif
@@ -1259,7 +1260,7 @@ typedef struct llmres_worker {
     uint32_t stream_end_at;      /* when the stream said its last (end or error) */
     char json[LLMRES_CLIENT_JSON_BYTES];
     uint8_t body[LLMRES_CLIENT_BODY_BYTES];
-    char auth[LLMRES_MAX_API_KEY + 9]; /* the key with its prefix ("Bearer ") */
+    char auth[LLMRES__AUTH_PREFIX_MAX + LLMRES_MAX_API_KEY + 1]; /* the key with its prefix ("Bearer ") */
     char path[LLMRES_MAX_PATH];        /* the request target */
 } llmres_worker_t;
 
@@ -3154,24 +3155,11 @@ static int llmres__jnum(char *buf, size_t cap, size_t *at, uint32_t v, int milli
     return llmres__jraw(buf, cap, at, num, milli ? llmres__milli(num, v) : llmres__utoa(num, v));
 }
 
-/* The answer budget and "temperature": at the top level in that order, or in "options"
-   the other way round (Ollama's own order). */
-static int llmres__jsampling(const llmres_llm_request_t *r, uint32_t max_tokens, int in_options, char *buf, size_t cap,
-                             size_t *at) {
-    int rc = 0, k, first = in_options;
-    for (k = 0; k < 2 && !rc; k++) {
-        int temperature = k == (in_options ? 0 : 1); /* options: temperature first */
-        if (temperature && r->temperature_milli >= 0) {
-            if ((rc = llmres__jkey(buf, cap, at, first, "temperature")) == 0)
-                rc = llmres__jnum(buf, cap, at, (uint32_t)r->temperature_milli, 1);
-            first = 0;
-        } else if (!temperature && max_tokens && !(r->wire->flags & LLMRES_WIRE_SYSTEM_TOP)) {
-            if ((rc = llmres__jkey(buf, cap, at, first, r->wire->max_tokens_key)) == 0)
-                rc = llmres__jnum(buf, cap, at, max_tokens, 0);
-            first = 0;
-        }
-    }
-    return rc;
+/* `"key":value` after a comma unless *first (then clears it); milli: thousandths as "0.7". */
+static int llmres__jkeynum(char *buf, size_t cap, size_t *at, int *first, const char *key, uint32_t v, int milli) {
+    int rc = llmres__jkey(buf, cap, at, *first, key);
+    *first = 0;
+    return rc ? rc : llmres__jnum(buf, cap, at, v, milli);
 }
 
 static int llmres__jmessages(const llmres_llm_request_t *r, char *buf, size_t cap, size_t *at) {
@@ -3197,7 +3185,7 @@ static int llmres__jmessages(const llmres_llm_request_t *r, char *buf, size_t ca
    stream is asked for. */
 LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap) {
     size_t at = 0, i;
-    int rc = 0;
+    int rc = 0, first = 0; /* every top-level key follows "model" */
     uint32_t max_tokens, flags;
     if (!r || !buf || !r->wire || !r->model || !r->messages || !r->message_count || r->temperature_milli < -1 ||
         r->temperature_milli > 2000)
@@ -3210,10 +3198,8 @@ LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf
     LLMRES__J(llmres__jraw(buf, cap, &at, "{\"model\":", 9));
     LLMRES__J(llmres__jstr(buf, cap, &at, r->model));
     if (flags & LLMRES_WIRE_SYSTEM_TOP) {
-        if (max_tokens) {
-            LLMRES__J(llmres__jkey(buf, cap, &at, 0, r->wire->max_tokens_key));
-            LLMRES__J(llmres__jnum(buf, cap, &at, max_tokens, 0));
-        }
+        if (max_tokens) LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, r->wire->max_tokens_key, max_tokens, 0));
+        max_tokens = 0; /* written */
         if (r->system) {
             LLMRES__J(llmres__jkey(buf, cap, &at, 0, "system"));
             LLMRES__J(llmres__jstr(buf, cap, &at, r->system));
@@ -3224,10 +3210,15 @@ LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf
         if (r->stream || (flags & LLMRES_WIRE_STREAM_FALSE))
             LLMRES__J(llmres__jraw(buf, cap, &at, r->stream ? ",\"stream\":true" : ",\"stream\":false", r->stream ? 14 : 15));
         LLMRES__J(llmres__jraw(buf, cap, &at, ",\"options\":{", 12));
-        LLMRES__J(llmres__jsampling(r, max_tokens, 1, buf, cap, &at));
+        first = 1; /* Ollama's own order: temperature, then the budget */
+        if (r->temperature_milli >= 0)
+            LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, "temperature", (uint32_t)r->temperature_milli, 1));
+        if (max_tokens) LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, r->wire->max_tokens_key, max_tokens, 0));
         LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
     } else {
-        LLMRES__J(llmres__jsampling(r, max_tokens, 0, buf, cap, &at));
+        if (max_tokens) LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, r->wire->max_tokens_key, max_tokens, 0));
+        if (r->temperature_milli >= 0)
+            LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, "temperature", (uint32_t)r->temperature_milli, 1));
         if (r->stream) LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true", 14));
         if (r->stream && (flags & LLMRES_WIRE_STREAM_USAGE)) /* usage in the last chunk, for the token bucket */
             LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream_options\":{\"include_usage\":true}", 40));
@@ -3974,7 +3965,7 @@ LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmre
             !wire->max_tokens_key || !wire->answer || !wire->event || (wire->version_header && !wire->version) ||
             (p->tls && !tls) || strlen(p->host) >= LLMRES_MAX_HOST)
             return LLMRES_ERR_INVALID;
-        if ((p->api_key && strlen(p->api_key) > LLMRES_MAX_API_KEY) || strlen(wire->auth_prefix) > 8 ||
+        if ((p->api_key && strlen(p->api_key) > LLMRES_MAX_API_KEY) || strlen(wire->auth_prefix) > LLMRES__AUTH_PREFIX_MAX ||
             llmres__target(p, NULL, 0) >= LLMRES_MAX_PATH)
             return LLMRES_ERR_TOO_LARGE; /* never cut: a cut key is a 401 that is never retried */
     }
