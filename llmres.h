@@ -113,6 +113,8 @@ CONFIGURATION
                                            long its HTTP body may take to end
    LLMRES_DISPATCH_SLOTS                4  calls a dispatcher runs at once, 12 bytes each
                                            (32-bit), plus a worker each (the caller's)
+   LLMRES_OVERLOAD_SLOTS                8  the overload detector's window slides in this
+                                           many steps: 12 bytes each, per provider
 
    switch or override             default  what it does
    LLMRES_IMPLEMENTATION              off  compile the implementation (in one file)
@@ -130,6 +132,7 @@ CONFIGURATION
                                            configuration out (and the client)
    LLMRES_NO_CLIENT                   off  leave the client out (and the dispatcher)
    LLMRES_NO_DISPATCH                 off  leave the dispatcher out
+   LLMRES_NO_OVERLOAD                 off  leave the overload detector out (and the client)
    LLMRES_MEMCPY                   memcpy  replaces memcpy
    LLMRES_MEMCMP                   memcmp  replaces memcmp
    LLMRES_MEMSET                   memset  replaces memset; with all three replaced and
@@ -183,6 +186,30 @@ RUNTIME CONFIGURATION
    LLM_CACHE                             off  cache: off, deterministic (calls at temperature
                                               0) or all; call.cache overrides per call
    LLM_CACHE_TTL_MS                   300000  cache_ttl_ms: how long a cached answer lives
+   LLM_SHED_WAIT_MS                     2000  shed_wait_ms: a call that could not be sent
+                                              within this long (a provider's retry-after,
+                                              open breakers) ends at once with LIMITED or
+                                              OPEN and the wait in retry_in_ms; 0: 2000
+   LLM_RETRY_BUDGET_PCT                   20  retry_budget_pct: retries per 100 calls, at
+                                              most; 0: no budget (max_retries only)
+   LLM_RETRY_BUDGET_BURST                  3  retry_budget_burst: retries saved up, at most
+   LLM_BREAKER_JITTER_PCT                 50  breaker_jitter_pct: each open period is cut
+                                              by a random share of up to this
+   LLM_OVERLOAD_WINDOW_MS              60000  overload_window_ms: the overload detector's
+                                              and the throttle's sliding window
+   LLM_OVERLOAD_WARN_PCT                  10  overload_warn_pct: overload signals among the
+                                              answers that make it WARNING
+   LLM_OVERLOAD_CRITICAL_PCT              50  overload_critical_pct: that make it CRITICAL
+                                              (so do 3 in a row)
+   LLM_OVERLOAD_RECOVER_MS             10000  overload_recover_ms: RECOVERING this long
+                                              without a signal: NORMAL
+   LLM_THROTTLE_K                        1.2  throttle_k_milli: outside NORMAL, new calls
+                                              are refused locally with probability
+                                              (requests - K accepts) / (requests + 1);
+                                              0: never
+   LLM_JITTER_SEED                         0  jitter_seed: something device-specific (a
+                                              serial number, a MAC) mixed into every
+                                              random draw; see PORT
    Presets: heavy_load (2 concurrent, 1.0 per second, queue 30, breaker after
    3 failures), light_load (5, 3.0, 100, 8), unstable_provider (1 concurrent, 0.5 per
    second, breaker after 2 failures, open 60000 ms). A preset changes only those.
@@ -257,6 +284,9 @@ ERRORS AND CLASSES
    LLMRES_ERR_SHUT_DOWN         -27  the dispatcher was shut down and takes no more jobs
    LLMRES_ERR_NO_SLOT           -28  no free connection slot in the port or the TLS
                                      transport
+   LLMRES_ERR_LINK_DOWN         -29  this device's network is down (no route, no
+                                     interface); like DNS and NO_SLOT, never held
+                                     against the provider
    Two sentinels are not errors: LLMRES_NEVER, a time or a threshold that never comes
    (a wait that cannot end, no deadline, a trip turned off), and LLMRES_UNKNOWN, a value
    nobody told us (a header not sent or malformed, usage not reported), never read as 0.
@@ -295,13 +325,18 @@ TIME
 
 PORT
    A platform fills llmres_port_t at run time: now_ms (monotonic, wraps), sleep_ms,
-   entropy, optional lock/unlock and log (the library does not call log yet), and a TCP
-   llmres_transport_t: open, send, recv, close. The I/O rule for send and recv: > 0 bytes
+   entropy, optional lock/unlock and log (warnings only, so far), and a TCP
+   llmres_transport_t: open, send, recv, close. Entropy matters for a fleet: every random
+   draw (retry jitter, breaker open periods, the throttle) starts from it, and devices of
+   one firmware that start from the same seed retry in step and hit the provider in
+   waves. Without an entropy hook, set LLM_JITTER_SEED to something device-specific (a
+   serial number, a MAC); with neither, the client warns through log. The I/O rule for send and recv: > 0 bytes
    moved (send may move fewer: call again with the rest), 0 when the timeout passed with
    nothing moved (timeout 0 polls), LLMRES_ERR_CLOSED for an orderly close by the peer
    (EOF is never confused with a timeout), other negatives for errors (LLMRES_ERR_IO,
    _TLS). open returns a connection id >= 0 or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
-   _CERT or _NO_SLOT; close never fails. Nothing may block longer than its timeout. TLS
+   _CERT, _NO_SLOT or _LINK_DOWN (this device has no route: a failure that is not held
+   against the provider, as DNS and NO_SLOT are not); close never fails. Nothing may block longer than its timeout. TLS
    is a transport stacked on another (port/llmres_mbedtls.h). port/llmres_posix.h is a
    complete port; port/llmres_sim.h is a simulated one (virtual clock, scripted provider)
    for tests of your own firmware. The comment above llmres_transport_t is the contract.
@@ -461,7 +496,9 @@ typedef enum llmres_err {
     LLMRES_ERR_PROVIDER = -26,      /* the provider answered with an error: the call's result
                                        says which in cls (rate_limit, quota...) and status */
     LLMRES_ERR_SHUT_DOWN = -27,     /* the dispatcher was shut down: it takes no more jobs */
-    LLMRES_ERR_NO_SLOT = -28        /* no free connection slot in the port or the TLS transport */
+    LLMRES_ERR_NO_SLOT = -28,       /* no free connection slot in the port or the TLS transport */
+    LLMRES_ERR_LINK_DOWN = -29      /* this device's network is down: no route, no interface;
+                                       says nothing about the provider */
 } llmres_err_t;
 
 /* The two sentinels. LLMRES_NEVER: a time or a threshold that never comes (a wait that
@@ -556,6 +593,9 @@ typedef struct llmres_breaker_config {
     uint32_t max_open_ms;       /* open period doubles on each failed probe, up to this (300000) */
     uint32_t probes;            /* probes in flight in half-open (1), <= window */
     uint32_t close_after;       /* probe successes that close it (= probes) */
+    uint32_t jitter_pct;        /* each open period is cut by a random share of up to this
+                                   (0: none), so a fleet's breakers do not all probe at once */
+    uint32_t seed;              /* for the jitter (0: a fixed one); make it device-specific */
     llmres_breaker_hook_fn on_change; /* optional: called on every state change */
     void *user;                 /* passed to on_change */
 } llmres_breaker_config_t;
@@ -565,6 +605,8 @@ typedef struct llmres_breaker {
     uint32_t head, calls, failures, slow, consecutive;
     uint32_t opened_at;        /* OPEN: when it opened; a probe may go open_period later */
     uint32_t open_period;      /* current open period, grows on failed probes */
+    uint32_t open_for;         /* this opening's period: open_period less its jitter */
+    uint32_t rng;              /* xorshift state for the jitter */
     uint32_t probe_at;         /* HALF_OPEN: when the last probe was admitted */
     uint32_t in_flight, probe_successes;
     uint32_t rejected;         /* calls refused (wraps) */
@@ -574,7 +616,8 @@ typedef struct llmres_breaker {
 } llmres_breaker_t;
 
 /* cfg may be NULL (all defaults). Errors: INVALID (b NULL, window > max, min_calls or
-   probes > window, a rate over 100, max_open_ms < open_ms, max_open_ms > 2^31-1), after
+   probes > window, a rate over 100, max_open_ms < open_ms, max_open_ms > 2^31-1,
+   jitter_pct over 100), after
    which the breaker is forced open; SIZE_MISMATCH. */
 #define llmres_breaker_init(b, cfg) llmres_breaker_init_sized((b), (cfg), sizeof(*(b)))
 LLMRES_API llmres_err_t llmres_breaker_init_sized(llmres_breaker_t *b, const llmres_breaker_config_t *cfg,
@@ -639,6 +682,81 @@ LLMRES_API llmres_err_t llmres_backoff_init(llmres_backoff_t *b, const llmres_ba
 LLMRES_API int32_t llmres_backoff_next(llmres_backoff_t *b, uint32_t hint_ms, uint32_t remaining_ms);
 /* After a success: the next failure starts from base again. The generator keeps going. */
 LLMRES_API void llmres_backoff_reset(llmres_backoff_t *b);
+#endif
+
+/* ---- overload detector and adaptive throttle ---------------------------------------- */
+#ifndef LLMRES_NO_OVERLOAD
+#ifndef LLMRES_OVERLOAD_SLOTS
+#define LLMRES_OVERLOAD_SLOTS 8         /* the window slides in this many steps */
+#endif
+enum {
+    LLMRES_OVERLOAD_NORMAL = 0,     /* no overload signal in the window: nothing is held back */
+    LLMRES_OVERLOAD_WARNING,        /* some answers are overload signals: the throttle runs */
+    LLMRES_OVERLOAD_CRITICAL,       /* many are, or several in a row */
+    LLMRES_OVERLOAD_RECOVERING,     /* signals fell away; NORMAL after recover_ms without one */
+    LLMRES_OVERLOAD_STATES
+};
+
+typedef void (*llmres_overload_hook_fn)(void *user, int from_state, int to_state, uint32_t now);
+
+/* Zero in any field means its default. */
+typedef struct llmres_overload_config {
+    uint32_t window_ms;     /* the sliding window (60000), LLMRES_OVERLOAD_SLOTS slots */
+    uint32_t warn_pct;      /* overload signals among the window's answers for WARNING (10) */
+    uint32_t critical_pct;  /* for CRITICAL (50) */
+    uint32_t min_answers;   /* answers in the window before the rates apply (4); fewer: any
+                               signal is a WARNING */
+    uint32_t critical_run;  /* or this many signals in a row: CRITICAL (3) */
+    uint32_t recover_ms;    /* RECOVERING this long without a signal: NORMAL (10000) */
+    uint32_t k_milli;       /* throttle: sends allowed per accepted answer, thousandths (1200);
+                               LLMRES_NEVER: never throttle */
+    llmres_overload_hook_fn on_change; /* optional: called on every state change */
+    void *user;
+} llmres_overload_config_t;
+
+/* One provider as this device sees it: answers and overload signals over a sliding time
+   window, a state, the adaptive throttle, and the time before which nothing may be sent
+   to it (a server's retry-after, an exhausted rate limit). */
+typedef struct llmres_overload {
+    llmres_overload_config_t cfg;
+    uint32_t state, since;      /* the state, and when it was entered */
+    uint32_t last_signal, run;  /* the last overload signal; signals in a row */
+    uint32_t slot_at, head;     /* the newest slot began at slot_at */
+    uint32_t requests, answers, signals; /* sums over the window */
+    uint32_t not_before;        /* valid while `deferred`: no send before it */
+    uint32_t deferred;
+    uint32_t throttled;         /* sends refused by the throttle (wraps) */
+    uint32_t transitions[LLMRES_OVERLOAD_STATES]; /* entries into each state (wraps) */
+    uint32_t time_in[LLMRES_OVERLOAD_STATES];     /* ms spent in each, up to `since` (wraps) */
+    uint32_t slot_requests[LLMRES_OVERLOAD_SLOTS], slot_answers[LLMRES_OVERLOAD_SLOTS],
+             slot_signals[LLMRES_OVERLOAD_SLOTS];
+} llmres_overload_t;
+
+/* cfg may be NULL. Errors: INVALID (o NULL, a pct over 100 or warn over critical, a window
+   over 2^31-1 or shorter than LLMRES_OVERLOAD_SLOTS ms); the detector then stays NORMAL and
+   never throttles. */
+LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_overload_config_t *cfg, uint32_t now);
+/* May a request go now, as far as the throttle says? Counts it as a request. Outside
+   NORMAL (and with min_answers in the window, or CRITICAL) it is refused with probability
+   max(0, (requests - K x accepts) / (requests + 1)) over the window (Google SRE, "Handling
+   Overload"), drawn from `random` (any uniform 32 bits; 0xFFFFFFFF is never refused: a
+   request counted that goes anyway, a retry): OK or LIMITED (counted in `throttled`).
+   Errors: INVALID. */
+LLMRES_API llmres_err_t llmres_overload_admit(llmres_overload_t *o, uint32_t now, uint32_t random);
+/* Records an answer: overloaded 1 for an overload signal (529, 503, "overloaded", 429,
+   a timeout), 0 for any other answer (the provider took the request). May change the
+   state. Errors: INVALID. */
+LLMRES_API llmres_err_t llmres_overload_record(llmres_overload_t *o, uint32_t now, int overloaded);
+/* Nothing goes to the provider before `until` (the later of this and an earlier one
+   holds), at most 2^31-1 ms ahead. Errors: INVALID. */
+LLMRES_API llmres_err_t llmres_overload_defer(llmres_overload_t *o, uint32_t now, uint32_t until);
+/* Milliseconds until the provider may be sent to (0: now). */
+LLMRES_API uint32_t llmres_overload_wait_ms(const llmres_overload_t *o, uint32_t now);
+/* The state at `now` (the window slides, RECOVERING may end). INVALID for NULL. */
+LLMRES_API int llmres_overload_state(llmres_overload_t *o, uint32_t now);
+/* Manual control: back to NORMAL with an empty window and no wait. Errors: INVALID. */
+LLMRES_API llmres_err_t llmres_overload_clear(llmres_overload_t *o, uint32_t now);
+LLMRES_API const char *llmres_overload_state_name(int state);
 #endif
 
 /* ---- LRU cache ---------------------------------------------------------------------- */
@@ -750,7 +868,8 @@ LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
      LLMRES_ERR_CLOSED   the peer closed the connection in order (EOF, TLS close_notify)
      other negatives     errors: LLMRES_ERR_IO (reset...), LLMRES_ERR_TLS
    open returns a connection id >= 0, or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
-   _CERT, _NO_SLOT (no free connection slot). close releases the id; it never fails. All four may
+   _CERT, _NO_SLOT (no free connection slot), _LINK_DOWN (no route, no interface: this
+   device's network is down). close releases the id; it never fails. All four may
    block up to their timeout; none may block longer. */
 typedef struct llmres_transport {
     void *ctx;
@@ -767,12 +886,15 @@ typedef struct llmres_port {
     void *ctx;
     uint32_t (*now_ms)(void *ctx);                      /* monotonic, wraps */
     void (*sleep_ms)(void *ctx, uint32_t ms);
-    int (*entropy)(void *ctx, void *buf, size_t len);   /* 0 ok, negative error */
+    int (*entropy)(void *ctx, void *buf, size_t len);   /* 0 ok, negative error; seeds every
+                                                           random draw: make it device-specific */
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);
     void (*log)(void *ctx, int level, const char *msg); /* never given secrets */
     llmres_transport_t tcp;
 } llmres_port_t;
+
+enum { LLMRES_LOG_ERROR = 0, LLMRES_LOG_WARN, LLMRES_LOG_INFO }; /* llmres_port_t.log levels */
 
 /* ---- HTTP/1.1 ----------------------------------------------------------------------- */
 #ifndef LLMRES_NO_HTTP
@@ -1148,7 +1270,7 @@ LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
 
 /* ---- the client: one resilient call --------------------------------------------------- */
 #if !defined(LLMRES_NO_CLIENT) && (defined(LLMRES_NO_LLM) || defined(LLMRES_NO_BUCKET) || \
-    defined(LLMRES_NO_BREAKER) || defined(LLMRES_NO_BACKOFF) || defined(LLMRES_NO_CACHE))
+    defined(LLMRES_NO_BREAKER) || defined(LLMRES_NO_BACKOFF) || defined(LLMRES_NO_CACHE) || defined(LLMRES_NO_OVERLOAD))
 #define LLMRES_NO_CLIENT /* it needs every part below it */
 #endif
 #ifndef LLMRES_NO_CLIENT
@@ -1203,6 +1325,19 @@ typedef struct llmres_config {
     uint32_t attempt_timeout_ms;  /* LLM_ATTEMPT_TIMEOUT_MS (30000): one attempt */
     uint32_t cache;               /* LLM_CACHE: off, deterministic, all (off) */
     uint32_t cache_ttl_ms;        /* LLM_CACHE_TTL_MS (300000) */
+    uint32_t shed_wait_ms;        /* LLM_SHED_WAIT_MS (2000): a call that could not be sent
+                                     within this long ends at once, with the wait it needs */
+    uint32_t retry_budget_pct;    /* LLM_RETRY_BUDGET_PCT (20): retries per 100 calls, at most */
+    uint32_t retry_budget_burst;  /* LLM_RETRY_BUDGET_BURST (3): retries saved up, at most */
+    uint32_t breaker_jitter_pct;  /* LLM_BREAKER_JITTER_PCT (50): open periods cut by up to this */
+    uint32_t overload_window_ms;  /* LLM_OVERLOAD_WINDOW_MS (60000): the detector's window */
+    uint32_t overload_warn_pct;   /* LLM_OVERLOAD_WARN_PCT (10): signals among answers: WARNING */
+    uint32_t overload_critical_pct; /* LLM_OVERLOAD_CRITICAL_PCT (50): CRITICAL */
+    uint32_t overload_recover_ms; /* LLM_OVERLOAD_RECOVER_MS (10000): RECOVERING, then NORMAL */
+    uint32_t throttle_k_milli;    /* LLM_THROTTLE_K, "1.2" (1.2): sends per accepted answer
+                                     while overloaded; 0: no throttle */
+    uint32_t jitter_seed;         /* LLM_JITTER_SEED (0): something device-specific (a serial
+                                     number, a MAC) mixed into every random draw */
 } llmres_config_t;
 
 LLMRES_API void llmres_config_defaults(llmres_config_t *c);
@@ -1238,12 +1373,19 @@ typedef struct llmres_client {
     llmres_config_t cfg;
     llmres_provider_t provider[LLMRES_MAX_PROVIDERS];
     llmres_breaker_t breaker[LLMRES_MAX_PROVIDERS];
+    llmres_overload_t overload[LLMRES_MAX_PROVIDERS]; /* detector, throttle, shared wait */
     uint32_t providers;
     llmres_bucket_t rps, tpm;
     uint32_t in_flight;
     uint32_t seed;
+    uint32_t retry_budget;     /* thousandths of a retry saved up */
     /* counters (wrap) */
     uint32_t calls, successes, attempts, retries, fallbacks, cache_hits;
+    uint32_t answered_by[LLMRES_MAX_PROVIDERS]; /* successful calls by the provider that answered */
+    uint32_t shed;             /* calls ended at once because they could not be sent soon */
+    uint32_t throttled;        /* sends the adaptive throttle refused */
+    uint32_t budget_denied;    /* retries the retry budget refused */
+    uint32_t resends;          /* requests sent again on a fresh connection by HTTP (attempts too) */
     uint32_t by_class[LLMRES_CLASSES];      /* final result of each call */
     uint32_t attempts_by_class[LLMRES_CLASSES];
     uint32_t status_429, status_529;
@@ -1298,7 +1440,9 @@ typedef struct llmres_result {
                              longer than text_cap (whole or streamed); OPEN, INVALID */
     int cls;              /* LLMRES_CLASS_* of the last attempt */
     int status;           /* HTTP status of the last attempt, or a negative transport error */
-    uint32_t attempts;
+    uint32_t attempts;    /* requests that reached the wire (a resend on a fresh connection too) */
+    uint32_t retry_in_ms; /* shed (LIMITED, OPEN, class OVERLOADED): the wait the client
+                             needed before it could send; 0 otherwise */
     int provider;         /* index in the chain that answered (or was tried last); -1 none */
     uint8_t cached;
     uint32_t input_tokens, output_tokens;
@@ -1318,6 +1462,8 @@ typedef struct llmres_call_state {
     uint8_t preset;            /* started and deadline were set before the first step */
     uint8_t streamed;          /* text went to on_text: a new attempt starts it over */
     uint32_t t0;               /* the attempt in progress began */
+    uint32_t parked;           /* ms waited so far behind breakers and shared waits */
+    uint8_t resent;            /* the attempt in progress was sent again: counted */
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
                                   waits a second per step */
@@ -1402,8 +1548,10 @@ typedef struct llmres_dispatch {
        that sleeps on a semaphore, a condition or a task notification; set after init */
     void (*wake_fn)(void *user);
     void *wake_user;
-    /* counters (wrap) */
+    /* counters (wrap); submitted = completed + expired + displaced + cancelled + shed, once
+       every job has ended */
     uint32_t submitted, refused, completed, expired, displaced, cancelled;
+    uint32_t shed;                /* ended at submit: no provider could be sent to in time */
 } llmres_dispatch_t;
 
 /* Sets a dispatcher up over a client and `count` workers (1..LLMRES_DISPATCH_SLOTS), one
@@ -1415,7 +1563,10 @@ LLMRES_API llmres_err_t llmres_dispatch_init_sized(llmres_dispatch_t *d, llmres_
    queue is full of jobs at least as urgent (backpressure); SHUT_DOWN: the dispatcher was
    shut down; INVALID: NULL, a bad priority, timeout_ms over 2^31 - 1, or a job not
    idle/done. The job is not taken on an error and on_done is not called. A job pushed
-   out to make room ends with ERR_DISPLACED. */
+   out to make room ends with ERR_DISPLACED. A job that no provider of the chain could be
+   sent before its deadline, or within shed_wait_ms (a retry-after, open breakers), is not
+   queued: it ends at once with LIMITED or OPEN, class OVERLOADED and the wait in
+   result.retry_in_ms (on_done at the next step). */
 LLMRES_API llmres_err_t llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job);
 /* Asks a job's current submission to end with ERR_CANCELLED (any thread): a queued job
    leaves the queue, a running one ends at its next step, never in the middle of I/O (if
@@ -1500,6 +1651,7 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_FULL: return "queue full";
     case LLMRES_ERR_SHUT_DOWN: return "dispatcher shut down";
     case LLMRES_ERR_NO_SLOT: return "no free connection slot";
+    case LLMRES_ERR_LINK_DOWN: return "network link down";
     case LLMRES_ERR_EMPTY: return "queue empty";
     case LLMRES_ERR_TIMEOUT: return "deadline passed";
     case LLMRES_ERR_DISPLACED: return "displaced";
@@ -1538,6 +1690,16 @@ LLMRES_API uint32_t llmres_xorshift32(uint32_t *state) {
     *state = llmres__xorshift(*state ? *state : 0x9E3779B9u);
     return *state;
 }
+
+#if !defined(LLMRES_NO_BREAKER) || !defined(LLMRES_NO_BACKOFF)
+/* Uniform in [lo, hi] by multiply-shift: no division, bias below 2^-32 per value.
+   The state is never 0: init seeds it nonzero and xorshift keeps it so. */
+static uint32_t llmres__between(uint32_t *rng, uint32_t lo, uint32_t hi) {
+    uint64_t span = (uint64_t)(hi - lo) + 1u;
+    *rng = llmres__xorshift(*rng);
+    return lo + (uint32_t)(((uint64_t)*rng * span) >> 32);
+}
+#endif
 
 /* ---- token bucket ---- */
 #ifndef LLMRES_NO_BUCKET
@@ -1704,12 +1866,13 @@ LLMRES_API llmres_err_t llmres_breaker_init_sized(llmres_breaker_t *b, const llm
     if (!c->slow_call_ms) c->slow_call_ms = LLMRES_NEVER; /* one compare decides "slow" */
     if (c->window > LLMRES_MAX_BREAKER_WINDOW || c->min_calls > c->window || c->probes > c->window ||
         !llmres__pct_ok(c->failure_rate_pct) || !llmres__pct_ok(c->slow_rate_pct) ||
-        c->max_open_ms < c->open_ms || c->max_open_ms > 0x7FFFFFFFu) {
+        c->max_open_ms < c->open_ms || c->max_open_ms > 0x7FFFFFFFu || c->jitter_pct > 100) {
         LLMRES_MEMSET(b, 0, sizeof(*b));
         b->state = LLMRES_BREAKER_FORCED_OPEN; /* refuses every call, records nothing */
         return LLMRES_ERR_INVALID;
     }
-    b->open_period = c->open_ms; /* state: CLOSED (0) */
+    b->open_period = b->open_for = c->open_ms; /* state: CLOSED (0) */
+    b->rng = c->seed ? c->seed : 0x6A09E667u;
     return LLMRES_OK;
 }
 
@@ -1725,6 +1888,9 @@ static void llmres__breaker_go(llmres_breaker_t *b, uint32_t to, uint32_t now) {
     b->transitions[to]++;
     if (to == LLMRES_BREAKER_OPEN) {
         b->opened_at = now;
+        b->open_for = b->open_period;
+        if (b->cfg.jitter_pct) /* less a uniform share of up to jitter_pct % */
+            b->open_for -= llmres__between(&b->rng, 0, (uint32_t)((uint64_t)b->open_period * b->cfg.jitter_pct / 100u));
     } else if (to == LLMRES_BREAKER_HALF_OPEN) {
         b->in_flight = b->probe_successes = 0;
         b->probe_at = now;
@@ -1743,7 +1909,7 @@ LLMRES__COLD int llmres__breaker_allow_other(llmres_breaker_t *b, uint32_t now) 
     case LLMRES_BREAKER_OPEN:
         /* unsigned elapsed time: right for any gap under 49.7 days, even with no call
            for longer than 2^31 ms */
-        if (now - b->opened_at < b->open_period) break;
+        if (now - b->opened_at < b->open_for) break;
         llmres__breaker_go(b, LLMRES_BREAKER_HALF_OPEN, now);
         if (b->state != LLMRES_BREAKER_HALF_OPEN) { /* the change hook moved it on */
             if (b->state == LLMRES_BREAKER_CLOSED || b->state == LLMRES_BREAKER_FORCED_CLOSED) return LLMRES_OK;
@@ -1836,7 +2002,8 @@ LLMRES_API uint32_t llmres_breaker_retry_in(const llmres_breaker_t *b, uint32_t 
     uint32_t since;
     if (!b) return LLMRES_NEVER;
     switch (b->state) {
-    case LLMRES_BREAKER_OPEN: since = b->opened_at; break;
+    case LLMRES_BREAKER_OPEN:
+        return now - b->opened_at >= b->open_for ? 0 : b->open_for - (now - b->opened_at);
     case LLMRES_BREAKER_HALF_OPEN:
         if (b->in_flight < b->cfg.probes) return 0;
         since = b->probe_at;
@@ -1897,14 +2064,6 @@ LLMRES_API llmres_err_t llmres_backoff_init(llmres_backoff_t *b, const llmres_ba
     return LLMRES_OK;
 }
 
-/* Uniform in [lo, hi] by multiply-shift: no division, bias below 2^-32 per value.
-   The state is never 0: init seeds it nonzero and xorshift keeps it so. */
-static uint32_t llmres__between(uint32_t *rng, uint32_t lo, uint32_t hi) {
-    uint64_t span = (uint64_t)(hi - lo) + 1u;
-    *rng = llmres__xorshift(*rng);
-    return lo + (uint32_t)(((uint64_t)*rng * span) >> 32);
-}
-
 /* Draws the next delay, at least `floor`; commits it unless it would end past the
    deadline. Inlined twice: with floor 0 the compare vanishes from the common path. */
 LLMRES__HOT int32_t llmres__backoff_draw(llmres_backoff_t *b, uint32_t floor, uint32_t remaining_ms) {
@@ -1955,6 +2114,159 @@ LLMRES_API void llmres_backoff_reset(llmres_backoff_t *b) {
     b->step = b->prev = b->cfg.base_ms;
 }
 #endif /* LLMRES_NO_BACKOFF */
+
+/* ---- overload detector and adaptive throttle ---- */
+#ifndef LLMRES_NO_OVERLOAD
+
+LLMRES_API const char *llmres_overload_state_name(int state) {
+    switch (state) {
+    case LLMRES_OVERLOAD_NORMAL: return "normal";
+    case LLMRES_OVERLOAD_WARNING: return "warning";
+    case LLMRES_OVERLOAD_CRITICAL: return "critical";
+    case LLMRES_OVERLOAD_RECOVERING: return "recovering";
+    default: return "unknown";
+    }
+}
+
+LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_overload_config_t *cfg, uint32_t now) {
+    llmres_overload_config_t *c;
+    if (!o) return LLMRES_ERR_INVALID;
+    LLMRES_MEMSET(o, 0, sizeof(*o));
+    c = &o->cfg;
+    if (cfg) *c = *cfg;
+    if (!c->window_ms) c->window_ms = 60000;
+    if (!c->warn_pct) c->warn_pct = 10;
+    if (!c->critical_pct) c->critical_pct = 50;
+    if (!c->min_answers) c->min_answers = 4;
+    if (!c->critical_run) c->critical_run = 3;
+    if (!c->recover_ms) c->recover_ms = 10000;
+    if (!c->k_milli) c->k_milli = 1200;
+    o->since = o->slot_at = now;
+    if (c->warn_pct > 100 || c->critical_pct > 100 || c->warn_pct > c->critical_pct ||
+        c->window_ms > 0x7FFFFFFFu || c->window_ms < LLMRES_OVERLOAD_SLOTS || c->recover_ms > 0x7FFFFFFFu) {
+        c->k_milli = LLMRES_NEVER; /* never throttles; NORMAL stays */
+        c->warn_pct = c->critical_pct = 101;
+        c->window_ms = 60000;
+        return LLMRES_ERR_INVALID;
+    }
+    return LLMRES_OK;
+}
+
+static void llmres__overload_go(llmres_overload_t *o, uint32_t to, uint32_t now) {
+    uint32_t from = o->state;
+    if (from == to) return;
+    o->time_in[from] += now - o->since;
+    o->state = to;
+    o->since = now;
+    o->transitions[to]++;
+    if (o->cfg.on_change) o->cfg.on_change(o->cfg.user, (int)from, (int)to, now);
+}
+
+/* Slides the window to now: whole slots that ended are dropped, oldest first. */
+static void llmres__overload_slide(llmres_overload_t *o, uint32_t now) {
+    uint32_t slot = o->cfg.window_ms / LLMRES_OVERLOAD_SLOTS, n = 0;
+    while (now - o->slot_at >= slot && n++ < LLMRES_OVERLOAD_SLOTS) {
+        uint32_t h = o->head = (o->head + 1u) % LLMRES_OVERLOAD_SLOTS;
+        o->requests -= o->slot_requests[h];
+        o->answers -= o->slot_answers[h];
+        o->signals -= o->slot_signals[h];
+        o->slot_requests[h] = o->slot_answers[h] = o->slot_signals[h] = 0;
+        o->slot_at += slot;
+    }
+    if (now - o->slot_at >= slot) o->slot_at = now; /* a silence longer than the window */
+    if (!o->signals) o->run = 0;
+    if ((o->state == LLMRES_OVERLOAD_WARNING || o->state == LLMRES_OVERLOAD_CRITICAL) && !o->signals)
+        llmres__overload_go(o, LLMRES_OVERLOAD_RECOVERING, now);
+    if (o->state == LLMRES_OVERLOAD_RECOVERING && now - o->last_signal >= o->cfg.recover_ms)
+        llmres__overload_go(o, LLMRES_OVERLOAD_NORMAL, now);
+}
+
+/* 2 critical, 1 warning, 0 neither, from the window's rates (or, with few answers, any
+   signal and the run). */
+static uint32_t llmres__overload_level(const llmres_overload_t *o) {
+    const llmres_overload_config_t *c = &o->cfg;
+    if (o->run >= c->critical_run) return 2;
+    if (o->answers < c->min_answers) return o->signals ? 1u : 0u;
+    if ((uint64_t)o->signals * 100u >= (uint64_t)c->critical_pct * o->answers) return 2;
+    return o->signals && (uint64_t)o->signals * 100u >= (uint64_t)c->warn_pct * o->answers ? 1u : 0u;
+}
+
+LLMRES_API llmres_err_t llmres_overload_record(llmres_overload_t *o, uint32_t now, int overloaded) {
+    uint32_t level;
+    if (!o) return LLMRES_ERR_INVALID;
+    llmres__overload_slide(o, now);
+    o->answers++;
+    o->slot_answers[o->head]++;
+    if (overloaded) {
+        o->signals++;
+        o->slot_signals[o->head]++;
+        o->run++;
+        o->last_signal = now;
+    } else {
+        o->run = 0;
+    }
+    level = llmres__overload_level(o);
+    if (level == 2) llmres__overload_go(o, LLMRES_OVERLOAD_CRITICAL, now);
+    else if (level == 1 && overloaded && o->state != LLMRES_OVERLOAD_CRITICAL) llmres__overload_go(o, LLMRES_OVERLOAD_WARNING, now);
+    else if (!overloaded && level < (o->state == LLMRES_OVERLOAD_CRITICAL ? 2u : 1u) &&
+             (o->state == LLMRES_OVERLOAD_WARNING || o->state == LLMRES_OVERLOAD_CRITICAL))
+        llmres__overload_go(o, LLMRES_OVERLOAD_RECOVERING, now);
+    return LLMRES_OK;
+}
+
+LLMRES_API llmres_err_t llmres_overload_admit(llmres_overload_t *o, uint32_t now, uint32_t random) {
+    uint32_t r, a, gap;
+    uint64_t allowed;
+    if (!o) return LLMRES_ERR_INVALID;
+    llmres__overload_slide(o, now);
+    o->requests++;
+    o->slot_requests[o->head]++;
+    /* it judges from a ratio: not on a handful of answers, unless they came as a run */
+    if (o->state == LLMRES_OVERLOAD_NORMAL || o->cfg.k_milli == LLMRES_NEVER ||
+        (o->answers < o->cfg.min_answers && o->state != LLMRES_OVERLOAD_CRITICAL))
+        return LLMRES_OK;
+    r = o->requests;
+    a = o->answers - o->signals;
+    while (r >= (1u << 20)) { r >>= 1; a >>= 1; } /* the ratio is what counts; keeps the products in range */
+    allowed = (uint64_t)o->cfg.k_milli * a;
+    if (allowed >= (uint64_t)r * 1000u) return LLMRES_OK;
+    gap = r * 1000u - (uint32_t)allowed;
+    /* refuse when a uniform draw over (requests + 1) thousandths falls below the gap */
+    if ((((uint64_t)(random >> 2) * ((r + 1u) * 1000u)) >> 30) >= gap) return LLMRES_OK;
+    o->throttled++;
+    return LLMRES_ERR_LIMITED;
+}
+
+LLMRES_API llmres_err_t llmres_overload_defer(llmres_overload_t *o, uint32_t now, uint32_t until) {
+    if (!o) return LLMRES_ERR_INVALID;
+    if (until - now > 0x7FFFFFFFu) return LLMRES_OK; /* at or before now: nothing to hold */
+    if (!o->deferred || llmres__reached(until, o->not_before)) o->not_before = until;
+    o->deferred = 1;
+    return LLMRES_OK;
+}
+
+LLMRES_API uint32_t llmres_overload_wait_ms(const llmres_overload_t *o, uint32_t now) {
+    if (!o || !o->deferred || llmres__reached(now, o->not_before)) return 0;
+    return o->not_before - now;
+}
+
+LLMRES_API int llmres_overload_state(llmres_overload_t *o, uint32_t now) {
+    if (!o) return LLMRES_ERR_INVALID;
+    llmres__overload_slide(o, now);
+    return (int)o->state;
+}
+
+LLMRES_API llmres_err_t llmres_overload_clear(llmres_overload_t *o, uint32_t now) {
+    if (!o) return LLMRES_ERR_INVALID;
+    llmres__overload_go(o, LLMRES_OVERLOAD_NORMAL, now);
+    o->requests = o->answers = o->signals = o->run = o->deferred = 0;
+    LLMRES_MEMSET(o->slot_requests, 0, sizeof(o->slot_requests));
+    LLMRES_MEMSET(o->slot_answers, 0, sizeof(o->slot_answers));
+    LLMRES_MEMSET(o->slot_signals, 0, sizeof(o->slot_signals));
+    o->slot_at = now;
+    return LLMRES_OK;
+}
+#endif /* LLMRES_NO_OVERLOAD */
 
 /* ---- LRU cache ---- */
 #ifndef LLMRES_NO_CACHE
@@ -3763,6 +4075,16 @@ static const llmres__cfgkey_t llmres__cfgkeys[] = {
     LLMRES__CK("LLM_ATTEMPT_TIMEOUT_MS", attempt_timeout_ms, 1, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_CACHE", cache, 0, 2, 0),
     LLMRES__CK("LLM_CACHE_TTL_MS", cache_ttl_ms, 0, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_SHED_WAIT_MS", shed_wait_ms, 0, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_RETRY_BUDGET_PCT", retry_budget_pct, 0, 100, 0),
+    LLMRES__CK("LLM_RETRY_BUDGET_BURST", retry_budget_burst, 0, 1000, 0),
+    LLMRES__CK("LLM_BREAKER_JITTER_PCT", breaker_jitter_pct, 0, 100, 0),
+    LLMRES__CK("LLM_OVERLOAD_WINDOW_MS", overload_window_ms, 1000, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_OVERLOAD_WARN_PCT", overload_warn_pct, 1, 100, 0),
+    LLMRES__CK("LLM_OVERLOAD_CRITICAL_PCT", overload_critical_pct, 1, 100, 0),
+    LLMRES__CK("LLM_OVERLOAD_RECOVER_MS", overload_recover_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_THROTTLE_K", throttle_k_milli, 0, 100000, 1),
+    LLMRES__CK("LLM_JITTER_SEED", jitter_seed, 0, 0xFFFFFFFEu, 0),
 };
 #undef LLMRES__CK
 #define LLMRES__CFGKEYS (sizeof(llmres__cfgkeys) / sizeof(llmres__cfgkeys[0]))
@@ -3787,6 +4109,15 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->attempt_timeout_ms = 30000;
     c->cache = LLMRES_CACHE_OFF; /* caching is asked for, never a side effect */
     c->cache_ttl_ms = 300000;
+    c->shed_wait_ms = 2000;
+    c->retry_budget_pct = 20;
+    c->retry_budget_burst = 3;
+    c->breaker_jitter_pct = 50;
+    c->overload_window_ms = 60000;
+    c->overload_warn_pct = 10;
+    c->overload_critical_pct = 50;
+    c->overload_recover_ms = 10000;
+    c->throttle_k_milli = 1200;
 }
 
 /* Copies a message into err, cut to fit. */
@@ -3947,6 +4278,23 @@ static size_t llmres__target(const llmres_provider_t *p, char *buf, size_t cap) 
     return n;
 }
 
+/* The seed of every random draw of this client: the port's entropy, LLM_JITTER_SEED, the
+   clock at init, where the client lives and the first key, so that devices running the
+   same firmware do not draw the same jitter and retry in step. */
+static uint32_t llmres__device_seed(const llmres_port_t *port, const llmres_config_t *cfg, const llmres_provider_t *p,
+                                    uint32_t now, const void *self) {
+    uint32_t e = 0, h = 2166136261u, words[4];
+    const char *key = p->api_key ? p->api_key : "";
+    size_t i;
+    int have = port->entropy && port->entropy(port->ctx, &e, sizeof(e)) == 0;
+    if (!have && !cfg->jitter_seed && port->log)
+        port->log(port->ctx, LLMRES_LOG_WARN, "llmres: no entropy and no LLM_JITTER_SEED: identical devices may retry in step");
+    words[0] = e; words[1] = cfg->jitter_seed; words[2] = now; words[3] = (uint32_t)(size_t)self;
+    for (i = 0; i < sizeof(words); i++) h = (h ^ ((const uint8_t *)words)[i]) * 16777619u; /* FNV-1a */
+    for (; *key; key++) h = (h ^ (uint8_t)*key) * 16777619u;
+    return h ? h : 0x9E3779B9u;
+}
+
 static void llmres__lock(const llmres_client_t *c) { if (c->port->lock) c->port->lock(c->port->ctx); }
 static void llmres__unlock(const llmres_client_t *c) { if (c->port->unlock) c->port->unlock(c->port->ctx); }
 
@@ -3954,6 +4302,7 @@ LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmre
                                                  const llmres_config_t *cfg, const llmres_provider_t *providers,
                                                  uint32_t count, size_t struct_size) {
     llmres_breaker_config_t bc;
+    llmres_overload_config_t oc;
     uint32_t i, now;
     if (c && struct_size != sizeof(*c)) return LLMRES_ERR_SIZE_MISMATCH;
     if (!c || !port || !port->now_ms || !port->sleep_ms || !providers || count == 0 || count > LLMRES_MAX_PROVIDERS)
@@ -3974,18 +4323,30 @@ LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmre
     c->tls = tls;
     if (cfg) c->cfg = *cfg; else llmres_config_defaults(&c->cfg);
     if (!c->cfg.max_concurrent || !c->cfg.timeout_ms || !c->cfg.attempt_timeout_ms || !c->cfg.backoff_base_ms ||
-        c->cfg.backoff_base_ms > c->cfg.backoff_max_ms)
+        c->cfg.backoff_base_ms > c->cfg.backoff_max_ms || c->cfg.retry_budget_pct > 100 || c->cfg.breaker_jitter_pct > 100)
         return LLMRES_ERR_INVALID;
+    if (!c->cfg.shed_wait_ms) c->cfg.shed_wait_ms = 2000;
+    now = port->now_ms(port->ctx);
+    c->seed = llmres__device_seed(port, &c->cfg, providers, now, c);
     LLMRES_MEMSET(&bc, 0, sizeof(bc));
     bc.failure_threshold = c->cfg.breaker_failures ? c->cfg.breaker_failures : 5u;
     bc.open_ms = c->cfg.breaker_timeout_ms ? c->cfg.breaker_timeout_ms : 30000u;
     bc.max_open_ms = bc.open_ms > 0x7FFFFFFFu / 8u ? 0x7FFFFFFFu : bc.open_ms * 8u;
+    bc.jitter_pct = c->cfg.breaker_jitter_pct;
+    LLMRES_MEMSET(&oc, 0, sizeof(oc));
+    oc.window_ms = c->cfg.overload_window_ms;
+    oc.warn_pct = c->cfg.overload_warn_pct;
+    oc.critical_pct = c->cfg.overload_critical_pct;
+    oc.recover_ms = c->cfg.overload_recover_ms;
+    oc.k_milli = c->cfg.throttle_k_milli ? c->cfg.throttle_k_milli : LLMRES_NEVER;
     for (i = 0; i < count; i++) {
         c->provider[i] = providers[i];
-        if (llmres_breaker_init(&c->breaker[i], &bc) != LLMRES_OK) return LLMRES_ERR_INVALID;
+        bc.seed = llmres_xorshift32(&c->seed);
+        if (llmres_breaker_init(&c->breaker[i], &bc) != LLMRES_OK || llmres_overload_init(&c->overload[i], &oc, now) != LLMRES_OK)
+            return LLMRES_ERR_INVALID;
     }
     c->providers = count;
-    now = port->now_ms(port->ctx);
+    c->retry_budget = c->cfg.retry_budget_burst * 1000u;
     if (c->cfg.rps_milli) {
         uint32_t burst = c->cfg.burst ? c->cfg.burst : (c->cfg.rps_milli + 999u) / 1000u;
         /* thousandths per second: rps_milli tokens per 1,000,000 ms, exactly */
@@ -3994,7 +4355,6 @@ LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmre
     if (c->cfg.tokens_per_minute)
         llmres_bucket_init(&c->tpm, now, c->cfg.tokens_per_minute, c->cfg.tokens_per_minute, 60000u);
     if (llmres_cache_init(&c->cache, 0) != LLMRES_OK) return LLMRES_ERR_INVALID; /* a call may ask for it */
-    if (!port->entropy || port->entropy(port->ctx, &c->seed, sizeof(c->seed)) != 0 || !c->seed) c->seed = 0x9E3779B9u;
     return LLMRES_OK;
 }
 
@@ -4126,23 +4486,59 @@ static int llmres__call_wait(llmres_client_t *c, llmres_call_state_t *st, llmres
     return LLMRES_CALL_WAIT;
 }
 
-/* Records an attempt's end (lock taken here): the breaker, the counters, the buckets
-   (the server's word corrects ours), the token estimate against the usage. */
+/* A failure of this device, not of the provider: no connection slot left, no name, no
+   route. Nothing reached the provider: not an attempt, and not held against it. */
+static int llmres__local_failure(int status) {
+    return status == LLMRES_ERR_NO_SLOT || status == LLMRES_ERR_DNS || status == LLMRES_ERR_LINK_DOWN;
+}
+
+/* ceil(a * b / c), at most a: the share b/c of a wait a. */
+static uint32_t llmres__share(uint32_t a, uint32_t b, uint32_t c) {
+    uint64_t v = ((uint64_t)a * b + c - 1u) / c;
+    return v < a ? (uint32_t)v : a;
+}
+
+/* What an answer says about when this provider may be sent to next, for every call of
+   the client (lock held): its retry-after; a 529's pause; an exhausted rate limit paced
+   from remaining and reset (one request's share of the reset, not the whole of it). */
+static void llmres__call_defer(llmres_client_t *c, const llmres_call_state_t *st, const llmres_http_hints_t *h, int cls,
+                               uint32_t now) {
+    uint32_t wait = 0, w;
+    if (cls != LLMRES_CLASS_OK && h->retry_after_ms != LLMRES_UNKNOWN) wait = h->retry_after_ms;
+    else if (cls == LLMRES_CLASS_OVERLOADED) wait = llmres__between(&c->seed, 0, c->cfg.backoff_base_ms);
+    if (h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN) {
+        w = h->requests.limit && h->requests.limit != LLMRES_UNKNOWN ? llmres__share(h->requests.reset_ms, 1, h->requests.limit)
+                                                                       : h->requests.reset_ms;
+        if (w > wait) wait = w;
+    }
+    if (h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN) {
+        uint32_t need = st->tokens_charged ? st->tokens_charged : 1u;
+        w = h->tokens.limit && h->tokens.limit != LLMRES_UNKNOWN ? llmres__share(h->tokens.reset_ms, need, h->tokens.limit)
+                                                                   : h->tokens.reset_ms;
+        if (w > wait) wait = w;
+    }
+    if (wait) llmres_overload_defer(&c->overload[st->provider], now, now + (wait > 0x7FFFFFFFu ? 0x7FFFFFFFu : wait));
+}
+
+/* Records an attempt's end (lock taken here): the breaker, the overload detector, the
+   counters, the provider's shared wait, the token estimate against the usage. */
 static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, const llmres_call_state_t *st, int status,
                                 int cls, uint32_t now, uint32_t latency) {
+    int local = llmres__local_failure(status);
     llmres__lock(c);
     c->in_flight--;
-    c->attempts_by_class[cls]++;
     if (status == 429) c->status_429++;
     if (status == 529) c->status_529++;
-    llmres_breaker_record(&c->breaker[st->provider], now, llmres_class_policy_get(cls).outcome, latency);
-    if (status > 0) {
-        const llmres_http_hints_t *h = &w->resp.hints;
-        if (c->cfg.rps_milli && h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN)
-            llmres_bucket_drain(&c->rps, now, now + h->requests.reset_ms);
-        if (c->cfg.tokens_per_minute && h->tokens.remaining == 0 && h->tokens.reset_ms != LLMRES_UNKNOWN)
-            llmres_bucket_drain(&c->tpm, now, now + h->tokens.reset_ms);
+    llmres_breaker_record(&c->breaker[st->provider], now, local ? (int)LLMRES_OUTCOME_IGNORED : llmres_class_policy_get(cls).outcome,
+                          latency);
+    if (!local) {
+        c->attempts++;
+        c->attempts_by_class[cls]++;
+        llmres_overload_record(&c->overload[st->provider], now,
+                               cls == LLMRES_CLASS_OVERLOADED || cls == LLMRES_CLASS_RATE_LIMIT || cls == LLMRES_CLASS_TIMEOUT ||
+                               status == 503);
     }
+    if (status > 0) llmres__call_defer(c, st, &w->resp.hints, cls, now);
     if (st->tokens_charged && cls == LLMRES_CLASS_OK && w->lr.input_tokens != LLMRES_UNKNOWN &&
         w->lr.output_tokens != LLMRES_UNKNOWN) {
         /* reconcile the estimate with the usage the provider reported */
@@ -4159,25 +4555,42 @@ static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, co
     llmres__unlock(c);
 }
 
+/* Takes one retry from the client's retry budget (lock taken here): 1, or 0 when it is
+   spent (counted). A budget of 0 % is no budget. */
+static int llmres__retry_budget_take(llmres_client_t *c) {
+    int ok = 1;
+    llmres__lock(c);
+    if (c->cfg.retry_budget_pct) {
+        if (c->retry_budget >= 1000u) c->retry_budget -= 1000u;
+        else { ok = 0; c->budget_denied++; }
+    }
+    llmres__unlock(c);
+    return ok;
+}
+
 /* After a failed attempt: retry after a backoff (WAIT), fall back to the next provider
-   at once (AGAIN), or end the call (DONE). */
+   at once (AGAIN), or end the call (DONE). A failure of this device (no slot, no name, no
+   route) retries without touching the retry budget; no slot retries without a backoff. */
 static int llmres__call_decide(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res,
                                const llmres_http_hints_t *h, int error, int cls, uint32_t now, uint32_t *wait_ms) {
-    uint32_t hint, left;
+    uint32_t hint, left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
     int32_t delay;
+    if (error == LLMRES_ERR_NO_SLOT) { /* a slot frees when another exchange ends */
+        if (left <= LLMRES_POLL_MS) return llmres__call_done(c, st, res, error, cls);
+        st->wake = now + LLMRES_POLL_MS;
+        st->phase = LLMRES__CALL_BACKOFF;
+        *wait_ms = LLMRES_POLL_MS;
+        return LLMRES_CALL_WAIT;
+    }
     if (!llmres_should_retry(cls, h)) {
         /* a key or a quota belongs to one provider: another may still answer */
         if ((cls == LLMRES_CLASS_AUTHENTICATION || cls == LLMRES_CLASS_QUOTA) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_done(c, st, res, error, cls);
     }
-    if (st->retries >= c->cfg.max_retries) {
-        if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-        return llmres__call_done(c, st, res, error, cls);
-    }
     hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
-    left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
-    delay = llmres_backoff_next(&st->backoff, hint, left);
-    if (delay < 0) { /* past the deadline, or the server wants longer than we may wait */
+    delay = st->retries < c->cfg.max_retries ? llmres_backoff_next(&st->backoff, hint, left) : LLMRES_ERR_GIVE_UP;
+    /* past the deadline, the server wants longer than we may wait, or no retry left */
+    if (delay < 0 || (!llmres__local_failure(error) && !llmres__retry_budget_take(c))) {
         if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_done(c, st, res, error, cls);
     }
@@ -4217,7 +4630,7 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
         cls = LLMRES_CLASS_SERVER_ERROR; /* not JSON, or JSON that is no answer */
         error = LLMRES_ERR_BAD_BODY;
     }
-    res->attempts++;
+    if (!llmres__local_failure(status)) res->attempts++;
     res->provider = st->provider;
     res->status = status;
     res->input_tokens = w->lr.input_tokens;
@@ -4237,6 +4650,9 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
                 llmres__unlock(c);
             }
         }
+        llmres__lock(c);
+        c->answered_by[st->provider]++;
+        llmres__unlock(c);
         return llmres__call_done(c, st, res, LLMRES_OK, cls);
     }
 
@@ -4269,6 +4685,10 @@ static int llmres__call_start(llmres_client_t *c, llmres_worker_t *w, const llmr
     st->provider = 0;
     llmres__lock(c);
     c->calls++;
+    if (c->retry_budget < c->cfg.retry_budget_burst * 1000u) { /* each call earns a share of a retry */
+        c->retry_budget += c->cfg.retry_budget_pct * 10u;
+        if (c->retry_budget > c->cfg.retry_budget_burst * 1000u) c->retry_budget = c->cfg.retry_budget_burst * 1000u;
+    }
     llmres__unlock(c);
     llmres__call_backoff(c, st);
     if (!count || !call->text || !call->text_cap || call->timeout_ms > 0x7FFFFFFFu || call->cache > LLMRES_CALL_CACHE_YES)
@@ -4340,6 +4760,22 @@ static int llmres__attempt_begin(llmres_client_t *c, llmres_worker_t *w, const l
 
 #define LLMRES__CALL_ADMITTED 3 /* llmres__call_admit: a slot and the tokens are taken: send */
 
+/* HTTP sent the request again on a fresh connection after a kept-alive one died without
+   an answer: the provider may have seen (and may bill) both, so the second is an attempt
+   and a retry too, and takes from the retry budget what is there. */
+static void llmres__call_count_resend(llmres_client_t *c, const llmres_worker_t *w, llmres_call_state_t *st,
+                                      llmres_result_t *res) {
+    if (!w->http.x_resent || st->resent) return;
+    st->resent = 1;
+    res->attempts++;
+    llmres__lock(c);
+    c->attempts++;
+    c->retries++;
+    c->resends++;
+    c->retry_budget = c->retry_budget >= 1000u ? c->retry_budget - 1000u : 0;
+    llmres__unlock(c);
+}
+
 /* The answer is on its way: read what came, waiting at most st->io_wait_ms. WAIT, or
    the attempt's end as llmres__call_finish decides. */
 static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
@@ -4353,6 +4789,7 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
         if (io > linger) io = linger;
     }
     status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
+    llmres__call_count_resend(c, w, st, res);
     if (status == 0 && over && (!linger || c->port->now_ms(c->port->ctx) - w->stream_end_at >= LLMRES_STREAM_LINGER_MS)) {
         llmres_http_abort(&w->http); /* a server that keeps the body open after the stream's end */
         status = w->resp.status;
@@ -4368,63 +4805,103 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
     return LLMRES_CALL_WAIT;
 }
 
-/* Every breaker of the chain is open: wait for the first to admit a probe when that comes
-   before the deadline (a device would rather wait than drop), else end with OPEN. */
+#define LLMRES__LOOK_MS 100 /* behind a half-open breaker's probe: look again this often */
+
+/* The call cannot be sent for ms (a shared wait, breakers): it ends at once with `error`
+   (LIMITED or OPEN), class overloaded and the wait in retry_in_ms, rather than park until
+   its deadline: the firmware can sleep or queue it elsewhere. */
+static int llmres__call_shed(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, uint32_t ms) {
+    llmres__lock(c);
+    c->shed++;
+    llmres__unlock(c);
+    res->retry_in_ms = ms ? ms : 1u;
+    return llmres__call_done(c, st, res, error, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
+}
+
+/* The provider will take the call in ms: it waits when all its waits so far and this
+   one stay within shed_wait_ms and the deadline, else it is shed. */
+static int llmres__call_hold(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now, uint32_t ms,
+                             int error, uint32_t *wait_ms) {
+    uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
+    if (ms >= left || ms > c->cfg.shed_wait_ms || st->parked + ms > c->cfg.shed_wait_ms)
+        return llmres__call_shed(c, st, res, error, ms);
+    st->parked += ms;
+    st->wake = now + ms;
+    st->phase = LLMRES__CALL_BACKOFF;
+    *wait_ms = ms ? ms : 1u;
+    return LLMRES_CALL_WAIT;
+}
+
+/* Every breaker of the chain is open: wait for the first to admit a call, when that is
+   soon. Behind a probe in flight it looks again every LLMRES__LOOK_MS, so that the
+   probe's success is seen at once, not an open period later. */
 static int llmres__call_wait_breaker(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now,
                                      uint32_t *wait_ms) {
-    uint32_t best = LLMRES_NEVER, k, left = st->deadline - now;
+    uint32_t best = LLMRES_NEVER, k;
     int who = -1;
     llmres__lock(c);
     for (k = 0; k < c->providers; k++) {
         uint32_t r = llmres_breaker_retry_in(&c->breaker[k], now);
+        if (r > LLMRES__LOOK_MS && llmres_breaker_state(&c->breaker[k]) == LLMRES_BREAKER_HALF_OPEN) r = LLMRES__LOOK_MS;
         if (r < best) { best = r; who = (int)k; }
     }
     llmres__unlock(c);
-    if (who < 0 || best >= left)
-        return llmres__call_done(c, st, res, LLMRES_ERR_OPEN, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
-    st->provider = who;
-    st->retries = 0;
-    st->wake = now + best;
-    st->phase = LLMRES__CALL_BACKOFF;
-    *wait_ms = best ? best : 1u;
-    return LLMRES_CALL_WAIT;
+    if (who < 0) return llmres__call_shed(c, st, res, LLMRES_ERR_OPEN, LLMRES_NEVER);
+    if (who != st->provider) {
+        st->provider = who;
+        st->retries = 0;
+    }
+    return llmres__call_hold(c, st, res, now, best, LLMRES_ERR_OPEN, wait_ms);
 }
 
-/* Admission, in order: the deadline, the concurrency limit, the request and token
-   buckets, the provider's breaker. ADMITTED (slot and tokens taken), AGAIN (moved to the
-   next provider), WAIT or DONE. */
+/* Gives back what admission took when a later gate refuses (lock held). */
+static void llmres__admit_undo(llmres_client_t *c, uint32_t now, uint32_t estimate) {
+    if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
+    if (estimate) llmres_bucket_refund(&c->tpm, now, estimate);
+}
+
+/* Admission, in order: the deadline, the provider's shared wait, the concurrency limit,
+   the request and token buckets, the adaptive throttle, the provider's breaker.
+   ADMITTED (slot and tokens taken), AGAIN (moved to the next provider), WAIT or DONE. */
 static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st,
                               llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
-    uint32_t estimate = 0, ms = 0;
-    int wait = 1;
+    llmres_overload_t *o = &c->overload[st->provider];
+    uint32_t estimate = 0, ms, shared;
     if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
     llmres__lock(c);
-    if (c->in_flight >= c->cfg.max_concurrent) {
-        ms = 10; /* a slot frees when an attempt ends */
-    } else if (c->cfg.rps_milli && llmres_bucket_take(&c->rps, now, 1) != LLMRES_OK) {
+    shared = ms = llmres_overload_wait_ms(o, now);
+    if (!ms && c->in_flight >= c->cfg.max_concurrent) {
+        ms = LLMRES_POLL_MS; /* a slot frees when an attempt ends */
+    } else if (!ms && c->cfg.rps_milli && llmres_bucket_take(&c->rps, now, 1) != LLMRES_OK) {
         ms = llmres_bucket_wait_ms(&c->rps, now, 1);
-    } else if (c->cfg.tokens_per_minute &&
+    } else if (!ms && c->cfg.tokens_per_minute &&
                llmres_bucket_take(&c->tpm, now, estimate = llmres__estimate_tokens(call, c->cfg.tokens_per_minute)) != LLMRES_OK) {
         ms = llmres_bucket_wait_ms(&c->tpm, now, estimate);
-        estimate = 0;
-        if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
-    } else {
-        wait = 0;
+        llmres__admit_undo(c, now, 0);
     }
-    if (wait) {
+    if (ms) {
         llmres__unlock(c);
+        res->provider = st->provider;
+        if (shared) return llmres__call_hold(c, st, res, now, ms, LLMRES_ERR_LIMITED, wait_ms);
         return llmres__call_wait(c, st, res, now, ms, wait_ms);
     }
+    /* the throttle judges new calls; a retry is counted, and the retry budget judged it */
+    if (llmres_overload_admit(o, now, res->attempts ? 0xFFFFFFFFu : llmres_xorshift32(&c->seed)) != LLMRES_OK) {
+        c->throttled++;
+        llmres__admit_undo(c, now, estimate);
+        llmres__unlock(c);
+        res->provider = st->provider;
+        if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+        return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, o->cfg.window_ms / LLMRES_OVERLOAD_SLOTS);
+    }
     if (llmres_breaker_allow(&c->breaker[st->provider], now) != LLMRES_OK) {
-        if (c->cfg.rps_milli) llmres_bucket_refund(&c->rps, now, 1);
-        if (estimate) llmres_bucket_refund(&c->tpm, now, estimate);
+        llmres__admit_undo(c, now, estimate);
         llmres__unlock(c);
         res->provider = st->provider;
         if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_wait_breaker(c, st, res, now, wait_ms);
     }
     c->in_flight++;
-    c->attempts++;
     llmres__unlock(c);
     st->tokens_charged = estimate;
     return LLMRES__CALL_ADMITTED;
@@ -4442,7 +4919,9 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
         llmres__unlock(c);
         return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
     }
+    st->resent = 0;
     status = llmres__attempt_begin(c, w, call, st, (size_t)n);
+    llmres__call_count_resend(c, w, st, res);
     if (status == LLMRES_OK) {
         st->phase = LLMRES__CALL_RECV;
         return LLMRES__CALL_AGAIN;
@@ -4482,6 +4961,7 @@ LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres
     llmres_http_abort(&w->http);
     llmres__lock(c);
     c->in_flight--;
+    c->attempts++; /* it went out */
     llmres_breaker_record(&c->breaker[st->provider], c->port->now_ms(c->port->ctx), LLMRES_OUTCOME_IGNORED, 0);
     llmres__unlock(c);
     st->phase = LLMRES__CALL_ADMIT;
@@ -4540,15 +5020,32 @@ static void llmres__job_unserved(llmres_dispatch_t *d, llmres_job_t *job, uint32
     if (job->call.text && job->call.text_cap) job->call.text[0] = 0;
     if (error == LLMRES_ERR_TIMEOUT) d->expired++;
     else if (error == LLMRES_ERR_DISPLACED) d->displaced++;
-    else d->cancelled++;
+    else if (error == LLMRES_ERR_CANCELLED) d->cancelled++;
+    else { r->cls = LLMRES_CLASS_OVERLOADED; d->shed++; } /* LIMITED, OPEN: see llmres__client_wait */
     llmres__job_end(d, job);
+}
+
+/* How long until the client may send to some provider of its chain: the shortest of
+   each provider's longer wait, shared or breaker (lock held); *error says which holds it. */
+static uint32_t llmres__client_wait(const llmres_client_t *c, uint32_t now, int *error) {
+    uint32_t best = LLMRES_NEVER, k;
+    *error = LLMRES_ERR_OPEN;
+    for (k = 0; k < c->providers; k++) {
+        uint32_t shared = llmres_overload_wait_ms(&c->overload[k], now), open = llmres_breaker_retry_in(&c->breaker[k], now);
+        uint32_t w = shared > open ? shared : open;
+        if (w < best) {
+            best = w;
+            *error = shared >= open ? LLMRES_ERR_LIMITED : LLMRES_ERR_OPEN;
+        }
+    }
+    return best;
 }
 
 LLMRES_API llmres_err_t llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_t *job) {
     const llmres_client_t *c;
     llmres_qitem_t it, back;
-    uint32_t now;
-    int rc;
+    uint32_t now, wait;
+    int rc, why;
     if (!d || !d->client || !job) return LLMRES_ERR_INVALID;
     c = d->client;
     llmres__lock(c);
@@ -4564,6 +5061,16 @@ LLMRES_API llmres_err_t llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_
     job->st.started = now;
     job->st.deadline = now + (job->call.timeout_ms ? job->call.timeout_ms : c->cfg.timeout_ms);
     job->cancel = 0;
+    wait = llmres__client_wait(c, now, &why);
+    if (wait && (wait > c->cfg.shed_wait_ms || wait >= job->st.deadline - now)) { /* it could not be served in time */
+        job->state = LLMRES_JOB_QUEUED;
+        d->submitted++;
+        llmres__job_unserved(d, job, now, why);
+        job->result.retry_in_ms = wait;
+        llmres__unlock(c);
+        if (d->wake_fn) d->wake_fn(d->wake_user);
+        return LLMRES_OK;
+    }
     LLMRES_MEMSET(&it, 0, sizeof(it));
     it.user = job;
     it.deadline = job->st.deadline;

@@ -135,9 +135,13 @@ int main(int argc, char **argv) {
                (unsigned)(client.attempts * 100u / client.successes % 100u));
     printf("| attempts in all / retries | %u / %u |\n", (unsigned)client.attempts, (unsigned)client.retries);
     printf("| 429 seen / 529 seen | %u / %u |\n", (unsigned)client.status_429, (unsigned)client.status_529);
-    printf("| fallbacks to the local model | %u |\n", (unsigned)client.fallbacks);
+    printf("| answers by provider: cloud / local model / cache | %u / %u / %u |\n", (unsigned)client.answered_by[0],
+           (unsigned)client.answered_by[1], (unsigned)client.cache_hits);
+    printf("| moves down the chain (to the local model) | %u |\n", (unsigned)client.fallbacks);
+    printf("| calls shed at once / throttled / retries refused by the budget | %u / %u / %u |\n", (unsigned)client.shed,
+           (unsigned)client.throttled, (unsigned)client.budget_denied);
+    printf("| sent again on a fresh connection (in the attempts) | %u |\n", (unsigned)client.resends);
     printf("| breaker transitions (open, half-open, closed) | %u |\n", (unsigned)transitions);
-    printf("| cache hits | %u |\n", (unsigned)client.cache_hits);
     printf("| latency p50 / p95 | %u ms / %u ms |\n", (unsigned)sorted[CALLS / 2], (unsigned)sorted[CALLS * 95 / 100]);
     printf("| wall time | %u ms |\n", (unsigned)(port.now_ms(port.ctx) - t0));
     print_server_stats(p);

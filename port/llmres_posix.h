@@ -165,6 +165,8 @@ LLMRES_POSIX_FN int llmres_posix_open(void *ctx, const char *host, uint16_t port
         return fd;
     }
     freeaddrinfo(res);
+    /* no route from here: this device's network, not the provider, is down */
+    if (result == LLMRES_ERR_CONNECT && (px->last_errno == ENETUNREACH || px->last_errno == ENETDOWN)) result = LLMRES_ERR_LINK_DOWN;
     return result;
 }
 

@@ -196,6 +196,11 @@ static void dispatcher_threads_over_tls(void) {
     cfg.backoff_base_ms = 50;
     cfg.backoff_max_ms = 2000;
     cfg.max_retries = 20;         /* the deadline, not the count, ends a patient job */
+    /* one device's patience: it waits out every retry-after rather than shed, and no
+       budget or throttle refuses its retries (tests/unit/overload.c tests those) */
+    cfg.shed_wait_ms = 20000;
+    cfg.retry_budget_pct = 0;
+    cfg.throttle_k_milli = 0;
     CHECK_EQ(setup(LLMRES_PROVIDER_OPENAI, &cfg), LLMRES_OK);
     for (i = 0; i < SLOTS; i++) pthread_create(&th[i], NULL, slot_thread, (void *)(intptr_t)i);
     t0 = port.now_ms(port.ctx);
@@ -261,7 +266,7 @@ static void dispatcher_threads_over_tls(void) {
     }
     CHECK_EQ(late, 0);
     CHECK_EQ(disp.submitted, (uint32_t)(JOBS - refused));
-    CHECK_EQ(disp.submitted, disp.completed + disp.expired + disp.displaced + disp.cancelled);
+    CHECK_EQ(disp.submitted, disp.completed + disp.expired + disp.displaced + disp.cancelled + disp.shed);
     CHECK_EQ(client.in_flight, 0);
     CHECK(client.status_429 > 0);          /* the server was overloaded... */
     CHECK(client.retries > 0);             /* ...and its 429s were retried */

@@ -153,7 +153,7 @@ static void breaker_opens_and_recovers(void) {
     llmres_sim_config_t sc;
     llmres_config_t cfg;
     int i, open_fast = 0;
-    uint32_t requests;
+    uint32_t requests, t0;
     memset(&sc, 0, sizeof(sc));
     sc.outages[0].start_ms = 0; sc.outages[0].end_ms = 20000; sc.outages[0].reset = 1;
     sc.outage_count = 1;
@@ -170,8 +170,19 @@ static void breaker_opens_and_recovers(void) {
     for (i = 0; i < 3; i++) open_fast += ask(700, 1000) == LLMRES_ERR_OPEN && res.attempts == 0;
     CHECK_EQ(open_fast, 3);
     CHECK_EQ(sim.stats.requests, requests);
-    /* a long deadline (and retries allowed) waits for the breaker: probes during the
-       outage reopen it (open period doubling), the first probe after it closes it */
+    /* a long deadline, but the breaker's wait is over shed_wait_ms (2 s): shed at once,
+       with the wait it would need (the open period less up to half of it, less the time
+       since it opened) */
+    t0 = sim.now;
+    CHECK_EQ(ask(700, 60000), LLMRES_ERR_OPEN);
+    CHECK_EQ(res.cls, LLMRES_CLASS_OVERLOADED);
+    CHECK_EQ(res.attempts, 0);
+    CHECK_EQ(sim.now, t0);
+    CHECK(res.retry_in_ms > 0 && res.retry_in_ms <= 5000);
+    CHECK_EQ(client.shed, 4);
+    /* allowed to wait that long (and to retry), a call waits for the breaker: probes during
+       the outage reopen it (open period doubling), the first probe after it closes it */
+    client.cfg.shed_wait_ms = 60000;
     client.cfg.max_retries = 10;
     CHECK_EQ(ask(700, 60000), LLMRES_OK);
     CHECK((int32_t)(sim.now - sim.start) >= 20000); /* not before the outage ended */
@@ -199,9 +210,10 @@ static void token_bucket_reconciles_with_usage(void) {
     CHECK(llmres_bucket_available(&client.tpm, sim.now) + used <= before + 2);
 }
 
-static void server_rate_limit_headers_correct_the_local_bucket(void) {
+static void server_rate_limit_headers_set_the_providers_wait(void) {
     llmres_sim_config_t sc;
     llmres_config_t cfg;
+    uint32_t requests;
     memset(&sc, 0, sizeof(sc));
     sc.capacity_milli = 250; /* the provider: one request every 4 s */
     llmres_config_defaults(&cfg);
@@ -211,8 +223,13 @@ static void server_rate_limit_headers_correct_the_local_bucket(void) {
     CHECK_EQ(ask(700, 0), LLMRES_OK);
     CHECK(ask(700, 0) != LLMRES_OK); /* 429: remaining 0, reset in about 4 s */
     CHECK_EQ(res.cls, LLMRES_CLASS_RATE_LIMIT);
-    /* our own bucket now waits for the server's reset */
-    CHECK(llmres_bucket_wait_ms(&client.rps, sim.now, 1) >= 3900);
+    /* no call of this client goes to the provider before the server's instant */
+    CHECK(llmres_overload_wait_ms(&client.overload[0], sim.now) >= 3900);
+    requests = sim.stats.requests;
+    CHECK_EQ(ask(700, 0), LLMRES_ERR_LIMITED); /* a wait over shed_wait_ms: shed at once */
+    CHECK(res.retry_in_ms >= 3900);
+    CHECK_EQ(res.attempts, 0);
+    CHECK_EQ(sim.stats.requests, requests);
 }
 
 static void bad_calls_get_errors(void) {
@@ -656,7 +673,7 @@ int main(int argc, char **argv) {
     RUN(falls_back_to_the_next_provider);
     RUN(breaker_opens_and_recovers);
     RUN(token_bucket_reconciles_with_usage);
-    RUN(server_rate_limit_headers_correct_the_local_bucket);
+    RUN(server_rate_limit_headers_set_the_providers_wait);
     RUN(bad_calls_get_errors);
     RUN(bad_responses_end_in_a_class);
     RUN(azure_is_one_row);

@@ -114,7 +114,7 @@ static int submit(int i, uint8_t priority, uint32_t timeout_ms) {
 
 /* The dispatcher's books balance: every job it took has ended or is still pending. */
 static void check_books(int pending) {
-    CHECK_EQ(disp.submitted, disp.completed + disp.expired + disp.displaced + disp.cancelled + (uint32_t)pending);
+    CHECK_EQ(disp.submitted, disp.completed + disp.expired + disp.displaced + disp.cancelled + disp.shed + (uint32_t)pending);
     CHECK_EQ(client.in_flight, 0);
 }
 
@@ -226,12 +226,14 @@ static void cancel_queued_and_running_jobs(void) {
     sc.burst = 1;
     llmres_config_defaults(&cfg);
     cfg.rps_milli = 0;
+    cfg.shed_wait_ms = 5000; /* job 2 waits out the provider's retry-after instead of ending */
     setup(&sc, &cfg, 2);
     CHECK_EQ(submit(0, 1, 0), LLMRES_OK);
     CHECK_EQ(submit(1, 1, 0), LLMRES_OK);
     CHECK_EQ(submit(2, 0, 0), LLMRES_OK);
-    /* 0 answered; 1 got a 429 and backs off; 2 took the free slot and is refused too */
-    STEP_UNTIL(-1, job[0].state == LLMRES_JOB_DONE && job[1].result.attempts == 1 && job[2].result.attempts == 1,
+    /* 0 answered; 1 got a 429 and backs off; 2 took the free slot and waits for the
+       provider's retry-after, which holds every call of the client */
+    STEP_UNTIL(-1, job[0].state == LLMRES_JOB_DONE && job[1].result.attempts == 1 && job[2].state == LLMRES_JOB_RUNNING,
                pending, wait);
     CHECK_EQ(pending, 2);
     CHECK_EQ(job[0].state, LLMRES_JOB_DONE);
@@ -245,7 +247,8 @@ static void cancel_queued_and_running_jobs(void) {
     CHECK_EQ(job[1].result.error, LLMRES_ERR_CANCELLED);
     CHECK_EQ(job[1].result.attempts, 1); /* what happened before stays told */
     CHECK_EQ(job[2].result.error, LLMRES_ERR_CANCELLED);
-    CHECK_EQ(sim.stats.requests, 3); /* nothing was sent after the cancel */
+    CHECK_EQ(job[2].result.attempts, 0);
+    CHECK_EQ(sim.stats.requests, 2); /* nothing was sent after the 429, nor after the cancel */
     /* a queued job leaves the queue at once */
     CHECK_EQ(submit(3, 0, 0), LLMRES_OK);
     CHECK_EQ(llmres_dispatch_cancel(&disp, &job[3]), LLMRES_OK);
@@ -261,6 +264,44 @@ static void cancel_queued_and_running_jobs(void) {
     for (i = 0; i < LLMRES_CLASSES; i++) sum += client.by_class[i];
     CHECK_EQ(sum, client.calls);
     teardown(2);
+}
+
+/* A job no provider could take in time is not queued: it ends at once, told how long
+   the wait is, without an attempt. */
+static void jobs_that_cannot_be_served_in_time_end_at_once(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    int pending;
+    uint32_t wait;
+    memset(&sc, 0, sizeof(sc));
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    setup(&sc, &cfg, 1);
+    llmres_overload_defer(&client.overload[0], sim.now, sim.now + 5000); /* a retry-after of 5 s */
+    CHECK_EQ(submit(0, 1, 0), LLMRES_OK);
+    CHECK_EQ(job[0].state, LLMRES_JOB_ENDED);
+    CHECK_EQ(job[0].result.error, LLMRES_ERR_LIMITED);
+    CHECK_EQ(job[0].result.cls, LLMRES_CLASS_OVERLOADED);
+    CHECK_EQ(job[0].result.retry_in_ms, 5000);
+    llmres_breaker_force_open(&client.breaker[0], sim.now);
+    CHECK_EQ(submit(1, 1, 0), LLMRES_OK);
+    CHECK_EQ(job[1].result.error, LLMRES_ERR_OPEN);
+    CHECK_EQ(job[1].result.retry_in_ms, LLMRES_NEVER);
+    llmres_breaker_reset(&client.breaker[0], sim.now);
+    /* a wait within shed_wait_ms (2 s) and the deadline: queued, and answered after it */
+    sim.now += 5000;
+    llmres_overload_defer(&client.overload[0], sim.now, sim.now + 1500);
+    CHECK_EQ(submit(2, 1, 0), LLMRES_OK);
+    CHECK_EQ(job[2].state, LLMRES_JOB_QUEUED);
+    STEP_UNTIL(-1, job[2].state == LLMRES_JOB_DONE, pending, wait);
+    CHECK_EQ(job[2].result.error, LLMRES_OK);
+    CHECK_EQ(done_count[0] + done_count[1] + done_count[2], 3);
+    CHECK_EQ(job[0].result.attempts + job[1].result.attempts, 0);
+    CHECK_EQ(sim.stats.requests, 1);
+    CHECK_EQ(disp.shed, 2);
+    CHECK(job[2].result.elapsed_ms >= 1500); /* not sent before the provider's instant */
+    check_books(0);
+    teardown(1);
 }
 
 static void a_job_is_taken_once_and_may_come_again(void) {
@@ -516,6 +557,7 @@ int main(int argc, char **argv) {
     RUN(deadline_in_the_queue_ends_on_time);
     RUN(full_queue_pushes_back_and_displaces);
     RUN(cancel_queued_and_running_jobs);
+    RUN(jobs_that_cannot_be_served_in_time_end_at_once);
     RUN(a_job_is_taken_once_and_may_come_again);
     RUN(shutdown_ends_every_job_once);
     RUN(slots_step_on_their_own);

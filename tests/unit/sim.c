@@ -172,6 +172,9 @@ static void start(int p, llmres_sim_config_t *sc, uint32_t retries, uint32_t bac
     llmres_config_defaults(&cfg);
     cfg.rps_milli = 0; cfg.cache = LLMRES_CACHE_OFF; cfg.max_retries = retries;
     cfg.backoff_base_ms = 10; cfg.backoff_max_ms = backoff_max_ms;
+    /* no retry budget, no throttle: these tests count what every retry does to a stream
+       (tests/unit/client.c tests the budget and the throttle) */
+    cfg.retry_budget_pct = 0; cfg.throttle_k_milli = 0;
     CHECK_EQ(llmres_client_init(&caller, &sim.port, NULL, &cfg, &chain, 1), LLMRES_OK);
     CHECK_EQ(llmres_breaker_force_closed(&caller.breaker[0], sim.now), LLMRES_OK);
     CHECK_EQ(llmres_worker_init(&worker, &caller, NULL), LLMRES_OK);
