@@ -1464,6 +1464,7 @@ typedef struct llmres_call_state {
     uint32_t t0;               /* the attempt in progress began */
     uint32_t parked;           /* ms waited so far behind breakers and shared waits */
     uint8_t resent;            /* the attempt in progress was sent again: counted */
+    uint8_t judged;            /* the throttle let the next attempt through (it judges once) */
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
                                   waits a second per step */
@@ -4470,6 +4471,7 @@ static void llmres__call_backoff(llmres_client_t *c, llmres_call_state_t *st) {
 static int llmres__call_fallback(llmres_client_t *c, llmres_call_state_t *st) {
     if ((uint32_t)st->provider + 1u >= c->providers) return 0;
     st->provider++;
+    st->judged = 0; /* its own throttle judges */
     llmres__call_backoff(c, st);
     llmres__lock(c);
     c->fallbacks++;
@@ -4860,8 +4862,9 @@ static void llmres__admit_undo(llmres_client_t *c, uint32_t now, uint32_t estima
     if (estimate) llmres_bucket_refund(&c->tpm, now, estimate);
 }
 
-/* Admission, in order: the deadline, the provider's shared wait, the concurrency limit,
-   the request and token buckets, the adaptive throttle, the provider's breaker.
+/* Admission, in order: the deadline, the adaptive throttle (once per attempt), the
+   provider's shared wait, the concurrency limit, the request and token buckets, the
+   provider's breaker.
    ADMITTED (slot and tokens taken), AGAIN (moved to the next provider), WAIT or DONE. */
 static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st,
                               llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
@@ -4869,6 +4872,18 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
     uint32_t estimate = 0, ms, shared;
     if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
     llmres__lock(c);
+    if (!st->judged) {
+        /* the throttle judges each attempt once, before it waits for anything, so that a
+           refusal comes at once; a retry is counted, and the retry budget judged it */
+        if (llmres_overload_admit(o, now, res->attempts ? 0xFFFFFFFFu : llmres_xorshift32(&c->seed)) != LLMRES_OK) {
+            c->throttled++;
+            llmres__unlock(c);
+            res->provider = st->provider;
+            if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+            return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, o->cfg.window_ms / LLMRES_OVERLOAD_SLOTS);
+        }
+        st->judged = 1;
+    }
     shared = ms = llmres_overload_wait_ms(o, now);
     if (!ms && c->in_flight >= c->cfg.max_concurrent) {
         ms = LLMRES_POLL_MS; /* a slot frees when an attempt ends */
@@ -4882,17 +4897,8 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
     if (ms) {
         llmres__unlock(c);
         res->provider = st->provider;
-        if (shared) return llmres__call_hold(c, st, res, now, ms, LLMRES_ERR_LIMITED, wait_ms);
-        return llmres__call_wait(c, st, res, now, ms, wait_ms);
-    }
-    /* the throttle judges new calls; a retry is counted, and the retry budget judged it */
-    if (llmres_overload_admit(o, now, res->attempts ? 0xFFFFFFFFu : llmres_xorshift32(&c->seed)) != LLMRES_OK) {
-        c->throttled++;
-        llmres__admit_undo(c, now, estimate);
-        llmres__unlock(c);
-        res->provider = st->provider;
-        if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-        return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, o->cfg.window_ms / LLMRES_OVERLOAD_SLOTS);
+        if (ms == LLMRES_POLL_MS && !shared) return llmres__call_wait(c, st, res, now, ms, wait_ms); /* a slot */
+        return llmres__call_hold(c, st, res, now, ms, LLMRES_ERR_LIMITED, wait_ms);
     }
     if (llmres_breaker_allow(&c->breaker[st->provider], now) != LLMRES_OK) {
         llmres__admit_undo(c, now, estimate);
@@ -4920,6 +4926,7 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
         return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
     }
     st->resent = 0;
+    st->judged = 0; /* the next attempt is judged again */
     status = llmres__attempt_begin(c, w, call, st, (size_t)n);
     llmres__call_count_resend(c, w, st, res);
     if (status == LLMRES_OK) {
