@@ -3,7 +3,7 @@ CC      ?= cc
 CFLAGS  ?= -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2
 BUILD   := build
 
-.PHONY: all test check setup cross size bench bench-instr bench-https fuzz demo sim clean
+.PHONY: all test check setup cross size bench bench-instr bench-https fleet fuzz demo sim clean
 
 all: $(BUILD)/unit $(BUILD)/chat
 
@@ -58,6 +58,20 @@ bench-instr: $(BUILD)/bench
 $(BUILD)/bench: tests/bench/bench.c tests/bench/bench_impl.c llmres.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror tests/bench/bench.c tests/bench/bench_impl.c -o $@
+
+# A fleet of devices against one overloaded provider, in virtual time: llmres beside simpler
+# retry policies (SEEDS="1 2 3"). Tables on stdout; build/fleet/fleet-a.png and fleet-b.png.
+fleet: $(BUILD)/fleet/fleet
+	@$(BUILD)/fleet/fleet --out $(BUILD)/fleet
+	@if command -v gnuplot >/dev/null 2>&1; then \
+	    gnuplot -e "dir='$(BUILD)/fleet'" tests/bench/fleet.gp && echo "Plots: $(BUILD)/fleet/fleet-a.png, $(BUILD)/fleet/fleet-b.png"; \
+	else \
+	    echo "No plots: gnuplot is not installed (sudo apt-get install gnuplot-nox)"; \
+	fi
+
+$(BUILD)/fleet/fleet: tests/bench/fleet.c llmres.h
+	@mkdir -p $(BUILD)/fleet
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2 tests/bench/fleet.c -o $@ -lm
 
 # A longer fuzzing run of the HTTP parser (FUZZ_SECONDS, default 300).
 fuzz:

@@ -149,6 +149,14 @@ step "examples/superloop: one thread, every job ends once, no step waits for an 
     "gcc $STRICT -O1 $SAN examples/superloop.c -o '$OUT/superloop' && '$OUT/superloop' > '$OUT/superloop.log'"
 grep -E '^\| (jobs without|alarms answered|loop iterations)' "$OUT/superloop.log" | sed 's/^/    /'
 
+# tests/bench/fleet.c --quick: simulated devices against one overloaded provider, short
+# scenarios, only the invariants (every request ends once, the provider received at least
+# as many attempts as there were successes, llmres reports every attempt it sent).
+for cc in gcc clang; do
+    step "$cc builds the fleet benchmark" $cc $STRICT -O2 tests/bench/fleet.c -o "$OUT/fleet-$cc" -lm
+done
+[ -x "$OUT/fleet-gcc" ] && run "fleet --quick" "$OUT/fleet-gcc" --quick
+
 # The main job keeps working: make demo, bounded to its promised minute.
 step "make demo answers every request exactly once, within 60 s" sh -c "timeout 60 sh examples/demo.sh > '$OUT/demo.log' 2>&1"
 grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/    /'
