@@ -4483,7 +4483,7 @@ static int llmres__call_fallback(llmres_client_t *c, llmres_call_state_t *st) {
 static int llmres__call_wait(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now,
                              uint32_t ms, uint32_t *wait_ms) {
     uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
-    if (ms > left) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
+    if (ms >= left) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT); /* never past it */
     *wait_ms = ms ? ms : 1u;
     return LLMRES_CALL_WAIT;
 }
@@ -4591,8 +4591,9 @@ static int llmres__call_decide(llmres_client_t *c, llmres_call_state_t *st, llmr
     }
     hint = h && h->retry_after_ms != LLMRES_UNKNOWN ? h->retry_after_ms : 0;
     delay = st->retries < c->cfg.max_retries ? llmres_backoff_next(&st->backoff, hint, left) : LLMRES_ERR_GIVE_UP;
-    /* past the deadline, the server wants longer than we may wait, or no retry left */
-    if (delay < 0 || (!llmres__local_failure(error) && !llmres__retry_budget_take(c))) {
+    /* past the deadline, the server wants longer than we may wait, or no retry left; a
+       retry needs some time left to be worth sending */
+    if (delay < 0 || (uint32_t)delay >= left || (!llmres__local_failure(error) && !llmres__retry_budget_take(c))) {
         if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_done(c, st, res, error, cls);
     }
