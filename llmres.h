@@ -172,8 +172,8 @@ RUNTIME CONFIGURATION
                                               LLMRES_MAX_QUEUE of it is used)
    LLM_CIRCUIT_BREAKER_MAX_FAILURES        5  breaker_failures: failures in a row that open
                                               a provider's breaker
-   LLM_CIRCUIT_BREAKER_TIMEOUT_MS      30000  breaker_timeout_ms: the first open period;
-                                              it doubles per failed probe, up to 8 times it
+   LLM_CIRCUIT_BREAKER_TIMEOUT_MS       5000  breaker_timeout_ms: the first open period;
+                                              a failed probe doubles it, once at most
    LLM_MAX_RETRIES                         4  max_retries: retries on one provider before
                                               the next one of the chain
    LLM_BACKOFF_BASE_MS                   500  backoff_base_ms: the first backoff step
@@ -190,19 +190,20 @@ RUNTIME CONFIGURATION
                                               within this long (a provider's retry-after,
                                               open breakers) ends at once with LIMITED or
                                               OPEN and the wait in retry_in_ms; 0: 2000
-   LLM_RETRY_BUDGET_PCT                   20  retry_budget_pct: retries per 100 calls, at
+   LLM_RETRY_BUDGET_PCT                   10  retry_budget_pct: retries per 100 calls, at
                                               most; 0: no budget (max_retries only)
-   LLM_RETRY_BUDGET_BURST                  3  retry_budget_burst: retries saved up, at most
+   LLM_RETRY_BUDGET_BURST                  2  retry_budget_burst: retries saved up, at most
    LLM_BREAKER_JITTER_PCT                 50  breaker_jitter_pct: each open period is cut
                                               by a random share of up to this
-   LLM_OVERLOAD_WINDOW_MS              60000  overload_window_ms: the overload detector's
+   LLM_OVERLOAD_WINDOW_MS             300000  overload_window_ms: the overload detector's
                                               and the throttle's sliding window
    LLM_OVERLOAD_WARN_PCT                  10  overload_warn_pct: overload signals among the
                                               answers that make it WARNING
    LLM_OVERLOAD_CRITICAL_PCT              50  overload_critical_pct: that make it CRITICAL
                                               (so do 3 in a row)
    LLM_OVERLOAD_RECOVER_MS             10000  overload_recover_ms: RECOVERING this long
-                                              without a signal: NORMAL
+                                              without a signal, and none in the window:
+                                              NORMAL
    LLM_THROTTLE_K                        1.2  throttle_k_milli: outside NORMAL, new calls
                                               are refused locally with probability
                                               (requests - K accepts) / (requests + 1);
@@ -701,13 +702,15 @@ typedef void (*llmres_overload_hook_fn)(void *user, int from_state, int to_state
 
 /* Zero in any field means its default. */
 typedef struct llmres_overload_config {
-    uint32_t window_ms;     /* the sliding window (60000), LLMRES_OVERLOAD_SLOTS slots */
+    uint32_t window_ms;     /* the sliding window (300000: a device that sends a request a
+                               minute still judges from a few), LLMRES_OVERLOAD_SLOTS slots */
     uint32_t warn_pct;      /* overload signals among the window's answers for WARNING (10) */
     uint32_t critical_pct;  /* for CRITICAL (50) */
     uint32_t min_answers;   /* answers in the window before the rates apply (4); fewer: any
                                signal is a WARNING */
     uint32_t critical_run;  /* or this many signals in a row: CRITICAL (3) */
-    uint32_t recover_ms;    /* RECOVERING this long without a signal: NORMAL (10000) */
+    uint32_t recover_ms;    /* RECOVERING this long without a signal, and none left in the
+                               window: NORMAL (10000) */
     uint32_t k_milli;       /* throttle: sends allowed per accepted answer, thousandths (1200);
                                LLMRES_NEVER: never throttle */
     llmres_overload_hook_fn on_change; /* optional: called on every state change */
@@ -1316,7 +1319,7 @@ typedef struct llmres_config {
     uint32_t tokens_per_minute;   /* LLM_TOKENS_PER_MINUTE (0: no limit) */
     uint32_t max_queue;           /* LLM_MAX_QUEUE_SIZE (32), at most LLMRES_MAX_QUEUE in use */
     uint32_t breaker_failures;    /* LLM_CIRCUIT_BREAKER_MAX_FAILURES (5) */
-    uint32_t breaker_timeout_ms;  /* LLM_CIRCUIT_BREAKER_TIMEOUT_MS (30000) */
+    uint32_t breaker_timeout_ms;  /* LLM_CIRCUIT_BREAKER_TIMEOUT_MS (5000) */
     uint32_t max_retries;         /* LLM_MAX_RETRIES (4) */
     uint32_t backoff_base_ms;     /* LLM_BACKOFF_BASE_MS (500) */
     uint32_t backoff_max_ms;      /* LLM_BACKOFF_MAX_MS (20000) */
@@ -1327,10 +1330,10 @@ typedef struct llmres_config {
     uint32_t cache_ttl_ms;        /* LLM_CACHE_TTL_MS (300000) */
     uint32_t shed_wait_ms;        /* LLM_SHED_WAIT_MS (2000): a call that could not be sent
                                      within this long ends at once, with the wait it needs */
-    uint32_t retry_budget_pct;    /* LLM_RETRY_BUDGET_PCT (20): retries per 100 calls, at most */
-    uint32_t retry_budget_burst;  /* LLM_RETRY_BUDGET_BURST (3): retries saved up, at most */
+    uint32_t retry_budget_pct;    /* LLM_RETRY_BUDGET_PCT (10): retries per 100 calls, at most */
+    uint32_t retry_budget_burst;  /* LLM_RETRY_BUDGET_BURST (2): retries saved up, at most */
     uint32_t breaker_jitter_pct;  /* LLM_BREAKER_JITTER_PCT (50): open periods cut by up to this */
-    uint32_t overload_window_ms;  /* LLM_OVERLOAD_WINDOW_MS (60000): the detector's window */
+    uint32_t overload_window_ms;  /* LLM_OVERLOAD_WINDOW_MS (300000): the detector's window */
     uint32_t overload_warn_pct;   /* LLM_OVERLOAD_WARN_PCT (10): signals among answers: WARNING */
     uint32_t overload_critical_pct; /* LLM_OVERLOAD_CRITICAL_PCT (50): CRITICAL */
     uint32_t overload_recover_ms; /* LLM_OVERLOAD_RECOVER_MS (10000): RECOVERING, then NORMAL */
@@ -2135,7 +2138,7 @@ LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_
     LLMRES_MEMSET(o, 0, sizeof(*o));
     c = &o->cfg;
     if (cfg) *c = *cfg;
-    if (!c->window_ms) c->window_ms = 60000;
+    if (!c->window_ms) c->window_ms = 300000;
     if (!c->warn_pct) c->warn_pct = 10;
     if (!c->critical_pct) c->critical_pct = 50;
     if (!c->min_answers) c->min_answers = 4;
@@ -2147,7 +2150,7 @@ LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_
         c->window_ms > 0x7FFFFFFFu || c->window_ms < LLMRES_OVERLOAD_SLOTS || c->recover_ms > 0x7FFFFFFFu) {
         c->k_milli = LLMRES_NEVER; /* never throttles; NORMAL stays */
         c->warn_pct = c->critical_pct = 101;
-        c->window_ms = 60000;
+        c->window_ms = 300000;
         return LLMRES_ERR_INVALID;
     }
     return LLMRES_OK;
@@ -2178,7 +2181,7 @@ static void llmres__overload_slide(llmres_overload_t *o, uint32_t now) {
     if (!o->signals) o->run = 0;
     if ((o->state == LLMRES_OVERLOAD_WARNING || o->state == LLMRES_OVERLOAD_CRITICAL) && !o->signals)
         llmres__overload_go(o, LLMRES_OVERLOAD_RECOVERING, now);
-    if (o->state == LLMRES_OVERLOAD_RECOVERING && now - o->last_signal >= o->cfg.recover_ms)
+    if (o->state == LLMRES_OVERLOAD_RECOVERING && !o->signals && now - o->last_signal >= o->cfg.recover_ms)
         llmres__overload_go(o, LLMRES_OVERLOAD_NORMAL, now);
 }
 
@@ -4101,7 +4104,7 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->rps_milli = 2000;
     c->max_queue = 32;
     c->breaker_failures = 5;
-    c->breaker_timeout_ms = 30000;
+    c->breaker_timeout_ms = 5000;
     c->max_retries = 4;
     c->backoff_base_ms = 500;
     c->backoff_max_ms = 20000;
@@ -4111,10 +4114,10 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->cache = LLMRES_CACHE_OFF; /* caching is asked for, never a side effect */
     c->cache_ttl_ms = 300000;
     c->shed_wait_ms = 2000;
-    c->retry_budget_pct = 20;
-    c->retry_budget_burst = 3;
+    c->retry_budget_pct = 10;
+    c->retry_budget_burst = 2;
     c->breaker_jitter_pct = 50;
-    c->overload_window_ms = 60000;
+    c->overload_window_ms = 300000;
     c->overload_warn_pct = 10;
     c->overload_critical_pct = 50;
     c->overload_recover_ms = 10000;
@@ -4279,9 +4282,9 @@ static size_t llmres__target(const llmres_provider_t *p, char *buf, size_t cap) 
     return n;
 }
 
-/* The seed of every random draw of this client: the port's entropy, LLM_JITTER_SEED, the
-   clock at init, where the client lives and the first key, so that devices running the
-   same firmware do not draw the same jitter and retry in step. */
+/* The seed of every random draw of this client: the port's entropy, LLM_JITTER_SEED and
+   the first key; without entropy also the clock at init and where the client lives, so
+   that devices running the same firmware do not draw the same jitter and retry in step. */
 static uint32_t llmres__device_seed(const llmres_port_t *port, const llmres_config_t *cfg, const llmres_provider_t *p,
                                     uint32_t now, const void *self) {
     uint32_t e = 0, h = 2166136261u, words[4];
@@ -4290,7 +4293,8 @@ static uint32_t llmres__device_seed(const llmres_port_t *port, const llmres_conf
     int have = port->entropy && port->entropy(port->ctx, &e, sizeof(e)) == 0;
     if (!have && !cfg->jitter_seed && port->log)
         port->log(port->ctx, LLMRES_LOG_WARN, "llmres: no entropy and no LLM_JITTER_SEED: identical devices may retry in step");
-    words[0] = e; words[1] = cfg->jitter_seed; words[2] = now; words[3] = (uint32_t)(size_t)self;
+    words[0] = e; words[1] = cfg->jitter_seed;
+    words[2] = have ? 0 : now; words[3] = have ? 0 : (uint32_t)(size_t)self; /* entropy: replayable */
     for (i = 0; i < sizeof(words); i++) h = (h ^ ((const uint8_t *)words)[i]) * 16777619u; /* FNV-1a */
     for (; *key; key++) h = (h ^ (uint8_t)*key) * 16777619u;
     return h ? h : 0x9E3779B9u;
@@ -4332,7 +4336,9 @@ LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmre
     LLMRES_MEMSET(&bc, 0, sizeof(bc));
     bc.failure_threshold = c->cfg.breaker_failures ? c->cfg.breaker_failures : 5u;
     bc.open_ms = c->cfg.breaker_timeout_ms ? c->cfg.breaker_timeout_ms : 30000u;
-    bc.max_open_ms = bc.open_ms > 0x7FFFFFFFu / 8u ? 0x7FFFFFFFu : bc.open_ms * 8u;
+    /* a probe that fails doubles the open period once at most: a fleet's devices then
+       find the provider back within two open periods of its return */
+    bc.max_open_ms = bc.open_ms > 0x7FFFFFFFu / 2u ? 0x7FFFFFFFu : bc.open_ms * 2u;
     bc.jitter_pct = c->cfg.breaker_jitter_pct;
     LLMRES_MEMSET(&oc, 0, sizeof(oc));
     oc.window_ms = c->cfg.overload_window_ms;
@@ -4501,13 +4507,14 @@ static uint32_t llmres__share(uint32_t a, uint32_t b, uint32_t c) {
 }
 
 /* What an answer says about when this provider may be sent to next, for every call of
-   the client (lock held): its retry-after; a 529's pause; an exhausted rate limit paced
-   from remaining and reset (one request's share of the reset, not the whole of it). */
+   the client (lock held): a refusal's retry-after (a 429's, a 529's, a 503's); an
+   exhausted rate limit paced from remaining and reset (one request's share of the reset,
+   not the whole of it). A refusal without retry-after sets no wait: the detector and the
+   throttle answer it (a pause per 529 only made the device's calls queue behind it). */
 static void llmres__call_defer(llmres_client_t *c, const llmres_call_state_t *st, const llmres_http_hints_t *h, int cls,
                                uint32_t now) {
     uint32_t wait = 0, w;
     if (cls != LLMRES_CLASS_OK && h->retry_after_ms != LLMRES_UNKNOWN) wait = h->retry_after_ms;
-    else if (cls == LLMRES_CLASS_OVERLOADED) wait = llmres__between(&c->seed, 0, c->cfg.backoff_base_ms);
     if (h->requests.remaining == 0 && h->requests.reset_ms != LLMRES_UNKNOWN) {
         w = h->requests.limit && h->requests.limit != LLMRES_UNKNOWN ? llmres__share(h->requests.reset_ms, 1, h->requests.limit)
                                                                        : h->requests.reset_ms;
@@ -4536,9 +4543,9 @@ static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, co
     if (!local) {
         c->attempts++;
         c->attempts_by_class[cls]++;
+        /* a bare 503 or a reset is an outage, the breaker's business; these say "too much" */
         llmres_overload_record(&c->overload[st->provider], now,
-                               cls == LLMRES_CLASS_OVERLOADED || cls == LLMRES_CLASS_RATE_LIMIT || cls == LLMRES_CLASS_TIMEOUT ||
-                               status == 503);
+                               cls == LLMRES_CLASS_OVERLOADED || cls == LLMRES_CLASS_RATE_LIMIT || cls == LLMRES_CLASS_TIMEOUT);
     }
     if (status > 0) llmres__call_defer(c, st, &w->resp.hints, cls, now);
     if (st->tokens_charged && cls == LLMRES_CLASS_OK && w->lr.input_tokens != LLMRES_UNKNOWN &&
@@ -4874,9 +4881,9 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
     if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
     llmres__lock(c);
     if (!st->judged) {
-        /* the throttle judges each attempt once, before it waits for anything, so that a
-           refusal comes at once; a retry is counted, and the retry budget judged it */
-        if (llmres_overload_admit(o, now, res->attempts ? 0xFFFFFFFFu : llmres_xorshift32(&c->seed)) != LLMRES_OK) {
+        /* the throttle judges each attempt once, retries too, before it waits for anything,
+           so that a refusal comes at once */
+        if (llmres_overload_admit(o, now, llmres_xorshift32(&c->seed)) != LLMRES_OK) {
             c->throttled++;
             llmres__unlock(c);
             res->provider = st->provider;

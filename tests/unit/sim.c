@@ -300,7 +300,7 @@ static void streamed_call_retries_through_overload(void) {
         llmres_sim_config_t c;
         memset(&c, 0, sizeof(c));
         c.capacity_milli = 1000; /* one at once, one a second */
-        start(providers[i], &c, 8, 2000); /* a 529 or 503 says no time: backoff must reach the refill */
+        start(providers[i], &c, 10, 2000); /* a 529 or 503 says no time: backoff must reach the refill */
         CHECK_EQ(call(1), LLMRES_OK);
         CHECK_EQ(call(1), LLMRES_OK); /* refused in the provider's own way, then served */
         CHECK(outcome.attempts >= 2);
