@@ -103,6 +103,8 @@ CONFIGURATION
                                            provider (32-bit), its breaker included
    LLMRES_CLIENT_JSON_BYTES          4096  a request's JSON, per worker
    LLMRES_CLIENT_BODY_BYTES          8192  a response body or a stream's event, per worker
+   LLMRES_MAX_COALESCE                  4  identical cacheable calls in flight that share
+                                           one attempt, per client: 28 bytes each (64-bit)
    LLMRES_MAX_API_KEY                 256  longest API key, sent whole (llmres_client_init
                                            refuses a longer one); that + 9 bytes per worker
    LLMRES_MAX_PATH                    160  longest request target, query included; that
@@ -1293,6 +1295,9 @@ LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
 #define LLMRES_CLIENT_BODY_BYTES 8192   /* a response body, per worker */
 #endif
 
+#ifndef LLMRES_MAX_COALESCE
+#define LLMRES_MAX_COALESCE 4           /* identical cacheable calls in flight that share one attempt */
+#endif
 #ifndef LLMRES_MAX_API_KEY
 #define LLMRES_MAX_API_KEY 256          /* longest API key (OpenAI project keys are ~164) */
 #endif
@@ -1368,6 +1373,17 @@ typedef struct llmres_provider {
     const llmres_wire_t *wire; /* NULL: llmres_wire_get(format); else a row of your own */
 } llmres_provider_t;
 
+/* An attempt shared by identical calls in flight (coalescing): the first one (the leader)
+   sends, the others (followers) wait for its outcome and take the answer from the cache,
+   or its error. The client's, under its lock. */
+typedef struct llmres_shared_call {
+    const struct llmres_call_desc *leader; /* the leader's call while it runs; NULL after */
+    uint32_t gen;                          /* which leader: a follower checks it */
+    uint32_t followers;                    /* still to read the outcome */
+    int32_t error, cls, status;            /* the leader's outcome, once done */
+    uint8_t busy, done;
+} llmres_shared_call_t;
+
 /* Shared by every thread that calls: limits, breakers, cache, counters. Guarded by the
    port's lock (never held across I/O or a sleep). */
 typedef struct llmres_client {
@@ -1382,6 +1398,8 @@ typedef struct llmres_client {
     uint32_t in_flight;
     uint32_t seed;
     uint32_t retry_budget;     /* thousandths of a retry saved up */
+    llmres_shared_call_t shared[LLMRES_MAX_COALESCE];
+    uint32_t shared_gen;
     /* counters (wrap) */
     uint32_t calls, successes, attempts, retries, fallbacks, cache_hits;
     uint32_t answered_by[LLMRES_MAX_PROVIDERS]; /* successful calls by the provider that answered */
@@ -1389,6 +1407,7 @@ typedef struct llmres_client {
     uint32_t throttled;        /* sends the adaptive throttle refused */
     uint32_t budget_denied;    /* retries the retry budget refused */
     uint32_t resends;          /* requests sent again on a fresh connection by HTTP (attempts too) */
+    uint32_t coalesced;        /* calls that waited for an identical call's attempt instead of their own */
     uint32_t by_class[LLMRES_CLASSES];      /* final result of each call */
     uint32_t attempts_by_class[LLMRES_CLASSES];
     uint32_t status_429, status_529;
@@ -1468,6 +1487,8 @@ typedef struct llmres_call_state {
     uint32_t parked;           /* ms waited so far behind breakers and shared waits */
     uint8_t resent;            /* the attempt in progress was sent again: counted */
     uint8_t judged;            /* the throttle let the next attempt through (it judges once) */
+    uint8_t lead, follow;      /* 1 + the index of the shared call it leads or follows; 0 none */
+    uint32_t follow_gen;
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
                                   waits a second per step */
@@ -4256,8 +4277,9 @@ LLMRES_API llmres_err_t llmres_config_parse(llmres_config_t *c, const char *text
     }
     return LLMRES_OK;
 }
-enum { LLMRES__CALL_START = 0, LLMRES__CALL_ADMIT, LLMRES__CALL_BACKOFF, LLMRES__CALL_RECV };
+enum { LLMRES__CALL_START = 0, LLMRES__CALL_ADMIT, LLMRES__CALL_BACKOFF, LLMRES__CALL_RECV, LLMRES__CALL_FOLLOW };
 #define LLMRES__CALL_AGAIN 2 /* llmres__call_finish: another attempt at once */
+#define LLMRES__CALL_FOLLOWING 4 /* llmres__call_start: an identical call in flight will answer */
 
 /* A provider's row: its own, or the built-in one of its format. */
 static const llmres_wire_t *llmres__wire_of(const llmres_provider_t *p) {
@@ -4448,11 +4470,76 @@ static uint32_t llmres__estimate_tokens(const llmres_call_t *call, uint32_t max)
     return est < max ? est : max;
 }
 
+/* ---- coalescing: identical cacheable calls in flight share one attempt ---- */
+
+static int llmres__same_text(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+/* Whether two calls ask exactly the same (so one answer, cached, serves both). */
+static int llmres__same_call(const llmres_call_t *a, const llmres_call_t *b) {
+    llmres_llm_message_t oa, ob;
+    size_t na, nb, i;
+    const llmres_llm_message_t *ma = llmres__call_messages(a, &oa, &na), *mb = llmres__call_messages(b, &ob, &nb);
+    if (na != nb || a->max_tokens != b->max_tokens || a->temperature_milli != b->temperature_milli ||
+        !llmres__same_text(a->system, b->system))
+        return 0;
+    for (i = 0; i < na; i++)
+        if (!llmres__same_text(ma[i].role, mb[i].role) || !llmres__same_text(ma[i].content, mb[i].content)) return 0;
+    return 1;
+}
+
+/* A cacheable call that missed the cache (lock held): follows an identical call in
+   flight, or leads one (when a slot is free). Returns 1 when it follows. */
+static int llmres__shared_join(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st) {
+    uint32_t k, free_slot = LLMRES_MAX_COALESCE;
+    for (k = 0; k < LLMRES_MAX_COALESCE; k++) {
+        llmres_shared_call_t *s = &c->shared[k];
+        if (s->busy && !s->done && llmres__same_call(s->leader, call)) {
+            s->followers++;
+            st->follow = (uint8_t)(k + 1u);
+            st->follow_gen = s->gen;
+            c->coalesced++;
+            return 1;
+        }
+        if (!s->busy && free_slot == LLMRES_MAX_COALESCE) free_slot = k;
+    }
+    if (free_slot < LLMRES_MAX_COALESCE) {
+        llmres_shared_call_t *s = &c->shared[free_slot];
+        LLMRES_MEMSET(s, 0, sizeof(*s));
+        s->busy = 1;
+        s->leader = call;
+        s->gen = ++c->shared_gen;
+        st->lead = (uint8_t)(free_slot + 1u);
+    }
+    return 0;
+}
+
+/* The leader's call ended (lock held): its outcome is told to the followers. */
+static void llmres__shared_publish(llmres_client_t *c, llmres_call_state_t *st, int error, int cls, int status) {
+    llmres_shared_call_t *s = &c->shared[st->lead - 1u];
+    s->leader = NULL;
+    s->done = 1;
+    s->error = error;
+    s->cls = cls;
+    s->status = status;
+    if (!s->followers) s->busy = 0;
+    st->lead = 0;
+}
+
+/* A follower stops following (lock held); the last one frees the slot. */
+static void llmres__shared_leave(llmres_client_t *c, llmres_call_state_t *st) {
+    llmres_shared_call_t *s = &c->shared[st->follow - 1u];
+    if (s->followers) s->followers--;
+    if (!s->followers && s->done) s->busy = 0;
+    st->follow = 0;
+}
+
 static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, int cls) {
     res->error = (llmres_err_t)error;
     res->cls = cls;
     res->elapsed_ms = c->port->now_ms(c->port->ctx) - st->started;
     llmres__lock(c);
+    if (st->lead) llmres__shared_publish(c, st, error, cls, res->status);
+    if (st->follow) llmres__shared_leave(c, st);
     c->by_class[cls >= 0 && cls < LLMRES_CLASSES ? cls : LLMRES_CLASS_UNKNOWN]++;
     if (error == LLMRES_OK) c->successes++;
     llmres__unlock(c);
@@ -4676,15 +4763,34 @@ static int llmres__call_cacheable(const llmres_client_t *c, const llmres_call_t 
     return c->cfg.cache == LLMRES_CACHE_ALL || (c->cfg.cache == LLMRES_CACHE_DETERMINISTIC && call->temperature_milli == 0);
 }
 
-/* The call's first step: its clock, its checks, the cache. DONE when that answers it
-   (a hit, or a bad call), else 0. */
+/* The answer from the cache (lock taken here): DONE, or 0 on a miss, after which, with
+   `join`, the call leads or follows an identical call in flight (llmres__shared_join). */
+static int llmres__call_cached(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_call_state_t *st,
+                               llmres_result_t *res, uint32_t now, int join) {
+    int n = llmres__call_json(c, w, call, 0), hit = LLMRES_ERR_NOT_FOUND; /* the key: the first provider's request */
+    uint32_t len = 0;
+    if (n <= 0) return 0;
+    llmres__lock(c);
+    hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
+    if (hit == LLMRES_OK) c->cache_hits++;
+    else if (join) llmres__shared_join(c, call, st);
+    llmres__unlock(c);
+    if (hit != LLMRES_OK) return 0;
+    call->text[len] = 0;
+    res->text_len = len;
+    res->cached = 1;
+    if (call->on_text && len) call->on_text(call->user, call->text, len);
+    return llmres__call_done(c, st, res, LLMRES_OK, LLMRES_CLASS_OK);
+}
+
+/* The call's first step: its clock, its checks, the cache, coalescing. DONE when that
+   answers it (a hit, or a bad call), FOLLOWING when an identical call in flight will,
+   else 0. */
 static int llmres__call_start(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_call_state_t *st,
                               llmres_result_t *res, uint32_t now) {
     llmres_llm_message_t one;
     size_t i, count;
     const llmres_llm_message_t *m = llmres__call_messages(call, &one, &count);
-    uint32_t len = 0;
-    int n, hit;
     LLMRES_MEMSET(res, 0, sizeof(*res));
     res->provider = -1;
     res->input_tokens = res->output_tokens = LLMRES_UNKNOWN;
@@ -4706,17 +4812,36 @@ static int llmres__call_start(llmres_client_t *c, llmres_worker_t *w, const llmr
     for (i = 0; i < count; i++)
         if (!m[i].role || !m[i].content) return llmres__call_done(c, st, res, LLMRES_ERR_INVALID, LLMRES_CLASS_PERMANENT);
     st->cacheable = (uint8_t)llmres__call_cacheable(c, call);
-    if (!st->cacheable || (n = llmres__call_json(c, w, call, 0)) <= 0) return 0; /* the key: the first provider's request */
+    if (!st->cacheable) return 0;
+    if (llmres__call_cached(c, w, call, st, res, now, 1) == LLMRES_CALL_DONE) return LLMRES_CALL_DONE;
+    return st->follow ? LLMRES__CALL_FOLLOWING : 0;
+}
+
+/* A follower, once its leader's call has ended: the answer from the cache, the leader's
+   error, or (the leader ran out of time or text buffer, was cancelled, or its answer did
+   not fit the cache) an attempt of its own (AGAIN). WAIT while the leader runs. */
+static int llmres__call_follow(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_call_state_t *st,
+                               llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
+    const llmres_shared_call_t *s;
+    int error, cls;
     llmres__lock(c);
-    hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
-    if (hit == LLMRES_OK) c->cache_hits++;
+    s = &c->shared[st->follow - 1u];
+    if (!s->done) {
+        llmres__unlock(c);
+        if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
+        *wait_ms = st->deadline - now < LLMRES_POLL_MS ? st->deadline - now : LLMRES_POLL_MS;
+        return LLMRES_CALL_WAIT;
+    }
+    error = s->error;
+    cls = s->cls;
+    res->status = s->status;
+    llmres__shared_leave(c, st);
     llmres__unlock(c);
-    if (hit != LLMRES_OK) return 0;
-    call->text[len] = 0;
-    res->text_len = len;
-    res->cached = 1;
-    if (call->on_text && len) call->on_text(call->user, call->text, len);
-    return llmres__call_done(c, st, res, LLMRES_OK, LLMRES_CLASS_OK);
+    if (error == LLMRES_OK && llmres__call_cached(c, w, call, st, res, now, 0) == LLMRES_CALL_DONE) return LLMRES_CALL_DONE;
+    st->phase = LLMRES__CALL_ADMIT;
+    if (error == LLMRES_OK || error == LLMRES_ERR_TIMEOUT || error == LLMRES_ERR_TOO_LARGE || error == LLMRES_ERR_CANCELLED)
+        return LLMRES__CALL_AGAIN; /* the leader's own limits: not this call's */
+    return llmres__call_done(c, st, res, error, cls); /* the provider's answer, or the way to it: shared */
 }
 
 /* Sends the attempt's request (w->json, n bytes) as the provider's row says: target,
@@ -4952,8 +5077,13 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
     *wait_ms = 0;
     now = c->port->now_ms(c->port->ctx);
     if (st->phase == LLMRES__CALL_START) {
-        if (llmres__call_start(c, w, call, st, res, now) == LLMRES_CALL_DONE) return LLMRES_CALL_DONE;
-        st->phase = LLMRES__CALL_ADMIT;
+        rc = llmres__call_start(c, w, call, st, res, now);
+        if (rc == LLMRES_CALL_DONE) return LLMRES_CALL_DONE;
+        st->phase = rc == LLMRES__CALL_FOLLOWING ? LLMRES__CALL_FOLLOW : LLMRES__CALL_ADMIT;
+    }
+    if (st->phase == LLMRES__CALL_FOLLOW) {
+        rc = llmres__call_follow(c, w, call, st, res, now, wait_ms);
+        if (rc != LLMRES__CALL_AGAIN) return rc;
     }
     if (st->phase == LLMRES__CALL_BACKOFF) {
         if (!llmres__reached(now, st->wake)) return llmres__call_wait(c, st, res, now, st->wake - now, wait_ms);
@@ -4972,7 +5102,14 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
 }
 
 LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st) {
-    if (!c || !w || !st || st->phase != LLMRES__CALL_RECV) return;
+    if (!c || !w || !st) return;
+    if (st->lead || st->follow) { /* its followers go on their own; its leader goes on without it */
+        llmres__lock(c);
+        if (st->lead) llmres__shared_publish(c, st, LLMRES_ERR_CANCELLED, LLMRES_CLASS_UNKNOWN, 0);
+        if (st->follow) llmres__shared_leave(c, st);
+        llmres__unlock(c);
+    }
+    if (st->phase != LLMRES__CALL_RECV) return;
     llmres_http_abort(&w->http);
     llmres__lock(c);
     c->in_flight--;

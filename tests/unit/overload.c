@@ -517,6 +517,82 @@ static void resend_on_a_fresh_connection_is_an_attempt(void) {
     CHECK(client.retry_budget + 1000 - 200 <= budget); /* charged, less what the call earned */
 }
 
+/* ---- coalescing ---- */
+
+/* Three identical cacheable calls at once: one attempt, three answers; a different one
+   goes on its own. */
+static void identical_calls_share_one_attempt(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    job_t j[3];
+    int i;
+    memset(&sc, 0, sizeof(sc));
+    sc.latency_ms = 500;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    setup(&sc, &cfg);
+    for (i = 0; i < 3; i++) {
+        job_init(&j[i], (uint32_t)i * 10u);
+        j[i].call.cache = LLMRES_CALL_CACHE_YES;
+    }
+    drive(j, 3, 10000);
+    for (i = 0; i < 3; i++) CHECK_EQ(j[i].res.error, LLMRES_OK);
+    CHECK_EQ(sim.stats.requests, 1);
+    CHECK_EQ(client.coalesced, 2);
+    CHECK(strcmp(j[0].text, j[1].text) == 0 && strcmp(j[0].text, j[2].text) == 0);
+    CHECK_EQ(j[1].res.attempts, 0);
+    CHECK_EQ(j[1].res.cached, 1);
+    CHECK(j[2].done_at <= j[0].done_at + LLMRES_POLL_MS); /* told at once, not after an attempt of its own */
+    /* not cacheable, or another prompt: each its own attempt */
+    for (i = 0; i < 3; i++) job_init(&j[i], 20000u + (uint32_t)i * 10u);
+    j[1].call.cache = LLMRES_CALL_CACHE_YES;
+    j[2].call.cache = LLMRES_CALL_CACHE_YES;
+    j[2].call.prompt = "something else";
+    drive(j, 3, 30000);
+    CHECK_EQ(sim.stats.requests, 3); /* j[0] and j[2]; j[1] was answered from the cache */
+    CHECK_EQ(j[1].res.cached, 1);
+    CHECK_EQ(client.coalesced, 2);
+    for (i = 0; i < LLMRES_MAX_COALESCE; i++) CHECK_EQ(client.shared[i].busy, 0);
+}
+
+/* The leader fails: its followers get the same error, without attempts of their own.
+   The leader cancelled: they go on their own. */
+static void followers_share_the_leaders_error(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    job_t j[3];
+    uint32_t wait;
+    int i;
+    memset(&sc, 0, sizeof(sc));
+    sc.latency_ms = 300;
+    sc.failure_permille = 1000; /* every served request fails with a 500 */
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0; cfg.max_retries = 0;
+    setup(&sc, &cfg);
+    for (i = 0; i < 3; i++) { job_init(&j[i], (uint32_t)i * 10u); j[i].call.cache = LLMRES_CALL_CACHE_YES; }
+    drive(j, 3, 10000);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ(j[i].res.error, LLMRES_ERR_PROVIDER);
+        CHECK_EQ(j[i].res.status, 500);
+        CHECK_EQ(j[i].res.cls, LLMRES_CLASS_SERVER_ERROR);
+    }
+    CHECK_EQ(j[1].res.attempts + j[2].res.attempts, 0);
+    CHECK_EQ(sim.stats.requests, 1);
+    /* the leader gives up between two steps: the follower sends its own */
+    sc.failure_permille = 0;
+    setup(&sc, &cfg);
+    for (i = 0; i < 2; i++) { job_init(&j[i], 0); j[i].call.cache = LLMRES_CALL_CACHE_YES; }
+    CHECK_EQ(llmres_call_step(&client, &workers[0], &j[0].call, &j[0].st, &j[0].res, &wait), LLMRES_CALL_WAIT);
+    CHECK_EQ(llmres_call_step(&client, &workers[1], &j[1].call, &j[1].st, &j[1].res, &wait), LLMRES_CALL_WAIT);
+    CHECK_EQ(j[1].st.follow, 1);
+    llmres_call_abort(&client, &workers[0], &j[0].st);
+    j[0].done = 1;
+    drive(j, 2, 10000);
+    CHECK_EQ(j[1].res.error, LLMRES_OK);
+    CHECK_EQ(j[1].res.attempts, 1);
+    for (i = 0; i < LLMRES_MAX_COALESCE; i++) CHECK_EQ(client.shared[i].busy, 0);
+}
+
 int main(int argc, char **argv) {
     T_INIT(argc, argv);
     RUN(detector_walks_its_states);
@@ -530,5 +606,7 @@ int main(int argc, char **argv) {
     RUN(devices_draw_different_jitter);
     RUN(remaining_zero_paces_instead_of_draining);
     RUN(resend_on_a_fresh_connection_is_an_attempt);
+    RUN(identical_calls_share_one_attempt);
+    RUN(followers_share_the_leaders_error);
     return t__done();
 }
