@@ -197,7 +197,7 @@ RUNTIME CONFIGURATION
    LLM_RETRY_BUDGET_BURST                  2  retry_budget_burst: retries saved up, at most
    LLM_BREAKER_JITTER_PCT                 50  breaker_jitter_pct: each open period is cut
                                               by a random share of up to this
-   LLM_OVERLOAD_WINDOW_MS             300000  overload_window_ms: the overload detector's
+   LLM_OVERLOAD_WINDOW_MS             600000  overload_window_ms: the overload detector's
                                               and the throttle's sliding window
    LLM_OVERLOAD_WARN_PCT                  10  overload_warn_pct: overload signals among the
                                               answers that make it WARNING
@@ -206,10 +206,10 @@ RUNTIME CONFIGURATION
    LLM_OVERLOAD_RECOVER_MS             10000  overload_recover_ms: RECOVERING this long
                                               without a signal, and none in the window:
                                               NORMAL
-   LLM_THROTTLE_K                        1.2  throttle_k_milli: outside NORMAL, new calls
+   LLM_THROTTLE_K                        1.2  throttle_k_milli: outside NORMAL, attempts
                                               are refused locally with probability
-                                              (requests - K accepts) / (requests + 1);
-                                              0: never
+                                              (requests - K accepts) / (requests + 1)
+                                              over the window; 0: never
    LLM_JITTER_SEED                         0  jitter_seed: something device-specific (a
                                               serial number, a MAC) mixed into every
                                               random draw; see PORT
@@ -704,8 +704,8 @@ typedef void (*llmres_overload_hook_fn)(void *user, int from_state, int to_state
 
 /* Zero in any field means its default. */
 typedef struct llmres_overload_config {
-    uint32_t window_ms;     /* the sliding window (300000: a device that sends a request a
-                               minute still judges from a few), LLMRES_OVERLOAD_SLOTS slots */
+    uint32_t window_ms;     /* the sliding window (600000: a device that sends a request a
+                               minute still judges from ten), LLMRES_OVERLOAD_SLOTS slots */
     uint32_t warn_pct;      /* overload signals among the window's answers for WARNING (10) */
     uint32_t critical_pct;  /* for CRITICAL (50) */
     uint32_t min_answers;   /* answers in the window before the rates apply (4); fewer: any
@@ -744,7 +744,8 @@ LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_
 /* May a request go now, as far as the throttle says? Counts it as a request. Outside
    NORMAL (and with min_answers in the window, or CRITICAL) it is refused with probability
    max(0, (requests - K x accepts) / (requests + 1)) over the window (Google SRE, "Handling
-   Overload"), drawn from `random` (any uniform 32 bits; 0xFFFFFFFF is never refused: a
+   Overload"; accepts counts one more than came, so that one refusal among a few answers
+   does not throttle), drawn from `random` (any uniform 32 bits; 0xFFFFFFFF is never refused: a
    request counted that goes anyway, a retry): OK or LIMITED (counted in `throttled`).
    Errors: INVALID. */
 LLMRES_API llmres_err_t llmres_overload_admit(llmres_overload_t *o, uint32_t now, uint32_t random);
@@ -1338,7 +1339,7 @@ typedef struct llmres_config {
     uint32_t retry_budget_pct;    /* LLM_RETRY_BUDGET_PCT (10): retries per 100 calls, at most */
     uint32_t retry_budget_burst;  /* LLM_RETRY_BUDGET_BURST (2): retries saved up, at most */
     uint32_t breaker_jitter_pct;  /* LLM_BREAKER_JITTER_PCT (50): open periods cut by up to this */
-    uint32_t overload_window_ms;  /* LLM_OVERLOAD_WINDOW_MS (300000): the detector's window */
+    uint32_t overload_window_ms;  /* LLM_OVERLOAD_WINDOW_MS (600000): the detector's window */
     uint32_t overload_warn_pct;   /* LLM_OVERLOAD_WARN_PCT (10): signals among answers: WARNING */
     uint32_t overload_critical_pct; /* LLM_OVERLOAD_CRITICAL_PCT (50): CRITICAL */
     uint32_t overload_recover_ms; /* LLM_OVERLOAD_RECOVER_MS (10000): RECOVERING, then NORMAL */
@@ -2159,7 +2160,7 @@ LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_
     LLMRES_MEMSET(o, 0, sizeof(*o));
     c = &o->cfg;
     if (cfg) *c = *cfg;
-    if (!c->window_ms) c->window_ms = 300000;
+    if (!c->window_ms) c->window_ms = 600000;
     if (!c->warn_pct) c->warn_pct = 10;
     if (!c->critical_pct) c->critical_pct = 50;
     if (!c->min_answers) c->min_answers = 4;
@@ -2171,7 +2172,7 @@ LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_
         c->window_ms > 0x7FFFFFFFu || c->window_ms < LLMRES_OVERLOAD_SLOTS || c->recover_ms > 0x7FFFFFFFu) {
         c->k_milli = LLMRES_NEVER; /* never throttles; NORMAL stays */
         c->warn_pct = c->critical_pct = 101;
-        c->window_ms = 300000;
+        c->window_ms = 600000;
         return LLMRES_ERR_INVALID;
     }
     return LLMRES_OK;
@@ -2251,7 +2252,7 @@ LLMRES_API llmres_err_t llmres_overload_admit(llmres_overload_t *o, uint32_t now
         (o->answers < o->cfg.min_answers && o->state != LLMRES_OVERLOAD_CRITICAL))
         return LLMRES_OK;
     r = o->requests;
-    a = o->answers - o->signals;
+    a = o->answers - o->signals + 1u; /* one accept assumed: a refusal among a few answers is weak evidence */
     while (r >= (1u << 20)) { r >>= 1; a >>= 1; } /* the ratio is what counts; keeps the products in range */
     allowed = (uint64_t)o->cfg.k_milli * a;
     if (allowed >= (uint64_t)r * 1000u) return LLMRES_OK;
@@ -4138,7 +4139,7 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->retry_budget_pct = 10;
     c->retry_budget_burst = 2;
     c->breaker_jitter_pct = 50;
-    c->overload_window_ms = 300000;
+    c->overload_window_ms = 600000;
     c->overload_warn_pct = 10;
     c->overload_critical_pct = 50;
     c->overload_recover_ms = 10000;

@@ -73,6 +73,10 @@ done
 #    by PID and stopped on the way out.
 trap stop_servers EXIT
 trap 'exit 130' INT TERM
+# A device with no network: a namespace of its own with no interface up (nothing leaves).
+if step "gcc builds link_down" gcc $TESTFLAGS -O2 tests/integration/link_down.c -o "$OUT/link_down"; then
+    run "link_down (unshare -n)" unshare -n "$OUT/link_down"
+fi
 if step "fault server starts on 127.0.0.1" start_fault; then
     if step "gcc builds integration" gcc $TESTFLAGS -O2 tests/integration/integration.c -o "$OUT/integration" -lpthread; then
         run "integration (gcc)" "$OUT/integration"

@@ -46,12 +46,12 @@ static void detector_walks_its_states(void) {
     llmres_overload_record(&o, t += 100, 1);
     CHECK_EQ(o.state, LLMRES_OVERLOAD_WARNING);
     /* enough good answers: recovering; normal once recover_ms (10 s) passed without a
-       signal and the window (300 s) slid past the last one */
+       signal and the window (600 s) slid past the last one */
     for (i = 0; i < 30; i++) llmres_overload_record(&o, t += 100, 0);
     CHECK_EQ(o.state, LLMRES_OVERLOAD_RECOVERING);
     CHECK_EQ(llmres_overload_state(&o, t - 3000 + 10000), LLMRES_OVERLOAD_RECOVERING); /* signals in the window */
-    CHECK_EQ(llmres_overload_state(&o, t - 3000 + 300000 - 37500), LLMRES_OVERLOAD_RECOVERING);
-    CHECK_EQ(llmres_overload_state(&o, t - 3000 + 300000 + 37500), LLMRES_OVERLOAD_NORMAL);
+    CHECK_EQ(llmres_overload_state(&o, t - 3000 + 600000 - 75000), LLMRES_OVERLOAD_RECOVERING);
+    CHECK_EQ(llmres_overload_state(&o, t - 3000 + 600000 + 75000), LLMRES_OVERLOAD_NORMAL);
     CHECK_EQ(last_to, LLMRES_OVERLOAD_NORMAL);
     CHECK_EQ(o.transitions[LLMRES_OVERLOAD_WARNING], 2);
     CHECK_EQ(o.transitions[LLMRES_OVERLOAD_CRITICAL], 1);
