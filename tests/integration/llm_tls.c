@@ -258,10 +258,14 @@ static void dispatcher_threads_over_tls(void) {
         }
         /* the patient ones are answered unless a more urgent job pushed them out */
         if (deadline_ms[i] == 20000 && job[i].result.error != LLMRES_ERR_DISPLACED) CHECK_EQ(job[i].result.error, LLMRES_OK);
-        if (deadline_ms[i] == 20) { /* the hopeless ones: timed out, or refused (maybe twice, a 429's
-                                       retry-after can be a few ms) with no time left to retry */
+        if (deadline_ms[i] == 20) { /* the hopeless ones: timed out, refused (maybe twice, a 429's
+                                       retry-after can be a few ms) with no time left to retry, or
+                                       not taken at all: a retry-after held the provider past
+                                       their deadline (shed at submit, told the wait) */
             CHECK(job[i].result.error != LLMRES_OK);
-            CHECK(job[i].result.cls == LLMRES_CLASS_TIMEOUT || job[i].result.cls == LLMRES_CLASS_RATE_LIMIT);
+            CHECK(job[i].result.cls == LLMRES_CLASS_TIMEOUT || job[i].result.cls == LLMRES_CLASS_RATE_LIMIT ||
+                  (job[i].result.error == LLMRES_ERR_LIMITED && job[i].result.cls == LLMRES_CLASS_OVERLOADED &&
+                   job[i].result.retry_in_ms > 0 && job[i].result.attempts == 0));
         }
     }
     CHECK_EQ(late, 0);
