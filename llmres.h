@@ -1,4 +1,4 @@
-/* llmres.h - v0.4.0 - keeps an edge device's LLM API calls working over flaky links
+/* llmres.h - v0.5.0 - keeps an edge device's LLM API calls working over flaky links
    against overloaded providers. Single header, no heap, no floating point, C99 and C++.
 
    In exactly ONE C or C++ file:
@@ -35,7 +35,10 @@ OVERVIEW
    one error taxonomy. Ring 3, the client: llmres_call sends a prompt through the cache,
    the limits, a breaker per provider, retries and a chain of providers, and comes back
    with one result, whole or streamed piece by piece (SSE, NDJSON) with the same
-   resilience. llmres_call_step is the same call in steps that never wait for the answer,
+   resilience. Calls that could not be sent soon end at once, told how long to wait;
+   identical calls in flight share one attempt; and a fleet of devices running it sends
+   about one and a quarter requests per answer to an overloaded provider (make fleet).
+   llmres_call_step is the same call in steps that never wait for the answer,
    for a superloop. The dispatcher takes many requests with priorities and deadlines
    through one queue and gives each exactly one result.
 
@@ -44,6 +47,8 @@ OVERVIEW
                slow-call trips, a growing open period, probes, forced states, a hook
      backoff   exponential backoff, full / equal / decorrelated jitter from a seeded
                xorshift; honours retry-after; gives up rather than pass a deadline
+     overload  a provider's overload state (normal, warning, critical, recovering) over a
+               sliding window, the adaptive throttle, and the wait it asked for
      cache     LRU response cache: an entry table and a block arena shared by entries
                of any size; exact key match; a TTL per entry
      queue     bounded priority queue with deadlines and backpressure; every item
@@ -215,7 +220,8 @@ RUNTIME CONFIGURATION
                                               random draw; see PORT
    Presets: heavy_load (2 concurrent, 1.0 per second, queue 30, breaker after
    3 failures), light_load (5, 3.0, 100, 8), unstable_provider (1 concurrent, 0.5 per
-   second, breaker after 2 failures, open 60000 ms). A preset changes only those.
+   second, breaker after 2 failures, open 10000 ms: 60000 in 0.4, which kept a fleet
+   dark for two minutes after an outage). A preset changes only those.
 
 PROVIDERS
    A provider's API is a row, llmres_wire_t: the path to post to, the header that carries
@@ -363,6 +369,29 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
+   0.5.0  Overload control, proven by a fleet benchmark (make fleet). Breaking:
+          - A call that could not be sent soon is shed at once instead of waiting for its
+            deadline: LLMRES_ERR_LIMITED (a provider's retry-after, the throttle, our own
+            buckets) or LLMRES_ERR_OPEN (breakers), class OVERLOADED, and the wait it
+            needed in res.retry_in_ms. LLM_SHED_WAIT_MS (2000) is how long it may wait.
+          - The dispatcher does not queue a job that no provider could take in time: it
+            ends at once the same way (llmres_dispatch_t.shed counts them).
+          - Breakers open for 5 s (was 30 s), jittered by up to half, doubling once at most
+            (was up to 8 times); unstable_provider opens for 10 s (was 60 s).
+          - Retries are budgeted: at most LLM_RETRY_BUDGET_PCT (10) per 100 calls, with
+            LLM_RETRY_BUDGET_BURST (2) saved up.
+          - res.attempts and client.attempts count every request that reached the wire: a
+            resend on a fresh connection counts (client.resends), a failure of the device
+            (NO_SLOT, DNS, the new LLMRES_ERR_LINK_DOWN) does not, nor is it held against
+            the provider's breaker, detector or retry budget.
+          - remaining 0 in a rate-limit header delays the next request by one request's
+            share of the reset (was: the request bucket drained until the whole reset).
+          Added: the overload detector and adaptive throttle (llmres_overload_t: NORMAL,
+          WARNING, CRITICAL, RECOVERING; the SRE client-side throttle), one shared wait per
+          provider, coalescing of identical cacheable calls in flight (LLMRES_MAX_COALESCE),
+          LLM_JITTER_SEED and a seed mixed from device-specific things, client counters
+          answered_by[], shed, throttled, budget_denied, resends, coalesced; the port's log
+          hook gets its first warning (no entropy).
    0.4.0  Breaking:
           - One meaning per error code, and the type llmres_err_t. LLMRES_ERR_HTTP is gone:
             malformed HTTP is LLMRES_ERR_BAD_HTTP; a call the provider answered with an
@@ -410,9 +439,9 @@ CHANGELOG
 #include <stddef.h>
 
 #define LLMRES_VERSION_MAJOR 0
-#define LLMRES_VERSION_MINOR 4
+#define LLMRES_VERSION_MINOR 5
 #define LLMRES_VERSION_PATCH 0
-#define LLMRES_VERSION_STRING "0.4.0"
+#define LLMRES_VERSION_STRING "0.5.0"
 
 #ifndef LLMRES_API
 #ifdef LLMRES_STATIC
@@ -1352,7 +1381,7 @@ typedef struct llmres_config {
 LLMRES_API void llmres_config_defaults(llmres_config_t *c);
 /* "heavy_load" (2 concurrent, 1.0 rps, queue 30, breaker after 3 failures),
    "light_load" (5, 3.0, 100, 8), "unstable_provider" (1, 0.5, breaker after 2, open
-   60000 ms). Errors: INVALID for an unknown name (err says so). */
+   10000 ms). Errors: INVALID for an unknown name (err says so). */
 LLMRES_API llmres_err_t llmres_config_preset(llmres_config_t *c, const char *name, char *err, size_t err_cap);
 /* One setting by its environment name. Errors: INVALID, with a message naming the key
    in err (may be NULL): unknown key, not a number, out of range. */
@@ -1916,7 +1945,7 @@ static void llmres__breaker_go(llmres_breaker_t *b, uint32_t to, uint32_t now) {
         b->opened_at = now;
         b->open_for = b->open_period;
         if (b->cfg.jitter_pct) /* less a uniform share of up to jitter_pct % */
-            b->open_for -= llmres__between(&b->rng, 0, (uint32_t)((uint64_t)b->open_period * b->cfg.jitter_pct / 100u));
+            b->open_for -= llmres__between(&b->rng, 0, b->open_period / 100u * b->cfg.jitter_pct); /* 32-bit: no helper */
     } else if (to == LLMRES_BREAKER_HALF_OPEN) {
         b->in_flight = b->probe_successes = 0;
         b->probe_at = now;
@@ -4224,7 +4253,7 @@ LLMRES_API llmres_err_t llmres_config_preset(llmres_config_t *c, const char *nam
     } else if (!strcmp(name, "light_load")) {
         c->max_concurrent = 5; c->rps_milli = 3000; c->max_queue = 100; c->breaker_failures = 8;
     } else if (!strcmp(name, "unstable_provider")) {
-        c->max_concurrent = 1; c->rps_milli = 500; c->breaker_failures = 2; c->breaker_timeout_ms = 60000;
+        c->max_concurrent = 1; c->rps_milli = 500; c->breaker_failures = 2; c->breaker_timeout_ms = 10000;
     } else {
         llmres__say(err, err_cap, "unknown preset '", name, strlen(name), "' (heavy_load, light_load, unstable_provider)");
         return LLMRES_ERR_INVALID;

@@ -10,7 +10,7 @@ OUT=build/size
 mkdir -p "$OUT"
 MODE=${1:-table}
 LIMIT=${2:-0}
-PRIMS="BUCKET BREAKER BACKOFF CACHE QUEUE HTTP"
+PRIMS="BUCKET BREAKER BACKOFF CACHE QUEUE OVERLOAD HTTP"
 COMMON="-Os -std=c99 -pedantic -Wall -Wextra -Werror -ffunction-sections -fdata-sections"
 # soft-float helpers: ARM EABI __aeabi_f*/__aeabi_d*/int-to-float, and libgcc's generic ones
 SOFTFLOAT='__aeabi_(f|d|i2f|i2d|ui2f|ui2d|l2f|l2d|ul2f|ul2d|cfcmp|cdcmp|cfrcmp|cdrcmp)|__(add|sub|mul|div|neg|cmp|eq|ne|lt|le|gt|ge|unord)[sdt]f[23]|__(float|fix)[a-z]*[sdt]f|__(extend|trunc)[sdt]f'
@@ -53,6 +53,7 @@ state_sizes() {
 #include "../../llmres.h"
 char s_bucket[sizeof(llmres_bucket_t)], s_breaker[sizeof(llmres_breaker_t)],
      s_backoff[sizeof(llmres_backoff_t)], s_cache[sizeof(llmres_cache_t)], s_queue[sizeof(llmres_queue_t)],
+     s_overload[sizeof(llmres_overload_t)],
      s_http[sizeof(llmres_http_client_t) + sizeof(llmres_http_response_t)],
      s_client[sizeof(llmres_client_t)], s_worker[sizeof(llmres_worker_t)], s_dispatch[sizeof(llmres_dispatch_t)];
 C
@@ -67,7 +68,7 @@ case $MODE in
     for t in $TARGETS; do build "$t" all "" >/dev/null; echo "$t: built, no soft-float helper"; done
     exit 0 ;;
 --check-m4)
-    total=$(build m4 five "-DLLMRES_NO_HTTP" | cut -d' ' -f1)
+    total=$(build m4 five "-DLLMRES_NO_HTTP -DLLMRES_NO_OVERLOAD" | cut -d' ' -f1)
     echo "Cortex-M4 -Os, all five primitives: $total bytes of flash (budget $LIMIT)"
     [ "$total" -le "$LIMIT" ]
     exit $? ;;
@@ -92,7 +93,7 @@ for t in $TARGETS; do
     eval "flash_${t}_noclient=$1"
     set -- $(build "$t" nodispatch "-DLLMRES_NO_DISPATCH")
     eval "flash_${t}_nodispatch=$1"
-    set -- $(build "$t" five "-DLLMRES_NO_HTTP")
+    set -- $(build "$t" five "-DLLMRES_NO_HTTP -DLLMRES_NO_OVERLOAD")
     eval "flash_${t}_five=$1 ram_${t}_five=$2"
     set -- $(build "$t" all "")
     eval "flash_${t}_all=$1 ram_${t}_all=$2"
@@ -118,7 +119,7 @@ echo "| client (configuration, the resilient call) | $((flash_m0_nodispatch - fl
 echo "| dispatcher | $((flash_m0_all - flash_m0_nodispatch)) | $((flash_m4_all - flash_m4_nodispatch)) | $((flash_rv32_all - flash_rv32_nodispatch)) | 0 | $(st dispatch) |"
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** (one object, the core included) | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
-echo "| everything (primitives, HTTP, LLM, client, dispatcher) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
+echo "| everything (primitives, overload, HTTP, LLM, client, dispatcher) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo

@@ -17,7 +17,7 @@ static void defaults_and_presets(void) {
     CHECK_EQ(llmres_config_preset(&c, "light_load", err, sizeof(err)), LLMRES_OK);
     CHECK(c.max_concurrent == 5 && c.rps_milli == 3000 && c.max_queue == 100 && c.breaker_failures == 8);
     CHECK_EQ(llmres_config_preset(&c, "unstable_provider", err, sizeof(err)), LLMRES_OK);
-    CHECK(c.max_concurrent == 1 && c.rps_milli == 500 && c.breaker_failures == 2 && c.breaker_timeout_ms == 60000);
+    CHECK(c.max_concurrent == 1 && c.rps_milli == 500 && c.breaker_failures == 2 && c.breaker_timeout_ms == 10000);
     CHECK_EQ(llmres_config_preset(&c, "turbo", err, sizeof(err)), LLMRES_ERR_INVALID);
     CHECK(strstr(err, "turbo") != NULL);
 }
