@@ -5043,7 +5043,9 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
             llmres__unlock(c);
             res->provider = st->provider;
             if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-            return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, o->cfg.window_ms / LLMRES_OVERLOAD_SLOTS);
+            /* the wait to tell: a backoff step, jittered (the throttle's odds change as answers come) */
+            return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED,
+                                     c->cfg.backoff_base_ms + llmres_xorshift32(&c->seed) % c->cfg.backoff_base_ms);
         }
         st->judged = 1;
     }
