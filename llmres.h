@@ -4983,13 +4983,17 @@ static int llmres__call_shed(llmres_client_t *c, llmres_call_state_t *st, llmres
     return llmres__call_done(c, st, res, error, res->attempts ? res->cls : LLMRES_CLASS_OVERLOADED);
 }
 
-/* The provider will take the call in ms: it waits when all its waits so far and this
-   one stay within shed_wait_ms and the deadline, else it is shed. */
+/* Whether the call may wait ms more: all its waits so far and this one within
+   shed_wait_ms, and before its deadline. */
+static int llmres__call_may_wait(const llmres_client_t *c, const llmres_call_state_t *st, uint32_t now, uint32_t ms) {
+    uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
+    return ms < left && ms <= c->cfg.shed_wait_ms && st->parked + ms <= c->cfg.shed_wait_ms;
+}
+
+/* The provider will take the call in ms: it waits when it may, else it is shed. */
 static int llmres__call_hold(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now, uint32_t ms,
                              int error, uint32_t *wait_ms) {
-    uint32_t left = llmres__reached(now, st->deadline) ? 0 : st->deadline - now;
-    if (ms >= left || ms > c->cfg.shed_wait_ms || st->parked + ms > c->cfg.shed_wait_ms)
-        return llmres__call_shed(c, st, res, error, ms);
+    if (!llmres__call_may_wait(c, st, now, ms)) return llmres__call_shed(c, st, res, error, ms);
     st->parked += ms;
     st->wake = now + ms;
     st->phase = LLMRES__CALL_BACKOFF;
@@ -5063,6 +5067,8 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
         llmres__unlock(c);
         res->provider = st->provider;
         if (ms == LLMRES_POLL_MS && !shared) return llmres__call_wait(c, st, res, now, ms, wait_ms); /* a slot */
+        /* the provider holds us longer than we may wait: the next one of the chain may not */
+        if (shared && !llmres__call_may_wait(c, st, now, ms) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_hold(c, st, res, now, ms, LLMRES_ERR_LIMITED, wait_ms);
     }
     if (llmres_breaker_allow(&c->breaker[st->provider], now) != LLMRES_OK) {

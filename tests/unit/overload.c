@@ -280,6 +280,38 @@ static void retry_after_holds_every_call(void) {
     CHECK_EQ(sim.stats.served, served + 2);
 }
 
+/* The cloud holds every call for longer than a call may wait: the next provider of the
+   chain takes it at once, instead of the call being refused. */
+static void a_long_wait_moves_down_the_chain(void) {
+    static const llmres_provider_t chain[2] = {
+        {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim", NULL},
+        {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim", NULL}};
+    llmres_sim_config_t sc, local;
+    llmres_config_t cfg;
+    llmres_call_t call;
+    llmres_result_t res;
+    char text[64];
+    memset(&sc, 0, sizeof(sc));
+    memset(&local, 0, sizeof(local));
+    local.provider = LLMRES_PROVIDER_OLLAMA;
+    llmres_sim_init(&sim, &sc);
+    llmres_sim_alt(&sim, 11434, &local);
+    llmres_config_defaults(&cfg);
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, &cfg, chain, 2), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&workers[0], &client, NULL), LLMRES_OK);
+    llmres_overload_defer(&client.overload[0], sim.now, sim.now + 30000); /* a retry-after of 30 s */
+    llmres_call_init(&call, "hello", text, sizeof(text));
+    CHECK_EQ(llmres_call(&client, &workers[0], &call, &res), LLMRES_OK);
+    CHECK_EQ(res.provider, 1);
+    CHECK(res.elapsed_ms < 1000);
+    /* a short one is waited out on the cloud */
+    sim.now += 30000;
+    llmres_overload_defer(&client.overload[0], sim.now, sim.now + 500);
+    CHECK_EQ(llmres_call(&client, &workers[0], &call, &res), LLMRES_OK);
+    CHECK_EQ(res.provider, 0);
+    CHECK(res.elapsed_ms >= 500);
+}
+
 /* The retry budget: over many failing calls, retries stay within burst + pct % of calls. */
 static void retry_budget_bounds_retries(void) {
     llmres_sim_config_t sc;
@@ -601,6 +633,7 @@ int main(int argc, char **argv) {
     RUN(breaker_open_periods_are_jittered);
     RUN(parked_call_goes_when_the_probe_closes_the_breaker);
     RUN(retry_after_holds_every_call);
+    RUN(a_long_wait_moves_down_the_chain);
     RUN(retry_budget_bounds_retries);
     RUN(local_failures_are_not_attempts);
     RUN(devices_draw_different_jitter);
