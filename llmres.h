@@ -334,7 +334,8 @@ TIME
 
 PORT
    A platform fills llmres_port_t at run time: now_ms (monotonic, wraps), sleep_ms,
-   entropy, optional lock/unlock and log (warnings only, so far), and a TCP
+   entropy, optional lock/unlock and log (no entropy; each provider's overload state
+   changes, told at the next step of any call, outside the lock), and a TCP
    llmres_transport_t: open, send, recv, close. Entropy matters for a fleet: every random
    draw (retry jitter, breaker open periods, the throttle) starts from it, and devices of
    one firmware that start from the same seed retry in step and hit the provider in
@@ -1430,6 +1431,7 @@ typedef struct llmres_client {
     uint32_t retry_budget;     /* thousandths of a retry saved up */
     llmres_shared_call_t shared[LLMRES_MAX_COALESCE];
     uint32_t shared_gen;
+    uint8_t told[LLMRES_MAX_PROVIDERS]; /* the overload state last told to the port's log */
     /* counters (wrap) */
     uint32_t calls, successes, attempts, retries, fallbacks, cache_hits;
     uint32_t answered_by[LLMRES_MAX_PROVIDERS]; /* successful calls by the provider that answered */
@@ -5107,11 +5109,34 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
     return llmres__call_finish(c, w, call, st, res, status, wait_ms);
 }
 
+/* Tells the port's log of each provider's overload transitions since the last time, from
+   outside the lock (a log may write to a UART). */
+static void llmres__tell_overload(llmres_client_t *c) {
+    int from[LLMRES_MAX_PROVIDERS], to[LLMRES_MAX_PROVIDERS];
+    uint32_t k;
+    if (!c->port->log) return;
+    llmres__lock(c);
+    for (k = 0; k < c->providers; k++) {
+        from[k] = c->told[k];
+        to[k] = (int)c->overload[k].state;
+        c->told[k] = (uint8_t)to[k];
+    }
+    llmres__unlock(c);
+    for (k = 0; k < c->providers; k++) {
+        char msg[160], head[96];
+        if (from[k] == to[k]) continue;
+        llmres__say4(head, sizeof(head), "llmres: ", c->provider[k].host, ": overload ", llmres_overload_state_name(from[k]));
+        llmres__say4(msg, sizeof(msg), head, " -> ", llmres_overload_state_name(to[k]), "");
+        c->port->log(c->port->ctx, to[k] == LLMRES_OVERLOAD_CRITICAL ? LLMRES_LOG_WARN : LLMRES_LOG_INFO, msg);
+    }
+}
+
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
     uint32_t now;
     int rc;
     if (!c || !w || !call || !st || !res || !wait_ms) return LLMRES_ERR_INVALID;
+    llmres__tell_overload(c);
     *wait_ms = 0;
     now = c->port->now_ms(c->port->ctx);
     if (st->phase == LLMRES__CALL_START) {

@@ -396,6 +396,40 @@ static void local_failures_are_not_attempts(void) {
     fail_opens = 0;
 }
 
+/* ---- transitions told to the port's log ---- */
+
+static char told[512];
+static void keep_log(void *ctx, int level, const char *msg) {
+    size_t n = strlen(told);
+    (void)ctx;
+    snprintf(told + n, sizeof(told) - n, "%d %s\n", level, msg);
+}
+
+static void overload_transitions_are_logged(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    llmres_call_t call;
+    llmres_result_t res;
+    char text[64];
+    int i;
+    memset(&sc, 0, sizeof(sc));
+    sc.capacity_milli = 1; sc.burst = 1; sc.overload = LLMRES_SIM_OVERLOAD_529;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0; cfg.max_retries = 0;
+    llmres_sim_init(&sim, &sc);
+    sim.port.log = keep_log;
+    told[0] = 0;
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, &cfg, &cloud, 1), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&workers[0], &client, NULL), LLMRES_OK);
+    llmres_breaker_force_closed(&client.breaker[0], sim.now);
+    llmres_call_init(&call, "hello", text, sizeof(text));
+    for (i = 0; i < 5; i++) { llmres_call(&client, &workers[0], &call, &res); sim.now += 1000; }
+    /* LLMRES_LOG_INFO (2) for a warning, LLMRES_LOG_WARN (1) for critical */
+    CHECK(strstr(told, "2 llmres: cloud.sim: overload normal -> warning\n") != NULL);
+    CHECK(strstr(told, "1 llmres: cloud.sim: overload warning -> critical\n") != NULL);
+    CHECK(strstr(told, "sk-sim") == NULL); /* never the key */
+}
+
 /* ---- one seed per device ---- */
 
 static int warnings;
@@ -636,6 +670,7 @@ int main(int argc, char **argv) {
     RUN(a_long_wait_moves_down_the_chain);
     RUN(retry_budget_bounds_retries);
     RUN(local_failures_are_not_attempts);
+    RUN(overload_transitions_are_logged);
     RUN(devices_draw_different_jitter);
     RUN(remaining_zero_paces_instead_of_draining);
     RUN(resend_on_a_fresh_connection_is_an_attempt);
