@@ -193,10 +193,12 @@ RUNTIME CONFIGURATION
    LLM_CACHE                             off  cache: off, deterministic (calls at temperature
                                               0) or all; call.cache overrides per call
    LLM_CACHE_TTL_MS                   300000  cache_ttl_ms: how long a cached answer lives
-   LLM_SHED_WAIT_MS                     2000  shed_wait_ms: a call that could not be sent
-                                              within this long (a provider's retry-after,
-                                              open breakers) ends at once with LIMITED or
-                                              OPEN and the wait in retry_in_ms; 0: 2000
+   LLM_SHED_WAIT_MS                     2000  shed_wait_ms: a call that would wait longer
+                                              than this to be sent (for a provider's
+                                              retry-after, open breakers, our buckets; not
+                                              for its own backoff between attempts) ends
+                                              at once with LIMITED or OPEN and the wait in
+                                              retry_in_ms; 0: 2000
    LLM_RETRY_BUDGET_PCT                   10  retry_budget_pct: retries per 100 calls, at
                                               most; 0: no budget (max_retries only)
    LLM_RETRY_BUDGET_BURST                  2  retry_budget_burst: retries saved up, at most
@@ -636,7 +638,7 @@ typedef struct llmres_breaker_config {
 typedef struct llmres_breaker {
     uint32_t state;
     uint32_t head, calls, failures, slow, consecutive;
-    uint32_t opened_at;        /* OPEN: when it opened; a probe may go open_period later */
+    uint32_t opened_at;        /* OPEN: when it opened; a probe may go open_for later */
     uint32_t open_period;      /* current open period, grows on failed probes */
     uint32_t open_for;         /* this opening's period: open_period less its jitter */
     uint32_t rng;              /* xorshift state for the jitter */
@@ -758,7 +760,7 @@ typedef struct llmres_overload {
     uint32_t last_signal, run;  /* the last overload signal; signals in a row */
     uint32_t slot_at, head;     /* the newest slot began at slot_at */
     uint32_t requests, answers, signals; /* sums over the window */
-    uint32_t not_before;        /* valid while `deferred`: no send before it */
+    uint32_t deferred_at, hold; /* while `deferred`: no send before deferred_at + hold */
     uint32_t deferred;
     uint32_t throttled;         /* sends refused by the throttle (wraps) */
     uint32_t transitions[LLMRES_OVERLOAD_STATES]; /* entries into each state (wraps) */
@@ -768,8 +770,8 @@ typedef struct llmres_overload {
 } llmres_overload_t;
 
 /* cfg may be NULL. Errors: INVALID (o NULL, a pct over 100 or warn over critical, a window
-   over 2^31-1 or shorter than LLMRES_OVERLOAD_SLOTS ms); the detector then stays NORMAL and
-   never throttles. */
+   over 2^31-1 or shorter than LLMRES_OVERLOAD_SLOTS ms); the detector then never
+   throttles (its state still follows runs of signals). Feed it at least every 24.8 days. */
 LLMRES_API llmres_err_t llmres_overload_init(llmres_overload_t *o, const llmres_overload_config_t *cfg, uint32_t now);
 /* May a request go now, as far as the throttle says? Counts it as a request. Outside
    NORMAL (and with min_answers in the window, or CRITICAL) it is refused with probability
@@ -1329,6 +1331,8 @@ LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints);
 #ifndef LLMRES_MAX_COALESCE
 #define LLMRES_MAX_COALESCE 4           /* identical cacheable calls in flight that share one attempt */
 #endif
+typedef char llmres__check_coalesce[(LLMRES_MAX_COALESCE >= 1 && LLMRES_MAX_COALESCE <= 255 &&
+                                     LLMRES_MAX_PROVIDERS >= 1 && LLMRES_MAX_PROVIDERS <= 32) ? 1 : -1];
 #ifndef LLMRES_MAX_API_KEY
 #define LLMRES_MAX_API_KEY 256          /* longest API key (OpenAI project keys are ~164) */
 #endif
@@ -1364,8 +1368,8 @@ typedef struct llmres_config {
     uint32_t attempt_timeout_ms;  /* LLM_ATTEMPT_TIMEOUT_MS (30000): one attempt */
     uint32_t cache;               /* LLM_CACHE: off, deterministic, all (off) */
     uint32_t cache_ttl_ms;        /* LLM_CACHE_TTL_MS (300000) */
-    uint32_t shed_wait_ms;        /* LLM_SHED_WAIT_MS (2000): a call that could not be sent
-                                     within this long ends at once, with the wait it needs */
+    uint32_t shed_wait_ms;        /* LLM_SHED_WAIT_MS (2000): a call that would wait longer to
+                                     be sent (not its own backoff) ends at once, told the wait */
     uint32_t retry_budget_pct;    /* LLM_RETRY_BUDGET_PCT (10): retries per 100 calls, at most */
     uint32_t retry_budget_burst;  /* LLM_RETRY_BUDGET_BURST (2): retries saved up, at most */
     uint32_t breaker_jitter_pct;  /* LLM_BREAKER_JITTER_PCT (50): open periods cut by up to this */
@@ -1411,7 +1415,10 @@ typedef struct llmres_shared_call {
     const struct llmres_call_desc *leader; /* the leader's call while it runs; NULL after */
     uint32_t gen;                          /* which leader: a follower checks it */
     uint32_t followers;                    /* still to read the outcome */
+    uint32_t lead_deadline;                /* the leader ends by then, or is gone */
+    uint32_t deadline;                     /* the latest deadline of all: the slot is free after it */
     int32_t error, cls, status;            /* the leader's outcome, once done */
+    uint32_t retry_in;                     /* and its retry_in_ms */
     uint8_t busy, done;
 } llmres_shared_call_t;
 
@@ -1520,6 +1527,7 @@ typedef struct llmres_call_state {
     uint8_t resent;            /* the attempt in progress was sent again: counted */
     uint8_t judged;            /* the throttle let the next attempt through (it judges once) */
     uint8_t lead, follow;      /* 1 + the index of the shared call it leads or follows; 0 none */
+    uint32_t refused;          /* providers whose throttle refused this call, a bit each */
     uint32_t follow_gen;
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
@@ -1550,8 +1558,10 @@ LLMRES_API void llmres_worker_close(llmres_worker_t *w);
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms);
 /* Gives up a stepped call between two steps (a cancel, a shutdown): an exchange in
-   progress is closed and its concurrency slot and breaker probe are freed. *res is left
-   as it is; zero the state before the next call. */
+   progress is closed and its concurrency slot and breaker probe are freed; identical
+   calls that waited on it (coalescing) go on their own. *res is left as it is; zero the
+   state before the next call. A stepped call must end or be given up with this before
+   its llmres_call_t goes away: others may be reading it. */
 LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st);
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
 LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
@@ -2231,6 +2241,7 @@ static void llmres__overload_slide(llmres_overload_t *o, uint32_t now) {
         o->slot_at += slot;
     }
     if (now - o->slot_at >= slot) o->slot_at = now; /* a silence longer than the window */
+    if (o->deferred && now - o->deferred_at >= o->hold) o->deferred = 0; /* over: never read again */
     if (!o->signals) o->run = 0;
     if ((o->state == LLMRES_OVERLOAD_WARNING || o->state == LLMRES_OVERLOAD_CRITICAL) && !o->signals)
         llmres__overload_go(o, LLMRES_OVERLOAD_RECOVERING, now);
@@ -2297,14 +2308,19 @@ LLMRES_API llmres_err_t llmres_overload_admit(llmres_overload_t *o, uint32_t now
 LLMRES_API llmres_err_t llmres_overload_defer(llmres_overload_t *o, uint32_t now, uint32_t until) {
     if (!o) return LLMRES_ERR_INVALID;
     if (until - now > 0x7FFFFFFFu) return LLMRES_OK; /* at or before now: nothing to hold */
-    if (!o->deferred || llmres__reached(until, o->not_before)) o->not_before = until;
-    o->deferred = 1;
+    if (until - now > llmres_overload_wait_ms(o, now)) { /* the later instant holds */
+        o->deferred_at = now;
+        o->hold = until - now;
+        o->deferred = 1;
+    }
     return LLMRES_OK;
 }
 
 LLMRES_API uint32_t llmres_overload_wait_ms(const llmres_overload_t *o, uint32_t now) {
-    if (!o || !o->deferred || llmres__reached(now, o->not_before)) return 0;
-    return o->not_before - now;
+    uint32_t since;
+    if (!o || !o->deferred) return 0;
+    since = now - o->deferred_at; /* unsigned: right for 49.7 days, however the clock wraps */
+    return since < o->hold ? o->hold - since : 0;
 }
 
 LLMRES_API int llmres_overload_state(llmres_overload_t *o, uint32_t now) {
@@ -4382,14 +4398,15 @@ LLMRES_API llmres_err_t llmres_client_init_sized(llmres_client_t *c, const llmre
     c->tls = tls;
     if (cfg) c->cfg = *cfg; else llmres_config_defaults(&c->cfg);
     if (!c->cfg.max_concurrent || !c->cfg.timeout_ms || !c->cfg.attempt_timeout_ms || !c->cfg.backoff_base_ms ||
-        c->cfg.backoff_base_ms > c->cfg.backoff_max_ms || c->cfg.retry_budget_pct > 100 || c->cfg.breaker_jitter_pct > 100)
+        c->cfg.backoff_base_ms > c->cfg.backoff_max_ms || c->cfg.retry_budget_pct > 100 || c->cfg.breaker_jitter_pct > 100 ||
+        c->cfg.retry_budget_burst > 1000)
         return LLMRES_ERR_INVALID;
     if (!c->cfg.shed_wait_ms) c->cfg.shed_wait_ms = 2000;
     now = port->now_ms(port->ctx);
     c->seed = llmres__device_seed(port, &c->cfg, providers, now, c);
     LLMRES_MEMSET(&bc, 0, sizeof(bc));
     bc.failure_threshold = c->cfg.breaker_failures ? c->cfg.breaker_failures : 5u;
-    bc.open_ms = c->cfg.breaker_timeout_ms ? c->cfg.breaker_timeout_ms : 30000u;
+    bc.open_ms = c->cfg.breaker_timeout_ms ? c->cfg.breaker_timeout_ms : 5000u;
     /* a probe that fails doubles the open period once at most: a fleet's devices then
        find the provider back within two open periods of its return */
     bc.max_open_ms = bc.open_ms > 0x7FFFFFFFu / 2u ? 0x7FFFFFFFu : bc.open_ms * 2u;
@@ -4512,7 +4529,7 @@ static int llmres__same_call(const llmres_call_t *a, const llmres_call_t *b) {
     size_t na, nb, i;
     const llmres_llm_message_t *ma = llmres__call_messages(a, &oa, &na), *mb = llmres__call_messages(b, &ob, &nb);
     if (na != nb || a->max_tokens != b->max_tokens || a->temperature_milli != b->temperature_milli ||
-        !llmres__same_text(a->system, b->system))
+        (a->on_text != NULL) != (b->on_text != NULL) || !llmres__same_text(a->system, b->system))
         return 0;
     for (i = 0; i < na; i++)
         if (!llmres__same_text(ma[i].role, mb[i].role) || !llmres__same_text(ma[i].content, mb[i].content)) return 0;
@@ -4520,13 +4537,17 @@ static int llmres__same_call(const llmres_call_t *a, const llmres_call_t *b) {
 }
 
 /* A cacheable call that missed the cache (lock held): follows an identical call in
-   flight, or leads one (when a slot is free). Returns 1 when it follows. */
-static int llmres__shared_join(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st) {
+   flight, or leads one (when a slot is free). A slot past the deadline of all who used it
+   is free whatever its counts say (a call dropped without llmres_call_abort); a leader past
+   its own deadline is not followed. Returns 1 when it follows. */
+static int llmres__shared_join(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st, uint32_t now) {
     uint32_t k, free_slot = LLMRES_MAX_COALESCE;
     for (k = 0; k < LLMRES_MAX_COALESCE; k++) {
         llmres_shared_call_t *s = &c->shared[k];
-        if (s->busy && !s->done && llmres__same_call(s->leader, call)) {
+        if (s->busy && llmres__reached(now, s->deadline)) s->busy = 0;
+        if (s->busy && !s->done && !llmres__reached(now, s->lead_deadline) && llmres__same_call(s->leader, call)) {
             s->followers++;
+            if (llmres__reached(st->deadline, s->deadline)) s->deadline = st->deadline;
             st->follow = (uint8_t)(k + 1u);
             st->follow_gen = s->gen;
             c->coalesced++;
@@ -4540,29 +4561,34 @@ static int llmres__shared_join(llmres_client_t *c, const llmres_call_t *call, ll
         s->busy = 1;
         s->leader = call;
         s->gen = ++c->shared_gen;
+        s->lead_deadline = s->deadline = st->deadline;
         st->lead = (uint8_t)(free_slot + 1u);
     }
     return 0;
 }
 
 /* The leader's call ended (lock held): its outcome is told to the followers. */
-static void llmres__shared_publish(llmres_client_t *c, llmres_call_state_t *st, int error, int cls, int status) {
+static void llmres__shared_publish(llmres_client_t *c, llmres_call_state_t *st, int error, int cls, int status,
+                                   uint32_t retry_in) {
     llmres_shared_call_t *s = &c->shared[st->lead - 1u];
     s->leader = NULL;
     s->done = 1;
     s->error = error;
     s->cls = cls;
     s->status = status;
+    s->retry_in = retry_in;
     if (!s->followers) s->busy = 0;
     st->lead = 0;
 }
 
-/* A follower stops following (lock held); the last one frees the slot. */
+/* A follower stops following (lock held); the last one frees the slot. A slot taken
+   over by another leader meanwhile (gen) is not touched. */
 static void llmres__shared_leave(llmres_client_t *c, llmres_call_state_t *st) {
     llmres_shared_call_t *s = &c->shared[st->follow - 1u];
+    st->follow = 0;
+    if (s->gen != st->follow_gen || !s->busy) return;
     if (s->followers) s->followers--;
     if (!s->followers && s->done) s->busy = 0;
-    st->follow = 0;
 }
 
 static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, int cls) {
@@ -4570,7 +4596,7 @@ static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres
     res->cls = cls;
     res->elapsed_ms = c->port->now_ms(c->port->ctx) - st->started;
     llmres__lock(c);
-    if (st->lead) llmres__shared_publish(c, st, error, cls, res->status);
+    if (st->lead) llmres__shared_publish(c, st, error, cls, res->status, res->retry_in_ms);
     if (st->follow) llmres__shared_leave(c, st);
     c->by_class[cls >= 0 && cls < LLMRES_CLASSES ? cls : LLMRES_CLASS_UNKNOWN]++;
     if (error == LLMRES_OK) c->successes++;
@@ -4805,7 +4831,7 @@ static int llmres__call_cached(llmres_client_t *c, llmres_worker_t *w, const llm
     llmres__lock(c);
     hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
     if (hit == LLMRES_OK) c->cache_hits++;
-    else if (join) llmres__shared_join(c, call, st);
+    else if (join) llmres__shared_join(c, call, st, now);
     llmres__unlock(c);
     if (hit != LLMRES_OK) return 0;
     call->text[len] = 0;
@@ -4855,19 +4881,24 @@ static int llmres__call_start(llmres_client_t *c, llmres_worker_t *w, const llmr
 static int llmres__call_follow(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_call_state_t *st,
                                llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
     const llmres_shared_call_t *s;
-    int error, cls;
+    int error = LLMRES_ERR_CANCELLED, cls = LLMRES_CLASS_UNKNOWN, mine;
     llmres__lock(c);
-    s = &c->shared[st->follow - 1u];
-    if (!s->done) {
+    s = &c->shared[st->follow ? st->follow - 1u : 0];
+    mine = st->follow && s->gen == st->follow_gen;
+    if (mine && !s->done && !llmres__reached(now, s->lead_deadline)) {
         llmres__unlock(c);
         if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
         *wait_ms = st->deadline - now < LLMRES_POLL_MS ? st->deadline - now : LLMRES_POLL_MS;
         return LLMRES_CALL_WAIT;
     }
-    error = s->error;
-    cls = s->cls;
-    res->status = s->status;
-    llmres__shared_leave(c, st);
+    if (mine && s->done) { /* else the leader is gone: as if it was cancelled */
+        error = s->error;
+        cls = s->cls;
+        res->status = s->status;
+        res->retry_in_ms = s->retry_in;
+    }
+    if (st->follow) llmres__shared_leave(c, st);
+    if (error == LLMRES_ERR_LIMITED || error == LLMRES_ERR_OPEN) c->shed++;
     llmres__unlock(c);
     if (error == LLMRES_OK && llmres__call_cached(c, w, call, st, res, now, 0) == LLMRES_CALL_DONE) return LLMRES_CALL_DONE;
     st->phase = LLMRES__CALL_ADMIT;
@@ -5003,26 +5034,41 @@ static int llmres__call_hold(llmres_client_t *c, llmres_call_state_t *st, llmres
     return LLMRES_CALL_WAIT;
 }
 
-/* Every breaker of the chain is open: wait for the first to admit a call, when that is
-   soon. Behind a probe in flight it looks again every LLMRES__LOOK_MS, so that the
-   probe's success is seen at once, not an open period later. */
+/* How long until provider k could be sent to (lock held): the longer of its shared wait
+   and its breaker's; behind a probe in flight, LLMRES__LOOK_MS (the probe may close it
+   any moment). *why: LIMITED when the shared wait is the longer, else OPEN. */
+static uint32_t llmres__provider_wait(const llmres_client_t *c, uint32_t k, uint32_t now, int *why) {
+    uint32_t shared = llmres_overload_wait_ms(&c->overload[k], now), open = llmres_breaker_retry_in(&c->breaker[k], now);
+    if (open > LLMRES__LOOK_MS && c->breaker[k].state == LLMRES_BREAKER_HALF_OPEN) open = LLMRES__LOOK_MS;
+    *why = shared >= open ? LLMRES_ERR_LIMITED : LLMRES_ERR_OPEN;
+    return shared > open ? shared : open;
+}
+
+/* No provider of the chain takes the call now: it waits for the one that will first, when
+   that is soon, skipping those whose throttle refused it. Behind a probe in flight it
+   looks again every LLMRES__LOOK_MS, so that the probe's success is seen at once, not an
+   open period later. */
 static int llmres__call_wait_breaker(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, uint32_t now,
                                      uint32_t *wait_ms) {
     uint32_t best = LLMRES_NEVER, k;
-    int who = -1;
+    int who = -1, why = LLMRES_ERR_OPEN, w;
     llmres__lock(c);
     for (k = 0; k < c->providers; k++) {
-        uint32_t r = llmres_breaker_retry_in(&c->breaker[k], now);
-        if (r > LLMRES__LOOK_MS && llmres_breaker_state(&c->breaker[k]) == LLMRES_BREAKER_HALF_OPEN) r = LLMRES__LOOK_MS;
-        if (r < best) { best = r; who = (int)k; }
+        uint32_t r;
+        if ((st->refused >> k) & 1u) continue;
+        r = llmres__provider_wait(c, k, now, &w);
+        if (r < best) { best = r; who = (int)k; why = w; }
     }
     llmres__unlock(c);
+    if ((who < 0 || best == LLMRES_NEVER) && st->refused) /* a throttle said no: its odds change soonest */
+        return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, c->cfg.backoff_base_ms * 2u);
     if (who < 0) return llmres__call_shed(c, st, res, LLMRES_ERR_OPEN, LLMRES_NEVER);
-    if (who != st->provider) {
+    if (who != st->provider) { /* another provider: its own throttle and backoff */
         st->provider = who;
-        st->retries = 0;
+        st->judged = 0;
+        llmres__call_backoff(c, st);
     }
-    return llmres__call_hold(c, st, res, now, best, LLMRES_ERR_OPEN, wait_ms);
+    return llmres__call_hold(c, st, res, now, best ? best : 1u, why, wait_ms); /* 1 ms at least: the loop is bounded */
 }
 
 /* Gives back what admission took when a later gate refuses (lock held). */
@@ -5038,37 +5084,40 @@ static void llmres__admit_undo(llmres_client_t *c, uint32_t now, uint32_t estima
 static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llmres_call_state_t *st,
                               llmres_result_t *res, uint32_t now, uint32_t *wait_ms) {
     llmres_overload_t *o = &c->overload[st->provider];
-    uint32_t estimate = 0, ms, shared;
+    uint32_t estimate = 0, ms, shared, hint;
+    int slot = 0;
     if (llmres__reached(now, st->deadline)) return llmres__call_done(c, st, res, LLMRES_ERR_TIMEOUT, LLMRES_CLASS_TIMEOUT);
     llmres__lock(c);
     if (!st->judged) {
         /* the throttle judges each attempt once, retries too, before it waits for anything,
-           so that a refusal comes at once */
+           so that a refusal comes at once; the wait told is a jittered backoff step */
         if (llmres_overload_admit(o, now, llmres_xorshift32(&c->seed)) != LLMRES_OK) {
             c->throttled++;
+            hint = c->cfg.backoff_base_ms + llmres_xorshift32(&c->seed) % c->cfg.backoff_base_ms;
             llmres__unlock(c);
             res->provider = st->provider;
+            st->refused |= 1u << st->provider;
             if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
-            /* the wait to tell: a backoff step, jittered (the throttle's odds change as answers come) */
-            return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED,
-                                     c->cfg.backoff_base_ms + llmres_xorshift32(&c->seed) % c->cfg.backoff_base_ms);
+            return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, hint);
         }
         st->judged = 1;
     }
     shared = ms = llmres_overload_wait_ms(o, now);
-    if (!ms && c->in_flight >= c->cfg.max_concurrent) {
-        ms = LLMRES_POLL_MS; /* a slot frees when an attempt ends */
-    } else if (!ms && c->cfg.rps_milli && llmres_bucket_take(&c->rps, now, 1) != LLMRES_OK) {
-        ms = llmres_bucket_wait_ms(&c->rps, now, 1);
-    } else if (!ms && c->cfg.tokens_per_minute &&
-               llmres_bucket_take(&c->tpm, now, estimate = llmres__estimate_tokens(call, c->cfg.tokens_per_minute)) != LLMRES_OK) {
-        ms = llmres_bucket_wait_ms(&c->tpm, now, estimate);
-        llmres__admit_undo(c, now, 0);
+    if (!ms) {
+        if (c->in_flight >= c->cfg.max_concurrent) {
+            slot = 1; /* a slot frees when an attempt ends */
+        } else if (c->cfg.rps_milli && llmres_bucket_take(&c->rps, now, 1) != LLMRES_OK) {
+            ms = llmres_bucket_wait_ms(&c->rps, now, 1);
+        } else if (c->cfg.tokens_per_minute &&
+                   llmres_bucket_take(&c->tpm, now, estimate = llmres__estimate_tokens(call, c->cfg.tokens_per_minute)) != LLMRES_OK) {
+            ms = llmres_bucket_wait_ms(&c->tpm, now, estimate);
+            llmres__admit_undo(c, now, 0);
+        }
     }
-    if (ms) {
+    if (slot || ms) {
         llmres__unlock(c);
         res->provider = st->provider;
-        if (ms == LLMRES_POLL_MS && !shared) return llmres__call_wait(c, st, res, now, ms, wait_ms); /* a slot */
+        if (slot) return llmres__call_wait(c, st, res, now, LLMRES_POLL_MS, wait_ms);
         /* the provider holds us longer than we may wait: the next one of the chain may not */
         if (shared && !llmres__call_may_wait(c, st, now, ms) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_hold(c, st, res, now, ms, LLMRES_ERR_LIMITED, wait_ms);
@@ -5168,9 +5217,10 @@ LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres
     if (!c || !w || !st) return;
     if (st->lead || st->follow) { /* its followers go on their own; its leader goes on without it */
         llmres__lock(c);
-        if (st->lead) llmres__shared_publish(c, st, LLMRES_ERR_CANCELLED, LLMRES_CLASS_UNKNOWN, 0);
+        if (st->lead) llmres__shared_publish(c, st, LLMRES_ERR_CANCELLED, LLMRES_CLASS_UNKNOWN, 0, 0);
         if (st->follow) llmres__shared_leave(c, st);
         llmres__unlock(c);
+        if (st->phase == LLMRES__CALL_FOLLOW) st->phase = LLMRES__CALL_ADMIT; /* a step after this goes on alone */
     }
     if (st->phase != LLMRES__CALL_RECV) return;
     llmres_http_abort(&w->http);
@@ -5240,18 +5290,15 @@ static void llmres__job_unserved(llmres_dispatch_t *d, llmres_job_t *job, uint32
     llmres__job_end(d, job);
 }
 
-/* How long until the client may send to some provider of its chain: the shortest of
-   each provider's longer wait, shared or breaker (lock held); *error says which holds it. */
+/* How long until the client may send to some provider of its chain (lock held); *error
+   says what holds it (LIMITED: a provider's wait, OPEN: breakers). */
 static uint32_t llmres__client_wait(const llmres_client_t *c, uint32_t now, int *error) {
     uint32_t best = LLMRES_NEVER, k;
+    int why;
     *error = LLMRES_ERR_OPEN;
     for (k = 0; k < c->providers; k++) {
-        uint32_t shared = llmres_overload_wait_ms(&c->overload[k], now), open = llmres_breaker_retry_in(&c->breaker[k], now);
-        uint32_t w = shared > open ? shared : open;
-        if (w < best) {
-            best = w;
-            *error = shared >= open ? LLMRES_ERR_LIMITED : LLMRES_ERR_OPEN;
-        }
+        uint32_t w = llmres__provider_wait(c, k, now, &why);
+        if (w < best) { best = w; *error = why; }
     }
     return best;
 }

@@ -287,6 +287,16 @@ static void jobs_that_cannot_be_served_in_time_end_at_once(void) {
     CHECK_EQ(submit(1, 1, 0), LLMRES_OK);
     CHECK_EQ(job[1].result.error, LLMRES_ERR_OPEN);
     CHECK_EQ(job[1].result.retry_in_ms, LLMRES_NEVER);
+    /* behind a half-open breaker's probe the wait is short (it may close any moment): queued */
+    llmres_overload_clear(&client.overload[0], sim.now);
+    llmres_breaker_reset(&client.breaker[0], sim.now);
+    llmres_breaker_force_open(&client.breaker[0], sim.now);
+    client.breaker[0].state = LLMRES_BREAKER_OPEN; /* as if it had opened itself, 5 s ago */
+    client.breaker[0].opened_at = sim.now - client.breaker[0].open_for;
+    CHECK_EQ(llmres_breaker_allow(&client.breaker[0], sim.now), LLMRES_OK); /* the probe: half-open, taken */
+    CHECK_EQ(submit(3, 1, 0), LLMRES_OK);
+    CHECK_EQ(job[3].state, LLMRES_JOB_QUEUED);
+    CHECK_EQ(llmres_dispatch_cancel(&disp, &job[3]), LLMRES_OK);
     llmres_breaker_reset(&client.breaker[0], sim.now);
     /* a wait within shed_wait_ms (2 s) and the deadline: queued, and answered after it */
     sim.now += 5000;
@@ -295,10 +305,11 @@ static void jobs_that_cannot_be_served_in_time_end_at_once(void) {
     CHECK_EQ(job[2].state, LLMRES_JOB_QUEUED);
     STEP_UNTIL(-1, job[2].state == LLMRES_JOB_DONE, pending, wait);
     CHECK_EQ(job[2].result.error, LLMRES_OK);
-    CHECK_EQ(done_count[0] + done_count[1] + done_count[2], 3);
+    CHECK_EQ(done_count[0] + done_count[1] + done_count[2] + done_count[3], 4);
     CHECK_EQ(job[0].result.attempts + job[1].result.attempts, 0);
     CHECK_EQ(sim.stats.requests, 1);
     CHECK_EQ(disp.shed, 2);
+    CHECK_EQ(disp.cancelled, 1);
     CHECK(job[2].result.elapsed_ms >= 1500); /* not sent before the provider's instant */
     check_books(0);
     teardown(1);

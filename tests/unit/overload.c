@@ -133,6 +133,10 @@ static void shared_wait_keeps_the_latest(void) {
     CHECK_EQ(llmres_overload_wait_ms(&o, t + 5000), 0);
     llmres_overload_defer(&o, t + 6000, t + 5000); /* in the past: nothing held */
     CHECK_EQ(llmres_overload_wait_ms(&o, t + 6000), 0);
+    /* 25 days later (past 2^31 ms), an old wait does not come back */
+    CHECK_EQ(llmres_overload_wait_ms(&o, t + 0x80000000u + 5000u), 0);
+    llmres_overload_defer(&o, t + 0x80000000u + 5000u, t + 0x80000000u + 6000u);
+    CHECK_EQ(llmres_overload_wait_ms(&o, t + 0x80000000u + 5000u), 1000);
 }
 
 /* The same open period, jittered: a fleet's breakers half-open over a spread of times. */
@@ -310,6 +314,48 @@ static void a_long_wait_moves_down_the_chain(void) {
     CHECK_EQ(llmres_call(&client, &workers[0], &call, &res), LLMRES_OK);
     CHECK_EQ(res.provider, 0);
     CHECK(res.elapsed_ms >= 500);
+}
+
+/* A chain [cloud, local]: the cloud's throttle refuses, the local model's breaker is
+   open. The call must not go to the cloud anyway (it did, 1 ms later, when waiting for
+   a breaker ignored the throttle), nor spin while the cloud's wait lasts. */
+static void waiting_for_a_breaker_respects_the_throttle_and_waits(void) {
+    static const llmres_provider_t chain[2] = {
+        {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-sim", "gpt-sim", NULL},
+        {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim", NULL}};
+    llmres_sim_config_t sc, local;
+    llmres_config_t cfg;
+    llmres_call_t call;
+    llmres_result_t res;
+    char text[64];
+    uint32_t t0;
+    int i, refused = 0;
+    memset(&sc, 0, sizeof(sc));
+    memset(&local, 0, sizeof(local));
+    local.provider = LLMRES_PROVIDER_OLLAMA;
+    llmres_sim_init(&sim, &sc);
+    llmres_sim_alt(&sim, 11434, &local);
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, &cfg, chain, 2), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&workers[0], &client, NULL), LLMRES_OK);
+    llmres_breaker_force_open(&client.breaker[1], sim.now);
+    for (i = 0; i < 20; i++) llmres_overload_record(&client.overload[0], sim.now, 1); /* critical */
+    for (i = 0; i < 1000; i++) llmres_overload_admit(&client.overload[0], sim.now, 0xFFFFFFFFu); /* refuses ~99.8 % */
+    llmres_call_init(&call, "hello", text, sizeof(text));
+    for (i = 0; i < 10; i++) {
+        refused += llmres_call(&client, &workers[0], &call, &res) == LLMRES_ERR_LIMITED && res.attempts == 0 &&
+                   res.retry_in_ms > 0;
+    }
+    CHECK(refused >= 9);                               /* told a short wait: the throttle's odds */
+    CHECK(sim.stats.requests <= (uint32_t)(10 - refused)); /* nothing went to the cloud after a refusal */
+    /* the cloud holds every call for 30 s: ended at once, told so, without spinning */
+    llmres_overload_clear(&client.overload[0], sim.now);
+    llmres_overload_defer(&client.overload[0], sim.now, sim.now + 30000);
+    t0 = sim.now;
+    CHECK_EQ(llmres_call(&client, &workers[0], &call, &res), LLMRES_ERR_LIMITED);
+    CHECK_EQ(sim.now, t0);
+    CHECK(res.retry_in_ms >= 29000 && res.retry_in_ms <= 30000);
 }
 
 /* The retry budget: over many failing calls, retries stay within burst + pct % of calls. */
@@ -653,7 +699,20 @@ static void followers_share_the_leaders_error(void) {
     CHECK_EQ(j[1].st.follow, 1);
     llmres_call_abort(&client, &workers[0], &j[0].st);
     j[0].done = 1;
-    drive(j, 2, 10000);
+    /* a follower given up, then stepped again anyway, goes on alone (it crashed before) */
+    job_init(&j[2], 0);
+    j[2].call.cache = LLMRES_CALL_CACHE_YES;
+    j[2].call.prompt = "another question";
+    CHECK_EQ(llmres_call_step(&client, &workers[2], &j[2].call, &j[2].st, &j[2].res, &wait), LLMRES_CALL_WAIT);
+    job_init(&j[0], 0);
+    j[0].call.cache = LLMRES_CALL_CACHE_YES;
+    j[0].call.prompt = "another question";
+    CHECK_EQ(llmres_call_step(&client, &workers[0], &j[0].call, &j[0].st, &j[0].res, &wait), LLMRES_CALL_WAIT);
+    CHECK(j[0].st.follow != 0);
+    llmres_call_abort(&client, &workers[0], &j[0].st);
+    drive(j, 3, 10000);
+    CHECK_EQ(j[0].res.error, LLMRES_OK);
+    CHECK_EQ(j[2].res.error, LLMRES_OK);
     CHECK_EQ(j[1].res.error, LLMRES_OK);
     CHECK_EQ(j[1].res.attempts, 1);
     for (i = 0; i < LLMRES_MAX_COALESCE; i++) CHECK_EQ(client.shared[i].busy, 0);
@@ -668,6 +727,7 @@ int main(int argc, char **argv) {
     RUN(parked_call_goes_when_the_probe_closes_the_breaker);
     RUN(retry_after_holds_every_call);
     RUN(a_long_wait_moves_down_the_chain);
+    RUN(waiting_for_a_breaker_respects_the_throttle_and_waits);
     RUN(retry_budget_bounds_retries);
     RUN(local_failures_are_not_attempts);
     RUN(overload_transitions_are_logged);
