@@ -122,6 +122,13 @@ CONFIGURATION
                                            (32-bit), plus a worker each (the caller's)
    LLMRES_OVERLOAD_SLOTS                8  the overload detector's window slides in this
                                            many steps: 12 bytes each, per provider
+   LLMRES_HIST_SUB_BITS                 5  a latency histogram's buckets per power of two
+                                           (2^5): percentiles within 1.6 %
+   LLMRES_HIST_OCTAVES                 13  powers of two above the exact range (to 262 s);
+                                           a histogram is 4 x (OCTAVES + 1) x 2^SUB_BITS
+                                           bytes + 16 (1808): four per provider in stats
+   LLMRES_STATS_SLOTS                   5  the statistics' recent window, in slots of
+                                           LLM_STATS_SLOT_MS: 144 bytes each, per provider
 
    switch or override             default  what it does
    LLMRES_IMPLEMENTATION              off  compile the implementation (in one file)
@@ -140,6 +147,7 @@ CONFIGURATION
    LLMRES_NO_CLIENT                   off  leave the client out (and the dispatcher)
    LLMRES_NO_DISPATCH                 off  leave the dispatcher out
    LLMRES_NO_OVERLOAD                 off  leave the overload detector out (and the client)
+   LLMRES_NO_STATS                    off  leave statistics, health, issues and export out
    LLMRES_MEMCPY                   memcpy  replaces memcpy
    LLMRES_MEMCMP                   memcmp  replaces memcmp
    LLMRES_MEMSET                   memset  replaces memset; with all three replaced and
@@ -220,6 +228,23 @@ RUNTIME CONFIGURATION
    LLM_JITTER_SEED                         0  jitter_seed: something device-specific (a
                                               serial number, a MAC) mixed into every
                                               random draw; see PORT
+   LLM_STATS_SLOT_MS                   60000  stats_slot_ms: one slot of the statistics'
+                                              recent window (5 slots: 5 minutes)
+   LLM_PRICE_INPUT_PER_MTOK                0  price_in_milli: the price of a million input
+                                              tokens, "0.15"; estimated cost in micro-units
+   LLM_PRICE_OUTPUT_PER_MTOK               0  price_out_milli: the same, output tokens
+   LLM_HEALTH_SUCCESS_PCT                 95  health_success_pct: a success rate under
+                                              this is degraded
+   LLM_HEALTH_FAILURE_PCT                 20  health_failure_pct: failures of the calls
+                                              sent, at or above this: critical
+   LLM_HEALTH_DENIAL_PCT                  10  health_denial_pct: calls refused locally, at
+                                              or above this: degraded
+   LLM_HEALTH_LATENCY_MS               10000  health_latency_ms: a mean or p95 latency at
+                                              or above this: degraded
+   LLM_ISSUE_FLAP_OPENS                    3  issue_flap_opens: breaker openings in the
+                                              recent window that make it flapping
+   LLM_ISSUE_CACHE_HIT_PCT                10  issue_cache_hit_pct: a configured cache that
+                                              answers less than this is ineffective
    Presets: heavy_load (2 concurrent, 1.0 per second, queue 30, breaker after
    3 failures), light_load (5, 3.0, 100, 8), unstable_provider (1 concurrent, 0.5 per
    second, breaker after 2 failures, open 10000 ms: 60000 in 0.4, which kept a fleet
@@ -1381,6 +1406,15 @@ typedef struct llmres_config {
                                      while overloaded; 0: no throttle */
     uint32_t jitter_seed;         /* LLM_JITTER_SEED (0): something device-specific (a serial
                                      number, a MAC) mixed into every random draw */
+    uint32_t stats_slot_ms;       /* LLM_STATS_SLOT_MS (60000): the recent window's slot */
+    uint32_t price_in_milli;      /* LLM_PRICE_INPUT_PER_MTOK, "0.15" (0): per million tokens */
+    uint32_t price_out_milli;     /* LLM_PRICE_OUTPUT_PER_MTOK (0) */
+    uint32_t health_success_pct;  /* LLM_HEALTH_SUCCESS_PCT (95): below: degraded */
+    uint32_t health_failure_pct;  /* LLM_HEALTH_FAILURE_PCT (20): at or above: critical */
+    uint32_t health_denial_pct;   /* LLM_HEALTH_DENIAL_PCT (10): at or above: degraded */
+    uint32_t health_latency_ms;   /* LLM_HEALTH_LATENCY_MS (10000): mean or p95 at or above: degraded */
+    uint32_t issue_flap_opens;    /* LLM_ISSUE_FLAP_OPENS (3): breaker openings in the window: flapping */
+    uint32_t issue_cache_hit_pct; /* LLM_ISSUE_CACHE_HIT_PCT (10): a cache hitting less is ineffective */
 } llmres_config_t;
 
 LLMRES_API void llmres_config_defaults(llmres_config_t *c);
@@ -1422,6 +1456,8 @@ typedef struct llmres_shared_call {
     uint8_t busy, done;
 } llmres_shared_call_t;
 
+struct llmres_stats; /* the statistics section, below */
+
 /* Shared by every thread that calls: limits, breakers, cache, counters. Guarded by the
    port's lock (never held across I/O or a sleep). */
 typedef struct llmres_client {
@@ -1439,6 +1475,7 @@ typedef struct llmres_client {
     llmres_shared_call_t shared[LLMRES_MAX_COALESCE];
     uint32_t shared_gen;
     uint8_t told[LLMRES_MAX_PROVIDERS]; /* the overload state last told to the port's log */
+    struct llmres_stats *stats;         /* NULL, or the caller's (llmres_client_stats) */
     /* counters (wrap) */
     uint32_t calls, successes, attempts, retries, fallbacks, cache_hits;
     uint32_t answered_by[LLMRES_MAX_PROVIDERS]; /* successful calls by the provider that answered */
@@ -1528,6 +1565,8 @@ typedef struct llmres_call_state {
     uint8_t judged;            /* the throttle let the next attempt through (it judges once) */
     uint8_t lead, follow;      /* 1 + the index of the shared call it leads or follows; 0 none */
     uint32_t refused;          /* providers whose throttle refused this call, a bit each */
+    uint8_t why;               /* LLMRES_REJECT_*: what held it, if it is shed */
+    uint8_t first_byte;        /* the attempt in progress has had its first byte (counted) */
     uint32_t follow_gen;
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
@@ -1565,6 +1604,109 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
 LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st);
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
 LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
+
+/* ---- statistics: counters, latency percentiles, health, issues, export -------------- */
+#if !defined(LLMRES_NO_STATS) && defined(LLMRES_NO_CLIENT)
+#define LLMRES_NO_STATS /* it counts what the client does */
+#endif
+#ifndef LLMRES_NO_STATS
+#ifndef LLMRES_HIST_SUB_BITS
+#define LLMRES_HIST_SUB_BITS 5   /* 2^5 linear buckets per power of two: a percentile within 1.6 % */
+#endif
+#ifndef LLMRES_HIST_OCTAVES
+#define LLMRES_HIST_OCTAVES 13   /* powers of two above the exact range: up to 262 s at 5 bits */
+#endif
+#ifndef LLMRES_STATS_SLOTS
+#define LLMRES_STATS_SLOTS 5     /* the recent window, in slots of cfg.stats_slot_ms */
+#endif
+#define LLMRES_HIST_BUCKETS ((LLMRES_HIST_OCTAVES + 1) << LLMRES_HIST_SUB_BITS)
+
+/* A log-linear latency histogram (HdrHistogram's layout): values under 2^SUB_BITS ms
+   exact, then 2^SUB_BITS buckets per power of two. Percentiles come back as a bucket's
+   middle, within 1 / 2^(SUB_BITS+1) of the exact sample percentile; max is exact. */
+typedef struct llmres_hist {
+    uint32_t count, max;
+    uint64_t sum;                          /* ms, for the mean */
+    uint32_t bucket[LLMRES_HIST_BUCKETS];
+} llmres_hist_t;
+
+LLMRES_API void llmres_hist_add(llmres_hist_t *h, uint32_t ms);
+/* The value under which `permille` thousandths of the samples lie (500: p50, 990: p99);
+   0 when empty. */
+LLMRES_API uint32_t llmres_hist_percentile(const llmres_hist_t *h, uint32_t permille);
+/* Adds every sample of `from` into `into` (histograms of several workers or windows). */
+LLMRES_API void llmres_hist_merge(llmres_hist_t *into, const llmres_hist_t *from);
+
+enum { /* why a call ended without reaching the provider */
+    LLMRES_REJECT_BUCKET = 0,  /* our own request or token bucket would have waited too long */
+    LLMRES_REJECT_THROTTLE,    /* the adaptive throttle */
+    LLMRES_REJECT_WAIT,        /* the provider's own wait (retry-after, rate limit) */
+    LLMRES_REJECT_BREAKER,     /* breakers open */
+    LLMRES_REJECT_QUEUE_FULL,  /* the dispatcher's queue was full */
+    LLMRES_REJECT_DISPLACED,   /* pushed out of the queue by a more urgent job */
+    LLMRES_REJECT_DEADLINE,    /* its deadline passed before it could be sent */
+    LLMRES_REJECT_CAUSES
+};
+
+/* What one provider did over a span (the lifetime, or one slot of the recent window). */
+typedef struct llmres_counts {
+    uint32_t calls, successes, attempts, retries;
+    uint32_t errors[LLMRES_CLASSES];       /* calls that ended with this class */
+    uint32_t rejected[LLMRES_REJECT_CAUSES];
+    uint32_t cache_hits, cache_misses, fallbacks, budget_denied;
+    uint32_t breaker_opens;
+    uint64_t latency_ms;                   /* the sum over calls that reached the provider */
+    uint64_t tokens_in, tokens_out, bytes_out, bytes_in;
+} llmres_counts_t;
+
+/* The caller's statistics, attached with llmres_client_stats. Per provider: lifetime
+   counts and histograms (whole call, time to first byte), and a recent window of
+   LLMRES_STATS_SLOTS slots (counts and the whole call's latency). Under the client's lock. */
+typedef struct llmres_stats {
+    uint32_t providers, slot_ms, slot_at, head, started, last_log;
+    uint32_t recent_at, recent_cur;                /* recent[][cur] fills; the other is the half before */
+    llmres_counts_t life[LLMRES_MAX_PROVIDERS];
+    llmres_counts_t slot[LLMRES_MAX_PROVIDERS][LLMRES_STATS_SLOTS];
+    llmres_hist_t latency[LLMRES_MAX_PROVIDERS], first_byte[LLMRES_MAX_PROVIDERS];
+    llmres_hist_t recent[LLMRES_MAX_PROVIDERS][2]; /* the whole call over the last half window or two */
+    llmres_hist_t scratch;                         /* for an export, under the lock: not on a small stack */
+    llmres_counts_t scratch_counts;
+} llmres_stats_t;
+
+/* Attaches the caller's statistics to the client, emptied, counting from now
+   (llmres_client_stats_sized(c, NULL, 0) detaches them). Errors: INVALID; SIZE_MISMATCH. */
+#define llmres_client_stats(c, s) llmres_client_stats_sized((c), (s), sizeof(*(s)))
+LLMRES_API llmres_err_t llmres_client_stats_sized(llmres_client_t *c, llmres_stats_t *s, size_t struct_size);
+
+enum { LLMRES_HEALTHY = 0, LLMRES_DEGRADED, LLMRES_CRITICAL };
+/* A provider's verdict (provider -1: the chain's) from the recent window, its breaker and
+   its overload state, with a 0-100 score in *score; README has the rule. INVALID without
+   stats or for a provider out of range. */
+LLMRES_API int llmres_health(llmres_client_t *c, int provider, uint32_t *score);
+
+enum { /* what llmres_issues finds; each comes with a recommendation */
+    LLMRES_ISSUE_DENIALS = 0, LLMRES_ISSUE_FAILURES, LLMRES_ISSUE_SLOW, LLMRES_ISSUE_BREAKER_OPEN,
+    LLMRES_ISSUE_BREAKER_FLAPPING, LLMRES_ISSUE_RETRY_BUDGET, LLMRES_ISSUE_THROTTLED, LLMRES_ISSUE_QUOTA,
+    LLMRES_ISSUE_AUTHENTICATION, LLMRES_ISSUE_FALLBACK, LLMRES_ISSUE_CACHE_INEFFECTIVE, LLMRES_ISSUE_TYPES
+};
+typedef struct llmres_issue {
+    int provider, type, severity;  /* severity: LLMRES_DEGRADED or LLMRES_CRITICAL */
+    uint32_t value;                /* the figure behind it: a percentage, a count, ms */
+    const char *recommendation;    /* what to change; a constant string */
+} llmres_issue_t;
+/* The current issues, at most max of them in out; returns how many there are (which may
+   be more than max), or INVALID. */
+LLMRES_API int llmres_issues(llmres_client_t *c, llmres_issue_t *out, int max);
+LLMRES_API const char *llmres_issue_name(int type);
+/* Everything above as one JSON document in buf, NUL-terminated: returns its length, or
+   TOO_LARGE with buf emptied (never a cut document) and *needed (may be NULL) the size
+   it needs. The API key is never in it. INVALID without stats. */
+LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size_t *needed);
+/* The same in the Prometheus text exposition format (counters _total, the latency
+   histograms in seconds with _bucket{le}, _sum and _count, HELP and TYPE lines, the
+   provider's host as a label), under the same rules. */
+LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap, size_t *needed);
+#endif /* LLMRES_NO_STATS */
 
 /* ---- the dispatcher: many requests through one queue, exactly one result each ------- */
 #if !defined(LLMRES_NO_DISPATCH) && defined(LLMRES_NO_QUEUE)
@@ -4158,6 +4300,15 @@ static const llmres__cfgkey_t llmres__cfgkeys[] = {
     LLMRES__CK("LLM_OVERLOAD_RECOVER_MS", overload_recover_ms, 1, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_THROTTLE_K", throttle_k_milli, 0, 100000, 1),
     LLMRES__CK("LLM_JITTER_SEED", jitter_seed, 0, 0xFFFFFFFEu, 0),
+    LLMRES__CK("LLM_STATS_SLOT_MS", stats_slot_ms, 1000, 0x1FFFFFFu, 0),
+    LLMRES__CK("LLM_PRICE_INPUT_PER_MTOK", price_in_milli, 0, 1000000000u, 1),
+    LLMRES__CK("LLM_PRICE_OUTPUT_PER_MTOK", price_out_milli, 0, 1000000000u, 1),
+    LLMRES__CK("LLM_HEALTH_SUCCESS_PCT", health_success_pct, 0, 100, 0),
+    LLMRES__CK("LLM_HEALTH_FAILURE_PCT", health_failure_pct, 1, 100, 0),
+    LLMRES__CK("LLM_HEALTH_DENIAL_PCT", health_denial_pct, 1, 100, 0),
+    LLMRES__CK("LLM_HEALTH_LATENCY_MS", health_latency_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_ISSUE_FLAP_OPENS", issue_flap_opens, 1, 1000000, 0),
+    LLMRES__CK("LLM_ISSUE_CACHE_HIT_PCT", issue_cache_hit_pct, 0, 100, 0),
 };
 #undef LLMRES__CK
 #define LLMRES__CFGKEYS (sizeof(llmres__cfgkeys) / sizeof(llmres__cfgkeys[0]))
@@ -4191,6 +4342,13 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->overload_critical_pct = 50;
     c->overload_recover_ms = 10000;
     c->throttle_k_milli = 1200;
+    c->stats_slot_ms = 60000;
+    c->health_success_pct = 95;
+    c->health_failure_pct = 20;
+    c->health_denial_pct = 10;
+    c->health_latency_ms = 10000;
+    c->issue_flap_opens = 3;
+    c->issue_cache_hit_pct = 10;
 }
 
 /* Copies a message into err, cut to fit. */
@@ -4519,6 +4677,642 @@ static uint32_t llmres__estimate_tokens(const llmres_call_t *call, uint32_t max)
     return est < max ? est : max;
 }
 
+/* ---- statistics ---- */
+#ifndef LLMRES_NO_STATS
+
+static uint32_t llmres__hist_index(uint32_t v) {
+    uint32_t msb = 0, octave;
+    if (v < (1u << LLMRES_HIST_SUB_BITS)) return v;
+    for (msb = LLMRES_HIST_SUB_BITS; msb < 31 && (v >> (msb + 1)); msb++) {} /* at most 26 turns */
+    octave = msb - LLMRES_HIST_SUB_BITS + 1u;
+    if (octave > LLMRES_HIST_OCTAVES) return LLMRES_HIST_BUCKETS - 1u; /* beyond the range: the top bucket */
+    return (octave << LLMRES_HIST_SUB_BITS) + ((v >> (msb - LLMRES_HIST_SUB_BITS)) & ((1u << LLMRES_HIST_SUB_BITS) - 1u));
+}
+
+/* The middle of bucket i (its value when it is exact). */
+static uint32_t llmres__hist_value(uint32_t i) {
+    uint32_t octave = i >> LLMRES_HIST_SUB_BITS, sub = i & ((1u << LLMRES_HIST_SUB_BITS) - 1u), lo, width;
+    if (!octave) return sub;
+    lo = ((1u << LLMRES_HIST_SUB_BITS) + sub) << (octave - 1u);
+    width = 1u << (octave - 1u);
+    return lo + (width - 1u) / 2u;
+}
+
+LLMRES_API void llmres_hist_add(llmres_hist_t *h, uint32_t ms) {
+    if (!h) return;
+    h->bucket[llmres__hist_index(ms)]++;
+    h->count++;
+    h->sum += ms;
+    if (ms > h->max) h->max = ms;
+}
+
+LLMRES_API uint32_t llmres_hist_percentile(const llmres_hist_t *h, uint32_t permille) {
+    uint64_t rank, seen = 0;
+    uint32_t i;
+    if (!h || !h->count) return 0;
+    rank = ((uint64_t)h->count * (permille > 1000 ? 1000u : permille) + 999u) / 1000u; /* the sample's rank, 1-based */
+    if (!rank) rank = 1;
+    for (i = 0; i < LLMRES_HIST_BUCKETS; i++) {
+        seen += h->bucket[i];
+        if (seen >= rank) { /* the top bucket holds everything beyond the range: its max is all we know */
+            uint32_t v = llmres__hist_value(i);
+            return v < h->max && i < LLMRES_HIST_BUCKETS - 1u ? v : h->max;
+        }
+    }
+    return h->max;
+}
+
+LLMRES_API void llmres_hist_merge(llmres_hist_t *into, const llmres_hist_t *from) {
+    uint32_t i;
+    if (!into || !from) return;
+    for (i = 0; i < LLMRES_HIST_BUCKETS; i++) into->bucket[i] += from->bucket[i];
+    into->count += from->count;
+    into->sum += from->sum;
+    if (from->max > into->max) into->max = from->max;
+}
+
+LLMRES_API llmres_err_t llmres_client_stats_sized(llmres_client_t *c, llmres_stats_t *s, size_t struct_size) {
+    uint32_t now;
+    if (s && struct_size != sizeof(*s)) return LLMRES_ERR_SIZE_MISMATCH;
+    if (!c || !c->port) return LLMRES_ERR_INVALID;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    if (s) {
+        LLMRES_MEMSET(s, 0, sizeof(*s));
+        s->providers = c->providers;
+        s->slot_ms = c->cfg.stats_slot_ms ? c->cfg.stats_slot_ms : 60000u;
+        s->slot_at = s->recent_at = s->started = s->last_log = now;
+    }
+    c->stats = s;
+    llmres__unlock(c);
+    return LLMRES_OK;
+}
+
+/* Moves the recent window on to now (lock held): whole slots that ended are emptied,
+   oldest first; the recent histograms swap halves every half window. */
+static void llmres__stats_slide(llmres_stats_t *s, uint32_t now) {
+    uint32_t n = 0, p, half = s->slot_ms * LLMRES_STATS_SLOTS / 2u;
+    while (now - s->slot_at >= s->slot_ms && n++ < LLMRES_STATS_SLOTS) {
+        s->head = (s->head + 1u) % LLMRES_STATS_SLOTS;
+        for (p = 0; p < s->providers; p++) LLMRES_MEMSET(&s->slot[p][s->head], 0, sizeof(llmres_counts_t));
+        s->slot_at += s->slot_ms;
+    }
+    if (now - s->slot_at >= s->slot_ms) s->slot_at = now; /* a silence longer than the window */
+    if (now - s->recent_at >= half) {
+        s->recent_cur ^= 1u;
+        for (p = 0; p < s->providers; p++) LLMRES_MEMSET(&s->recent[p][s->recent_cur], 0, sizeof(llmres_hist_t));
+        s->recent_at = now - s->recent_at >= 2u * half ? now : s->recent_at + half;
+        if (now - s->recent_at >= half) s->recent_at = now;
+    }
+}
+
+/* Counts a finished call for its provider, in the lifetime and the current slot (lock
+   held). A call refused before reaching the provider counts under its cause. */
+static void llmres__stats_call(llmres_client_t *c, const llmres_call_state_t *st, const llmres_result_t *res, uint32_t now) {
+    llmres_stats_t *s = c->stats;
+    uint32_t p = (uint32_t)(res->provider >= 0 ? res->provider : st->provider), k;
+    llmres_counts_t *n[2];
+    if (p >= s->providers) p = 0;
+    llmres__stats_slide(s, now);
+    n[0] = &s->life[p];
+    n[1] = &s->slot[p][s->head];
+    for (k = 0; k < 2; k++) {
+        llmres_counts_t *x = n[k];
+        x->calls++;
+        if (res->error == LLMRES_OK) x->successes++;
+        else x->errors[res->cls >= 0 && res->cls < LLMRES_CLASSES ? res->cls : LLMRES_CLASS_UNKNOWN]++;
+        if (!res->attempts && !res->cached && res->error != LLMRES_OK) {
+            if (res->error == LLMRES_ERR_LIMITED || res->error == LLMRES_ERR_OPEN) x->rejected[st->why]++;
+            else if (res->error == LLMRES_ERR_TIMEOUT) x->rejected[LLMRES_REJECT_DEADLINE]++;
+        }
+        if (res->input_tokens != LLMRES_UNKNOWN) x->tokens_in += res->input_tokens;
+        if (res->output_tokens != LLMRES_UNKNOWN) x->tokens_out += res->output_tokens;
+        if (res->attempts) x->latency_ms += res->elapsed_ms;
+    }
+    if (res->attempts) {
+        llmres_hist_add(&s->latency[p], res->elapsed_ms);
+        llmres_hist_add(&s->recent[p][s->recent_cur], res->elapsed_ms);
+    }
+}
+
+/* Counts an attempt's end for its provider (lock held): bytes, and a breaker that opened. */
+static void llmres__stats_attempt(llmres_client_t *c, uint32_t p, uint32_t sent, uint32_t got, uint32_t opened, uint32_t now) {
+    llmres_stats_t *s = c->stats;
+    llmres_counts_t *n[2];
+    uint32_t k;
+    llmres__stats_slide(s, now);
+    n[0] = &s->life[p];
+    n[1] = &s->slot[p][s->head];
+    for (k = 0; k < 2; k++) {
+        n[k]->attempts++;
+        n[k]->bytes_out += sent;
+        n[k]->bytes_in += got;
+        n[k]->breaker_opens += opened;
+    }
+}
+
+/* A request the dispatcher ended without a call (lock held): counted as a call of the
+   chain's first provider, refused for `cause`, class overloaded (timeout for a deadline). */
+static void llmres__stats_unserved(llmres_client_t *c, int cause, uint32_t now) {
+    llmres_stats_t *s = c->stats;
+    uint32_t k;
+    llmres_counts_t *n[2];
+    llmres__stats_slide(s, now);
+    n[0] = &s->life[0];
+    n[1] = &s->slot[0][s->head];
+    for (k = 0; k < 2; k++) {
+        n[k]->calls++;
+        n[k]->errors[cause == LLMRES_REJECT_DEADLINE ? LLMRES_CLASS_TIMEOUT : LLMRES_CLASS_OVERLOADED]++;
+        n[k]->rejected[cause]++;
+    }
+}
+
+/* One counter of provider p's two spans moved by one (lock held): retries, fallbacks,
+   cache hits and misses (by offset in llmres_counts_t). */
+static void llmres__stats_bump(llmres_client_t *c, uint32_t p, size_t field, uint32_t now) {
+    llmres_stats_t *s = c->stats;
+    if (!s || p >= s->providers) return;
+    llmres__stats_slide(s, now);
+    ++*(uint32_t *)(void *)((char *)&s->life[p] + field);
+    ++*(uint32_t *)(void *)((char *)&s->slot[p][s->head] + field);
+}
+#endif /* LLMRES_NO_STATS */
+
+#ifndef LLMRES_NO_STATS
+/* ---- health, issues, export ---- */
+
+/* The recent window of provider p summed over its slots (lock held, slid to now). */
+static void llmres__stats_recent(llmres_stats_t *s, uint32_t p, llmres_counts_t *sum, llmres_hist_t *lat) {
+    uint32_t k, i;
+    LLMRES_MEMSET(sum, 0, sizeof(*sum));
+    for (k = 0; k < LLMRES_STATS_SLOTS; k++) {
+        const llmres_counts_t *x = &s->slot[p][k];
+        const uint32_t *a = &x->calls, *z = (const uint32_t *)(const void *)&x->latency_ms;
+        uint32_t *b = &sum->calls;
+        for (i = 0; a + i < z; i++) b[i] += a[i]; /* the uint32_t counters, calls to breaker_opens */
+        sum->latency_ms += x->latency_ms;
+        sum->tokens_in += x->tokens_in;
+        sum->tokens_out += x->tokens_out;
+        sum->bytes_out += x->bytes_out;
+        sum->bytes_in += x->bytes_in;
+    }
+    *lat = s->recent[p][0];
+    llmres_hist_merge(lat, &s->recent[p][1]);
+}
+
+static uint32_t llmres__pct(uint32_t part, uint32_t whole) {
+    return whole ? (uint32_t)((uint64_t)part * 100u / whole) : 0;
+}
+static uint32_t llmres__rejected(const llmres_counts_t *n) {
+    uint32_t k, r = 0;
+    for (k = 0; k < LLMRES_REJECT_CAUSES; k++) r += n->rejected[k];
+    return r;
+}
+
+/* Provider p's verdict and score from its recent window, breaker and overload state (lock
+   held). The rule is README's table. */
+static int llmres__health_of(const llmres_client_t *c, uint32_t p, const llmres_counts_t *n, const llmres_hist_t *lat,
+                             uint32_t *score) {
+    const llmres_config_t *f = &c->cfg;
+    uint32_t rej = llmres__rejected(n), sent = n->calls - rej, pen = 0, v = LLMRES_HEALTHY;
+    uint32_t success = n->calls ? llmres__pct(n->successes, n->calls) : 100u;
+    uint32_t failure = llmres__pct(sent - (n->successes < sent ? n->successes : sent), sent);
+    uint32_t mean = sent ? (uint32_t)(n->latency_ms / sent) : 0, b = c->breaker[p].state, o = c->overload[p].state;
+#define LLMRES__WORSE(x) do { if ((x) > v) v = (x); } while (0)
+    if (success < f->health_success_pct) { pen += f->health_success_pct - success; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (sent && failure >= f->health_failure_pct) { pen += 30; LLMRES__WORSE(LLMRES_CRITICAL); }
+    if (n->calls && llmres__pct(rej, n->calls) >= f->health_denial_pct) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (mean >= f->health_latency_ms || llmres_hist_percentile(lat, 950) >= f->health_latency_ms) { pen += 15; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (b == LLMRES_BREAKER_HALF_OPEN) { pen += 20; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (b == LLMRES_BREAKER_OPEN || b == LLMRES_BREAKER_FORCED_OPEN) { pen += 40; LLMRES__WORSE(LLMRES_CRITICAL); }
+    if (o == LLMRES_OVERLOAD_WARNING || o == LLMRES_OVERLOAD_RECOVERING) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (o == LLMRES_OVERLOAD_CRITICAL) { pen += 30; LLMRES__WORSE(LLMRES_CRITICAL); }
+#undef LLMRES__WORSE
+    *score = pen >= 100 ? 0 : 100 - pen;
+    return (int)v;
+}
+
+LLMRES_API int llmres_health(llmres_client_t *c, int provider, uint32_t *score) {
+    llmres_counts_t n;
+    llmres_hist_t *lat;
+    uint32_t p, sc = 0, best_sc = 0, now;
+    int v, best = LLMRES_CRITICAL, first = LLMRES_CRITICAL;
+    if (!c || !c->stats || provider >= (int)c->providers) return LLMRES_ERR_INVALID;
+    lat = &c->stats->scratch;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    llmres__stats_slide(c->stats, now);
+    for (p = 0; p < c->providers; p++) {
+        if (provider >= 0 && p != (uint32_t)provider) continue;
+        llmres__stats_recent(c->stats, p, &n, lat);
+        v = llmres__health_of(c, p, &n, lat, &sc);
+        if (p == 0 || provider >= 0) first = v;
+        if (v < best || (v == best && sc > best_sc)) { best = v; best_sc = sc; }
+        if (provider >= 0) { best_sc = sc; break; }
+    }
+    llmres__unlock(c);
+    /* the chain: as healthy as its first provider; a fallback that is healthy carries it,
+       degraded */
+    if (provider < 0 && first != LLMRES_HEALTHY && best == LLMRES_HEALTHY) best = LLMRES_DEGRADED;
+    if (score) *score = best_sc;
+    return provider >= 0 ? first : best;
+}
+
+static const char *const llmres__issue_text[LLMRES_ISSUE_TYPES][2] = {
+    {"denials", "calls refused locally: raise the limits (LLM_REQUESTS_PER_SECOND, LLM_TOKENS_PER_MINUTE) or lower the request rate"},
+    {"failures", "the provider fails: check its status; the breaker and the chain's next provider carry calls meanwhile"},
+    {"slow", "answers are slow: stream them, ask for fewer tokens, or use a faster model"},
+    {"breaker_open", "the breaker is open: degrade gracefully to a backup provider (a local model) until it closes"},
+    {"breaker_flapping", "the breaker keeps opening: raise LLM_CIRCUIT_BREAKER_MAX_FAILURES or LLM_CIRCUIT_BREAKER_TIMEOUT_MS"},
+    {"retry_budget", "retries were refused by the budget: the provider fails more than retrying can help; lower the request rate"},
+    {"throttled", "the provider is overloaded and the throttle holds calls back: lower the request rate or spread requests out"},
+    {"quota", "the account's quota is spent: add credits or raise the plan"},
+    {"authentication", "the provider refuses the key: check the API key and its permissions"},
+    {"fallback", "calls move to the next provider of the chain: the first one is failing or holding calls back"},
+    {"cache_ineffective", "the cache rarely answers: raise LLM_CACHE_TTL_MS or LLMRES_CACHE_ARENA_BYTES, or turn it off"},
+};
+
+LLMRES_API const char *llmres_issue_name(int type) {
+    return type >= 0 && type < LLMRES_ISSUE_TYPES ? llmres__issue_text[type][0] : "unknown";
+}
+
+/* Appends one issue if there is room (it is counted anyway). */
+static void llmres__issue(llmres_issue_t *out, int max, int *n, uint32_t p, int type, int severity, uint32_t value) {
+    if (*n < max) {
+        out[*n].provider = (int)p;
+        out[*n].type = type;
+        out[*n].severity = severity;
+        out[*n].value = value;
+        out[*n].recommendation = llmres__issue_text[type][1];
+    }
+    (*n)++;
+}
+
+/* Provider p's issues from its recent window (lock held). */
+static void llmres__issues_of(const llmres_client_t *c, uint32_t p, const llmres_counts_t *n, llmres_issue_t *out, int max,
+                              int *count) {
+    const llmres_config_t *f = &c->cfg;
+    uint32_t rej = llmres__rejected(n), sent = n->calls - rej, ok = n->successes < sent ? n->successes : sent;
+    uint32_t failure = llmres__pct(sent - ok, sent), lookups = n->cache_hits + n->cache_misses;
+    if (n->calls && llmres__pct(rej, n->calls) > f->health_denial_pct)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_DENIALS, LLMRES_DEGRADED, llmres__pct(rej, n->calls));
+    if (sent && failure > f->health_failure_pct) llmres__issue(out, max, count, p, LLMRES_ISSUE_FAILURES, LLMRES_CRITICAL, failure);
+    if (sent && n->latency_ms / sent > f->health_latency_ms)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_SLOW, LLMRES_DEGRADED, (uint32_t)(n->latency_ms / sent));
+    if (c->breaker[p].state == LLMRES_BREAKER_OPEN || c->breaker[p].state == LLMRES_BREAKER_FORCED_OPEN)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_BREAKER_OPEN, LLMRES_CRITICAL, 1);
+    if (n->breaker_opens >= f->issue_flap_opens)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_BREAKER_FLAPPING, LLMRES_DEGRADED, n->breaker_opens);
+    if (n->budget_denied) llmres__issue(out, max, count, p, LLMRES_ISSUE_RETRY_BUDGET, LLMRES_DEGRADED, n->budget_denied);
+    if (n->rejected[LLMRES_REJECT_THROTTLE] || c->overload[p].state == LLMRES_OVERLOAD_CRITICAL)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_THROTTLED, LLMRES_DEGRADED, n->rejected[LLMRES_REJECT_THROTTLE]);
+    if (n->errors[LLMRES_CLASS_QUOTA]) llmres__issue(out, max, count, p, LLMRES_ISSUE_QUOTA, LLMRES_CRITICAL, n->errors[LLMRES_CLASS_QUOTA]);
+    if (n->errors[LLMRES_CLASS_AUTHENTICATION])
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_AUTHENTICATION, LLMRES_CRITICAL, n->errors[LLMRES_CLASS_AUTHENTICATION]);
+    if (n->fallbacks) llmres__issue(out, max, count, p, LLMRES_ISSUE_FALLBACK, LLMRES_DEGRADED, n->fallbacks);
+    if (c->cfg.cache != LLMRES_CACHE_OFF && lookups >= 20 && llmres__pct(n->cache_hits, lookups) < f->issue_cache_hit_pct)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_CACHE_INEFFECTIVE, LLMRES_DEGRADED, llmres__pct(n->cache_hits, lookups));
+}
+
+LLMRES_API int llmres_issues(llmres_client_t *c, llmres_issue_t *out, int max) {
+    llmres_counts_t n;
+    uint32_t p, now;
+    int count = 0;
+    if (!c || !c->stats || (!out && max) || max < 0) return LLMRES_ERR_INVALID;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    llmres__stats_slide(c->stats, now);
+    for (p = 0; p < c->providers; p++) {
+        llmres__stats_recent(c->stats, p, &n, &c->stats->scratch);
+        llmres__issues_of(c, p, &n, out, max, &count);
+    }
+    llmres__unlock(c);
+    return count;
+}
+
+/* An export's output: writes what fits, counts everything, so a short buffer is told
+   how much it needs and nothing cut is ever handed back. */
+typedef struct llmres__out { char *buf; size_t cap, at; } llmres__out_t;
+
+static void llmres__emit(llmres__out_t *o, const char *s) {
+    size_t n = strlen(s);
+    if (o->at + n < o->cap) LLMRES_MEMCPY(o->buf + o->at, s, n);
+    o->at += n;
+}
+static void llmres__emit_u64(llmres__out_t *o, uint64_t v) {
+    char d[24];
+    int i = 23;
+    d[i] = 0;
+    do { d[--i] = (char)('0' + v % 10u); v /= 10u; } while (v);
+    llmres__emit(o, d + i);
+}
+/* A JSON string or a Prometheus label value: quotes, backslashes and controls escaped. */
+static void llmres__emit_quoted(llmres__out_t *o, const char *s) {
+    char e[3] = {'\\', 0, 0}, one[2] = {0, 0};
+    llmres__emit(o, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') { e[1] = *s; llmres__emit(o, e); }
+        else if ((unsigned char)*s < 0x20) { e[1] = 'n'; llmres__emit(o, e); } /* no control gets through raw */
+        else { one[0] = *s; llmres__emit(o, one); }
+    }
+    llmres__emit(o, "\"");
+}
+/* "key":v, after a comma unless it comes first in its object */
+static void llmres__emit_kv_at(llmres__out_t *o, int first, const char *key, uint64_t v) {
+    llmres__emit(o, first ? "\"" : ",\"");
+    llmres__emit(o, key);
+    llmres__emit(o, "\":");
+    llmres__emit_u64(o, v);
+}
+#define llmres__emit_kv(o, key, v) llmres__emit_kv_at((o), 0, (key), (v))
+
+static void llmres__json_hist(llmres__out_t *o, const char *key, const llmres_hist_t *h) {
+    llmres__emit(o, ",\"");
+    llmres__emit(o, key);
+    llmres__emit(o, "\":{\"count\":");
+    llmres__emit_u64(o, h->count);
+    llmres__emit_kv(o, "mean", h->count ? h->sum / h->count : 0);
+    llmres__emit_kv(o, "p50", llmres_hist_percentile(h, 500));
+    llmres__emit_kv(o, "p95", llmres_hist_percentile(h, 950));
+    llmres__emit_kv(o, "p99", llmres_hist_percentile(h, 990));
+    llmres__emit_kv(o, "max", h->max);
+    llmres__emit(o, "}");
+}
+
+static const char *const llmres__reject_names[LLMRES_REJECT_CAUSES] = {
+    "bucket", "throttle", "provider_wait", "breaker_open", "queue_full", "displaced", "deadline"};
+
+static void llmres__json_counts(const llmres_client_t *c, llmres__out_t *o, const char *key, const llmres_counts_t *n) {
+    uint32_t k;
+    llmres__emit(o, ",\"");
+    llmres__emit(o, key);
+    llmres__emit(o, "\":{\"calls\":");
+    llmres__emit_u64(o, n->calls);
+    llmres__emit_kv(o, "successes", n->successes);
+    llmres__emit_kv(o, "attempts", n->attempts);
+    llmres__emit_kv(o, "retries", n->retries);
+    llmres__emit(o, ",\"errors\":{");
+    for (k = 1; k < LLMRES_CLASSES; k++) llmres__emit_kv_at(o, k == 1, llmres_class_name((int)k), n->errors[k]);
+    llmres__emit(o, "},\"rejected\":{");
+    for (k = 0; k < LLMRES_REJECT_CAUSES; k++) llmres__emit_kv_at(o, k == 0, llmres__reject_names[k], n->rejected[k]);
+    llmres__emit(o, "}");
+    llmres__emit_kv(o, "cache_hits", n->cache_hits);
+    llmres__emit_kv(o, "cache_misses", n->cache_misses);
+    llmres__emit_kv(o, "fallbacks", n->fallbacks);
+    llmres__emit_kv(o, "retry_budget_refused", n->budget_denied);
+    llmres__emit_kv(o, "breaker_opens", n->breaker_opens);
+    llmres__emit_kv(o, "tokens_in", n->tokens_in);
+    llmres__emit_kv(o, "tokens_out", n->tokens_out);
+    llmres__emit_kv(o, "cost_micro", (n->tokens_in * c->cfg.price_in_milli + n->tokens_out * c->cfg.price_out_milli) / 1000u);
+    llmres__emit_kv(o, "bytes_out", n->bytes_out);
+    llmres__emit_kv(o, "bytes_in", n->bytes_in);
+    llmres__emit(o, "}");
+}
+
+static const char *const llmres__verdicts[3] = {"healthy", "degraded", "critical"};
+
+/* One provider's object (lock held). */
+static void llmres__json_provider(llmres_client_t *c, llmres__out_t *o, uint32_t p, uint32_t now) {
+    llmres_stats_t *s = c->stats;
+    llmres_counts_t n;
+    uint32_t score, k, in_state = now - c->overload[p].since;
+    int v;
+    llmres__stats_recent(s, p, &n, &s->scratch);
+    v = llmres__health_of(c, p, &n, &s->scratch, &score);
+    llmres__emit(o, p ? ",{\"host\":" : "{\"host\":");
+    llmres__emit_quoted(o, c->provider[p].host);
+    llmres__emit(o, ",\"model\":");
+    llmres__emit_quoted(o, c->provider[p].model);
+    llmres__emit(o, ",\"health\":");
+    llmres__emit_quoted(o, llmres__verdicts[v]);
+    llmres__emit_kv(o, "score", score);
+    llmres__emit(o, ",\"breaker\":");
+    llmres__emit_quoted(o, llmres_breaker_state_name((int)c->breaker[p].state));
+    llmres__emit(o, ",\"overload\":");
+    llmres__emit_quoted(o, llmres_overload_state_name((int)c->overload[p].state));
+    llmres__emit(o, ",\"overload_ms\":{");
+    for (k = 0; k < LLMRES_OVERLOAD_STATES; k++)
+        llmres__emit_kv_at(o, k == 0, llmres_overload_state_name((int)k),
+                          (uint64_t)c->overload[p].time_in[k] + (k == c->overload[p].state ? in_state : 0));
+    llmres__emit(o, "}");
+    llmres__json_counts(c, o, "recent", &n);
+    llmres__json_hist(o, "recent_latency_ms", &s->scratch);
+    llmres__json_counts(c, o, "lifetime", &s->life[p]);
+    llmres__json_hist(o, "latency_ms", &s->latency[p]);
+    llmres__json_hist(o, "first_byte_ms", &s->first_byte[p]);
+    llmres__emit(o, "}");
+}
+
+LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size_t *needed) {
+    llmres__out_t o;
+    llmres_issue_t is[8];
+    uint32_t p, score = 0, now;
+    int n, k, v;
+    if (!c || !c->stats || (!buf && cap)) return LLMRES_ERR_INVALID;
+    v = llmres_health(c, -1, &score);
+    n = llmres_issues(c, is, 8);
+    o.buf = buf; o.cap = cap; o.at = 0;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    llmres__emit(&o, "{\"version\":\"" LLMRES_VERSION_STRING "\"");
+    llmres__emit_kv(&o, "uptime_ms", now - c->stats->started);
+    llmres__emit_kv(&o, "window_ms", (uint64_t)c->stats->slot_ms * LLMRES_STATS_SLOTS);
+    llmres__emit(&o, ",\"health\":");
+    llmres__emit_quoted(&o, llmres__verdicts[v]);
+    llmres__emit_kv(&o, "score", score);
+    llmres__emit(&o, ",\"providers\":[");
+    for (p = 0; p < c->providers; p++) llmres__json_provider(c, &o, p, now);
+    llmres__emit(&o, "],\"issues\":[");
+    for (k = 0; k < n && k < 8; k++) {
+        llmres__emit(&o, k ? ",{\"provider\":" : "{\"provider\":");
+        llmres__emit_u64(&o, (uint64_t)is[k].provider);
+        llmres__emit(&o, ",\"type\":");
+        llmres__emit_quoted(&o, llmres_issue_name(is[k].type));
+        llmres__emit(&o, ",\"severity\":");
+        llmres__emit_quoted(&o, llmres__verdicts[is[k].severity]);
+        llmres__emit_kv(&o, "value", is[k].value);
+        llmres__emit(&o, ",\"recommendation\":");
+        llmres__emit_quoted(&o, is[k].recommendation);
+        llmres__emit(&o, "}");
+    }
+    llmres__emit(&o, "]}");
+    llmres__unlock(c);
+    if (needed) *needed = o.at + 1;
+    if (o.at >= cap) {
+        if (cap) buf[0] = 0; /* never a cut document */
+        return LLMRES_ERR_TOO_LARGE;
+    }
+    buf[o.at] = 0;
+    return (int)o.at;
+}
+#endif
+
+#ifndef LLMRES_NO_STATS
+/* ---- the Prometheus text exposition format ---- */
+
+/* The last value bucket i holds. */
+static uint32_t llmres__hist_last(uint32_t i) {
+    uint32_t octave = i >> LLMRES_HIST_SUB_BITS, sub = i & ((1u << LLMRES_HIST_SUB_BITS) - 1u);
+    if (!octave) return sub;
+    return (((1u << LLMRES_HIST_SUB_BITS) + sub + 1u) << (octave - 1u)) - 1u;
+}
+
+/* A duration in ms as seconds with three decimals, no float. */
+static void llmres__emit_seconds(llmres__out_t *o, uint64_t ms) {
+    char frac[5];
+    llmres__emit_u64(o, ms / 1000u);
+    frac[0] = '.';
+    frac[1] = (char)('0' + ms / 100u % 10u);
+    frac[2] = (char)('0' + ms / 10u % 10u);
+    frac[3] = (char)('0' + ms % 10u);
+    frac[4] = 0;
+    llmres__emit(o, frac);
+}
+
+/* # HELP and # TYPE of a family. */
+static void llmres__prom_family(llmres__out_t *o, const char *name, const char *type, const char *help) {
+    llmres__emit(o, "# HELP llmres_");
+    llmres__emit(o, name);
+    llmres__emit(o, " ");
+    llmres__emit(o, help);
+    llmres__emit(o, "\n# TYPE llmres_");
+    llmres__emit(o, name);
+    llmres__emit(o, " ");
+    llmres__emit(o, type);
+    llmres__emit(o, "\n");
+}
+
+/* llmres_NAME{provider="host"[,KEY="VALUE"]} V */
+static void llmres__prom_sample(llmres__out_t *o, const char *name, const char *host, const char *key, const char *value,
+                                uint64_t v) {
+    llmres__emit(o, "llmres_");
+    llmres__emit(o, name);
+    llmres__emit(o, "{provider=");
+    llmres__emit_quoted(o, host);
+    if (key) {
+        llmres__emit(o, ",");
+        llmres__emit(o, key);
+        llmres__emit(o, "=");
+        llmres__emit_quoted(o, value);
+    }
+    llmres__emit(o, "} ");
+    llmres__emit_u64(o, v);
+    llmres__emit(o, "\n");
+}
+
+/* One counter family over every provider, the field at `offset` of its lifetime counts. */
+static void llmres__prom_counter(const llmres_client_t *c, llmres__out_t *o, const char *name, const char *help, size_t offset,
+                                 int wide) {
+    uint32_t p;
+    llmres__prom_family(o, name, "counter", help);
+    for (p = 0; p < c->providers; p++) {
+        const char *at = (const char *)&c->stats->life[p] + offset;
+        llmres__prom_sample(o, name, c->provider[p].host, NULL, NULL,
+                            wide ? *(const uint64_t *)(const void *)at : *(const uint32_t *)(const void *)at);
+    }
+}
+
+/* A histogram family in seconds: cumulative buckets at fixed bounds, _sum and _count. */
+static void llmres__prom_hist(const llmres_client_t *c, llmres__out_t *o, const char *name, const char *help, int first_byte) {
+    static const uint32_t le_ms[] = {10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
+    uint32_t p, k, i;
+    char bname[48];
+    llmres__prom_family(o, name, "histogram", help);
+    llmres__say(bname, sizeof(bname), name, "_bucket", 7, "");
+    for (p = 0; p < c->providers; p++) {
+        const llmres_hist_t *h = first_byte ? &c->stats->first_byte[p] : &c->stats->latency[p];
+        uint64_t below = 0;
+        for (k = 0, i = 0; k < sizeof(le_ms) / sizeof(le_ms[0]); k++) {
+            char le[16];
+            llmres__out_t l;
+            /* a bucket counts below a bound when all of it is (its last value is under or at it) */
+            while (i < LLMRES_HIST_BUCKETS - 1u && llmres__hist_last(i) <= le_ms[k]) below += h->bucket[i++];
+            l.buf = le; l.cap = sizeof(le); l.at = 0;
+            llmres__emit_seconds(&l, le_ms[k]);
+            le[l.at] = 0;
+            llmres__prom_sample(o, bname, c->provider[p].host, "le", le, below);
+        }
+        llmres__prom_sample(o, bname, c->provider[p].host, "le", "+Inf", h->count);
+        llmres__emit(o, "llmres_");
+        llmres__emit(o, name);
+        llmres__emit(o, "_sum{provider=");
+        llmres__emit_quoted(o, c->provider[p].host);
+        llmres__emit(o, "} ");
+        llmres__emit_seconds(o, h->sum);
+        llmres__emit(o, "\n");
+        llmres__say(bname, sizeof(bname), name, "_count", 6, "");
+        llmres__prom_sample(o, bname, c->provider[p].host, NULL, NULL, h->count);
+        llmres__say(bname, sizeof(bname), name, "_bucket", 7, "");
+    }
+}
+
+LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap, size_t *needed) {
+    static const struct { const char *name, *help; size_t offset; int wide; } counters[] = {
+        {"calls_total", "Calls that ended, by the provider that answered or was tried last.", offsetof(llmres_counts_t, calls), 0},
+        {"successes_total", "Calls answered.", offsetof(llmres_counts_t, successes), 0},
+        {"attempts_total", "Requests that reached the provider.", offsetof(llmres_counts_t, attempts), 0},
+        {"retries_total", "Attempts after the first of a call.", offsetof(llmres_counts_t, retries), 0},
+        {"cache_hits_total", "Calls answered from the cache.", offsetof(llmres_counts_t, cache_hits), 0},
+        {"cache_misses_total", "Cacheable calls the cache could not answer.", offsetof(llmres_counts_t, cache_misses), 0},
+        {"fallbacks_total", "Calls moved on to the next provider of the chain.", offsetof(llmres_counts_t, fallbacks), 0},
+        {"retry_budget_refused_total", "Retries the retry budget refused.", offsetof(llmres_counts_t, budget_denied), 0},
+        {"breaker_opens_total", "Times the provider's breaker opened.", offsetof(llmres_counts_t, breaker_opens), 0},
+        {"input_tokens_total", "Input tokens, as the provider reported them.", offsetof(llmres_counts_t, tokens_in), 1},
+        {"output_tokens_total", "Output tokens, as the provider reported them.", offsetof(llmres_counts_t, tokens_out), 1},
+        {"sent_bytes_total", "Request bytes sent.", offsetof(llmres_counts_t, bytes_out), 1},
+        {"received_bytes_total", "Response bytes received.", offsetof(llmres_counts_t, bytes_in), 1}};
+    llmres__out_t o;
+    uint32_t p, k, score, now;
+    if (!c || !c->stats || (!buf && cap)) return LLMRES_ERR_INVALID;
+    o.buf = buf; o.cap = cap; o.at = 0;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    llmres__stats_slide(c->stats, now);
+    for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+        llmres__prom_counter(c, &o, counters[k].name, counters[k].help, counters[k].offset, counters[k].wide);
+    llmres__prom_family(&o, "errors_total", "counter", "Calls that ended in error, by class.");
+    for (p = 0; p < c->providers; p++)
+        for (k = 1; k < LLMRES_CLASSES; k++)
+            llmres__prom_sample(&o, "errors_total", c->provider[p].host, "class", llmres_class_name((int)k), c->stats->life[p].errors[k]);
+    llmres__prom_family(&o, "rejected_total", "counter", "Calls ended without reaching the provider, by cause.");
+    for (p = 0; p < c->providers; p++)
+        for (k = 0; k < LLMRES_REJECT_CAUSES; k++)
+            llmres__prom_sample(&o, "rejected_total", c->provider[p].host, "cause", llmres__reject_names[k], c->stats->life[p].rejected[k]);
+    llmres__prom_family(&o, "cost_micro_units_total", "counter", "Estimated cost from the configured prices, in millionths.");
+    for (p = 0; p < c->providers; p++)
+        llmres__prom_sample(&o, "cost_micro_units_total", c->provider[p].host, NULL, NULL,
+                            (c->stats->life[p].tokens_in * c->cfg.price_in_milli + c->stats->life[p].tokens_out * c->cfg.price_out_milli) / 1000u);
+    llmres__prom_family(&o, "health_score", "gauge", "Health, 0 to 100, from the recent window, breaker and overload state.");
+    for (p = 0; p < c->providers; p++) {
+        llmres__stats_recent(c->stats, p, &c->stats->scratch_counts, &c->stats->scratch);
+        llmres__health_of(c, p, &c->stats->scratch_counts, &c->stats->scratch, &score);
+        llmres__prom_sample(&o, "health_score", c->provider[p].host, NULL, NULL, score);
+    }
+    llmres__prom_family(&o, "breaker_state", "gauge", "The breaker: 0 closed, 1 open, 2 half-open, 3 forced open, 4 forced closed.");
+    for (p = 0; p < c->providers; p++) llmres__prom_sample(&o, "breaker_state", c->provider[p].host, NULL, NULL, c->breaker[p].state);
+    llmres__prom_family(&o, "overload_state", "gauge", "The overload detector: 0 normal, 1 warning, 2 critical, 3 recovering.");
+    for (p = 0; p < c->providers; p++) llmres__prom_sample(&o, "overload_state", c->provider[p].host, NULL, NULL, c->overload[p].state);
+    llmres__prom_hist(c, &o, "latency_seconds", "Whole calls that reached the provider, arrival to end.", 0);
+    llmres__prom_hist(c, &o, "first_byte_seconds", "Attempts: from sending to the first response byte.", 1);
+    llmres__unlock(c);
+    if (needed) *needed = o.at + 1;
+    if (o.at >= cap) {
+        if (cap) buf[0] = 0; /* never a cut exposition */
+        return LLMRES_ERR_TOO_LARGE;
+    }
+    buf[o.at] = 0;
+    return (int)o.at;
+}
+#endif
+
+#ifndef LLMRES_NO_STATS
+#define LLMRES__STAT(c, p, field, now) llmres__stats_bump((c), (p), offsetof(llmres_counts_t, field), (now))
+#define LLMRES__WHY(cause) (uint8_t)(cause)
+#else
+#define LLMRES__STAT(c, p, field, now) ((void)(p))
+#define LLMRES__WHY(cause) 0
+#endif
+
 /* ---- coalescing: identical cacheable calls in flight share one attempt ---- */
 
 static int llmres__same_text(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
@@ -4592,10 +5386,14 @@ static void llmres__shared_leave(llmres_client_t *c, llmres_call_state_t *st) {
 }
 
 static int llmres__call_done(llmres_client_t *c, llmres_call_state_t *st, llmres_result_t *res, int error, int cls) {
+    uint32_t now = c->port->now_ms(c->port->ctx);
     res->error = (llmres_err_t)error;
     res->cls = cls;
-    res->elapsed_ms = c->port->now_ms(c->port->ctx) - st->started;
+    res->elapsed_ms = now - st->started;
     llmres__lock(c);
+#ifndef LLMRES_NO_STATS
+    if (c->stats) llmres__stats_call(c, st, res, now);
+#endif
     if (st->lead) llmres__shared_publish(c, st, error, cls, res->status, res->retry_in_ms);
     if (st->follow) llmres__shared_leave(c, st);
     c->by_class[cls >= 0 && cls < LLMRES_CLASSES ? cls : LLMRES_CLASS_UNKNOWN]++;
@@ -4621,12 +5419,13 @@ static void llmres__call_backoff(llmres_client_t *c, llmres_call_state_t *st) {
 /* Moves the call to the next provider of the chain; 0 when there is none. */
 static int llmres__call_fallback(llmres_client_t *c, llmres_call_state_t *st) {
     if ((uint32_t)st->provider + 1u >= c->providers) return 0;
+    llmres__lock(c);
+    c->fallbacks++;
+    LLMRES__STAT(c, (uint32_t)st->provider, fallbacks, c->port->now_ms(c->port->ctx));
+    llmres__unlock(c);
     st->provider++;
     st->judged = 0; /* its own throttle judges */
     llmres__call_backoff(c, st);
-    llmres__lock(c);
-    c->fallbacks++;
-    llmres__unlock(c);
     return 1;
 }
 
@@ -4679,7 +5478,9 @@ static void llmres__call_defer(llmres_client_t *c, const llmres_call_state_t *st
 static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, const llmres_call_state_t *st, int status,
                                 int cls, uint32_t now, uint32_t latency) {
     int local = llmres__local_failure(status);
+    uint32_t opens;
     llmres__lock(c);
+    opens = c->breaker[st->provider].transitions[LLMRES_BREAKER_OPEN];
     c->in_flight--;
     if (status == 429) c->status_429++;
     if (status == 529) c->status_529++;
@@ -4691,6 +5492,13 @@ static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, co
         /* a bare 503 or a reset is an outage, the breaker's business; these say "too much" */
         llmres_overload_record(&c->overload[st->provider], now,
                                cls == LLMRES_CLASS_OVERLOADED || cls == LLMRES_CLASS_RATE_LIMIT || cls == LLMRES_CLASS_TIMEOUT);
+#ifndef LLMRES_NO_STATS
+        if (c->stats)
+            llmres__stats_attempt(c, (uint32_t)st->provider, (uint32_t)w->http.x_head_len + (uint32_t)w->http.x_body_len,
+                                  (uint32_t)w->http.x_got, c->breaker[st->provider].transitions[LLMRES_BREAKER_OPEN] - opens, now);
+#else
+        (void)opens;
+#endif
     }
     if (status > 0) llmres__call_defer(c, st, &w->resp.hints, cls, now);
     if (st->tokens_charged && cls == LLMRES_CLASS_OK && w->lr.input_tokens != LLMRES_UNKNOWN &&
@@ -4711,12 +5519,12 @@ static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, co
 
 /* Takes one retry from the client's retry budget (lock taken here): 1, or 0 when it is
    spent (counted). A budget of 0 % is no budget. */
-static int llmres__retry_budget_take(llmres_client_t *c) {
+static int llmres__retry_budget_take(llmres_client_t *c, uint32_t p) {
     int ok = 1;
     llmres__lock(c);
     if (c->cfg.retry_budget_pct) {
         if (c->retry_budget >= 1000u) c->retry_budget -= 1000u;
-        else { ok = 0; c->budget_denied++; }
+        else { ok = 0; c->budget_denied++; LLMRES__STAT(c, p, budget_denied, c->port->now_ms(c->port->ctx)); }
     }
     llmres__unlock(c);
     return ok;
@@ -4745,13 +5553,14 @@ static int llmres__call_decide(llmres_client_t *c, llmres_call_state_t *st, llmr
     delay = st->retries < c->cfg.max_retries ? llmres_backoff_next(&st->backoff, hint, left) : LLMRES_ERR_GIVE_UP;
     /* past the deadline, the server wants longer than we may wait, or no retry left; a
        retry needs some time left to be worth sending */
-    if (delay < 0 || (uint32_t)delay >= left || (!llmres__local_failure(error) && !llmres__retry_budget_take(c))) {
+    if (delay < 0 || (uint32_t)delay >= left || (!llmres__local_failure(error) && !llmres__retry_budget_take(c, (uint32_t)st->provider))) {
         if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
         return llmres__call_done(c, st, res, error, cls);
     }
     st->retries++;
     llmres__lock(c);
     c->retries++;
+    LLMRES__STAT(c, (uint32_t)st->provider, retries, now);
     llmres__unlock(c);
     st->wake = now + (uint32_t)delay;
     st->phase = LLMRES__CALL_BACKOFF;
@@ -4832,6 +5641,10 @@ static int llmres__call_cached(llmres_client_t *c, llmres_worker_t *w, const llm
     hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
     if (hit == LLMRES_OK) c->cache_hits++;
     else if (join) llmres__shared_join(c, call, st, now);
+    if (join) {
+        if (hit == LLMRES_OK) LLMRES__STAT(c, 0, cache_hits, now);
+        else LLMRES__STAT(c, 0, cache_misses, now);
+    }
     llmres__unlock(c);
     if (hit != LLMRES_OK) return 0;
     call->text[len] = 0;
@@ -4988,6 +5801,14 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
     }
     status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
     llmres__call_count_resend(c, w, st, res);
+#ifndef LLMRES_NO_STATS
+    if (c->stats && !st->first_byte && w->http.x_got) { /* time to first byte, once per attempt */
+        st->first_byte = 1;
+        llmres__lock(c);
+        if (c->stats) llmres_hist_add(&c->stats->first_byte[st->provider], c->port->now_ms(c->port->ctx) - st->t0);
+        llmres__unlock(c);
+    }
+#endif
     if (status == 0 && over && (!linger || c->port->now_ms(c->port->ctx) - w->stream_end_at >= LLMRES_STREAM_LINGER_MS)) {
         llmres_http_abort(&w->http); /* a server that keeps the body open after the stream's end */
         status = w->resp.status;
@@ -5060,8 +5881,10 @@ static int llmres__call_wait_breaker(llmres_client_t *c, llmres_call_state_t *st
         if (r < best) { best = r; who = (int)k; why = w; }
     }
     llmres__unlock(c);
+    st->why = LLMRES__WHY(LLMRES_REJECT_THROTTLE);
     if ((who < 0 || best == LLMRES_NEVER) && st->refused) /* a throttle said no: its odds change soonest */
         return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, c->cfg.backoff_base_ms * 2u);
+    st->why = why == LLMRES_ERR_LIMITED ? LLMRES__WHY(LLMRES_REJECT_WAIT) : LLMRES__WHY(LLMRES_REJECT_BREAKER);
     if (who < 0) return llmres__call_shed(c, st, res, LLMRES_ERR_OPEN, LLMRES_NEVER);
     if (who != st->provider) { /* another provider: its own throttle and backoff */
         st->provider = who;
@@ -5097,6 +5920,7 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
             llmres__unlock(c);
             res->provider = st->provider;
             st->refused |= 1u << st->provider;
+            st->why = LLMRES__WHY(LLMRES_REJECT_THROTTLE);
             if (llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
             return llmres__call_shed(c, st, res, LLMRES_ERR_LIMITED, hint);
         }
@@ -5120,6 +5944,7 @@ static int llmres__call_admit(llmres_client_t *c, const llmres_call_t *call, llm
         if (slot) return llmres__call_wait(c, st, res, now, LLMRES_POLL_MS, wait_ms);
         /* the provider holds us longer than we may wait: the next one of the chain may not */
         if (shared && !llmres__call_may_wait(c, st, now, ms) && llmres__call_fallback(c, st)) return LLMRES__CALL_AGAIN;
+        st->why = shared ? LLMRES__WHY(LLMRES_REJECT_WAIT) : LLMRES__WHY(LLMRES_REJECT_BUCKET);
         return llmres__call_hold(c, st, res, now, ms, LLMRES_ERR_LIMITED, wait_ms);
     }
     if (llmres_breaker_allow(&c->breaker[st->provider], now) != LLMRES_OK) {
@@ -5147,7 +5972,7 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
         llmres__unlock(c);
         return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
     }
-    st->resent = 0;
+    st->resent = st->first_byte = 0;
     st->judged = 0; /* the next attempt is judged again */
     status = llmres__attempt_begin(c, w, call, st, (size_t)n);
     llmres__call_count_resend(c, w, st, res);
@@ -5283,6 +6108,12 @@ static void llmres__job_unserved(llmres_dispatch_t *d, llmres_job_t *job, uint32
     r->input_tokens = r->output_tokens = LLMRES_UNKNOWN;
     r->elapsed_ms = now - job->st.started;
     if (job->call.text && job->call.text_cap) job->call.text[0] = 0;
+#ifndef LLMRES_NO_STATS
+    if (d->client->stats && error != LLMRES_ERR_CANCELLED) /* counted under the chain's first provider */
+        llmres__stats_unserved(d->client, error == LLMRES_ERR_TIMEOUT ? LLMRES_REJECT_DEADLINE
+                                        : error == LLMRES_ERR_DISPLACED ? LLMRES_REJECT_DISPLACED
+                                        : error == LLMRES_ERR_OPEN ? LLMRES_REJECT_BREAKER : LLMRES_REJECT_WAIT, now);
+#endif
     if (error == LLMRES_ERR_TIMEOUT) d->expired++;
     else if (error == LLMRES_ERR_DISPLACED) d->displaced++;
     else if (error == LLMRES_ERR_CANCELLED) d->cancelled++;
@@ -5341,6 +6172,9 @@ LLMRES_API llmres_err_t llmres_dispatch_submit(llmres_dispatch_t *d, llmres_job_
     rc = llmres_queue_push(&d->queue, now, &it, &back);
     if (rc < 0) {
         d->refused++;
+#ifndef LLMRES_NO_STATS
+        if (c->stats && rc == LLMRES_ERR_FULL) llmres__stats_unserved(d->client, LLMRES_REJECT_QUEUE_FULL, now);
+#endif
         llmres__unlock(c);
         return (llmres_err_t)rc;
     }

@@ -68,6 +68,14 @@ for t in $(tests_in unit); do
     run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/$t-gcc"
 done
 
+# The exports, read by real parsers: python3's json module, and promtool.
+if [ -x "$OUT/stats-gcc" ] && "$OUT/stats-gcc" "$OUT/stats.json" "$OUT/stats.prom" >/dev/null; then
+    step "the JSON export parses (python3 json)" python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT/stats.json"
+    step "the Prometheus export passes promtool check metrics" sh -c "promtool check metrics < '$OUT/stats.prom'"
+else
+    fail "the stats test writes the exports"
+fi
+
 # 4. Integration: the POSIX port, TLS and the HTTP client against real servers on
 #    127.0.0.1 (the fault server, plain and TLS, and nginx), started by tests/common.sh
 #    by PID and stopped on the way out.

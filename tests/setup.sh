@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 # make demo: a C compiler with its libc headers, the mock server, its certificates, TLS
 DEMO_PKGS="gcc libc6-dev python3 openssl libmbedtls-dev"
 # the rest of make test: compilers, checkers, cross toolchains, servers, the curl
-# benchmark, the sanitizer runtime for libFuzzer, musl; bzip2 for the mbedTLS source
+# benchmark, the sanitizer runtime for libFuzzer, musl; bzip2 for the mbedTLS source;
+# prometheus for promtool, which checks the metrics export
 PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi \
       gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
-      nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2"
+      nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
 
 case ${1:-all} in
 all) ;;
