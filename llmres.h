@@ -148,6 +148,7 @@ CONFIGURATION
    LLMRES_NO_DISPATCH                 off  leave the dispatcher out
    LLMRES_NO_OVERLOAD                 off  leave the overload detector out (and the client)
    LLMRES_NO_STATS                    off  leave statistics, health, issues and export out
+   LLMRES_NO_STATS_EXPORT             off  leave only the JSON and Prometheus export out
    LLMRES_MEMCPY                   memcpy  replaces memcpy
    LLMRES_MEMCMP                   memcmp  replaces memcmp
    LLMRES_MEMSET                   memset  replaces memset; with all three replaced and
@@ -230,6 +231,8 @@ RUNTIME CONFIGURATION
                                               random draw; see PORT
    LLM_STATS_SLOT_MS                   60000  stats_slot_ms: one slot of the statistics'
                                               recent window (5 slots: 5 minutes)
+   LLM_STATS_LOG_MS                    60000  stats_log_ms: how often llmres_stats_tick
+                                              logs its summary line; 0: never
    LLM_PRICE_INPUT_PER_MTOK                0  price_in_milli: the price of a million input
                                               tokens, "0.15"; estimated cost in micro-units
    LLM_PRICE_OUTPUT_PER_MTOK               0  price_out_milli: the same, output tokens
@@ -1407,6 +1410,7 @@ typedef struct llmres_config {
     uint32_t jitter_seed;         /* LLM_JITTER_SEED (0): something device-specific (a serial
                                      number, a MAC) mixed into every random draw */
     uint32_t stats_slot_ms;       /* LLM_STATS_SLOT_MS (60000): the recent window's slot */
+    uint32_t stats_log_ms;        /* LLM_STATS_LOG_MS (60000): llmres_stats_tick's period; 0: never */
     uint32_t price_in_milli;      /* LLM_PRICE_INPUT_PER_MTOK, "0.15" (0): per million tokens */
     uint32_t price_out_milli;     /* LLM_PRICE_OUTPUT_PER_MTOK (0) */
     uint32_t health_success_pct;  /* LLM_HEALTH_SUCCESS_PCT (95): below: degraded */
@@ -1475,6 +1479,7 @@ typedef struct llmres_client {
     llmres_shared_call_t shared[LLMRES_MAX_COALESCE];
     uint32_t shared_gen;
     uint8_t told[LLMRES_MAX_PROVIDERS]; /* the overload state last told to the port's log */
+    uint8_t told_breaker[LLMRES_MAX_PROVIDERS]; /* and the breaker's */
     struct llmres_stats *stats;         /* NULL, or the caller's (llmres_client_stats) */
     /* counters (wrap) */
     uint32_t calls, successes, attempts, retries, fallbacks, cache_hits;
@@ -1602,6 +1607,15 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
    state before the next call. A stepped call must end or be given up with this before
    its llmres_call_t goes away: others may be reading it. */
 LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres_call_state_t *st);
+/* Manual controls, for an operator (any thread). provider -1: every provider of the
+   chain. action: LLMRES_CONTROL_RESET (closed, an empty window, the first open period),
+   _FORCE_OPEN (refuses every call until reset), _FORCE_CLOSED (admits every call).
+   Errors: INVALID. */
+enum { LLMRES_CONTROL_RESET = 0, LLMRES_CONTROL_FORCE_OPEN, LLMRES_CONTROL_FORCE_CLOSED };
+LLMRES_API llmres_err_t llmres_client_breaker(llmres_client_t *c, int provider, int action);
+/* Back to NORMAL with an empty window and no wait (provider -1: all). Errors: INVALID. */
+LLMRES_API llmres_err_t llmres_client_overload_clear(llmres_client_t *c, int provider);
+
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
 LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
 
@@ -1698,6 +1712,13 @@ typedef struct llmres_issue {
    be more than max), or INVALID. */
 LLMRES_API int llmres_issues(llmres_client_t *c, llmres_issue_t *out, int max);
 LLMRES_API const char *llmres_issue_name(int type);
+/* Empties the attached statistics, counting from now. Errors: INVALID. */
+LLMRES_API llmres_err_t llmres_stats_reset(llmres_client_t *c);
+/* Call it from the firmware's loop (no thread needed): every LLM_STATS_LOG_MS it writes a
+   one-line summary through the port's log (health, and per provider calls, success rate,
+   p50 and p95, breaker and overload state). Never the key. Returns 1 when it wrote. */
+LLMRES_API int llmres_stats_tick(llmres_client_t *c);
+#ifndef LLMRES_NO_STATS_EXPORT
 /* Everything above as one JSON document in buf, NUL-terminated: returns its length, or
    TOO_LARGE with buf emptied (never a cut document) and *needed (may be NULL) the size
    it needs. The API key is never in it. INVALID without stats. */
@@ -1706,6 +1727,7 @@ LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size
    histograms in seconds with _bucket{le}, _sum and _count, HELP and TYPE lines, the
    provider's host as a label), under the same rules. */
 LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap, size_t *needed);
+#endif
 #endif /* LLMRES_NO_STATS */
 
 /* ---- the dispatcher: many requests through one queue, exactly one result each ------- */
@@ -4301,6 +4323,7 @@ static const llmres__cfgkey_t llmres__cfgkeys[] = {
     LLMRES__CK("LLM_THROTTLE_K", throttle_k_milli, 0, 100000, 1),
     LLMRES__CK("LLM_JITTER_SEED", jitter_seed, 0, 0xFFFFFFFEu, 0),
     LLMRES__CK("LLM_STATS_SLOT_MS", stats_slot_ms, 1000, 0x1FFFFFFu, 0),
+    LLMRES__CK("LLM_STATS_LOG_MS", stats_log_ms, 0, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_PRICE_INPUT_PER_MTOK", price_in_milli, 0, 1000000000u, 1),
     LLMRES__CK("LLM_PRICE_OUTPUT_PER_MTOK", price_out_milli, 0, 1000000000u, 1),
     LLMRES__CK("LLM_HEALTH_SUCCESS_PCT", health_success_pct, 0, 100, 0),
@@ -4343,6 +4366,7 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->overload_recover_ms = 10000;
     c->throttle_k_milli = 1200;
     c->stats_slot_ms = 60000;
+    c->stats_log_ms = 60000;
     c->health_success_pct = 95;
     c->health_failure_pct = 20;
     c->health_denial_pct = 10;
@@ -4603,6 +4627,25 @@ LLMRES_API llmres_err_t llmres_worker_init_sized(llmres_worker_t *w, llmres_clie
 
 LLMRES_API void llmres_worker_close(llmres_worker_t *w) {
     if (w) llmres_http_client_close(&w->http);
+}
+
+/* Stars over every API key of the chain in s, whole or cut at the end of s (8
+   characters of one at least): a server that echoes the key back must not get it into
+   a log or onto a screen. */
+static void llmres__mask_keys(const llmres_client_t *c, char *s) {
+    uint32_t p;
+    for (p = 0; p < c->providers; p++) {
+        const char *key = c->provider[p].api_key;
+        size_t kl = key ? strlen(key) : 0, i, n = strlen(s);
+        if (kl < 4) continue;
+        for (i = 0; i < n; i++) {
+            size_t m = n - i < kl ? n - i : kl;
+            if ((m == kl || m >= 8) && !LLMRES_MEMCMP(s + i, key, m)) {
+                LLMRES_MEMSET(s + i, '*', m);
+                i += m - 1;
+            }
+        }
+    }
 }
 
 /* The body of a streamed call: a 2xx is a stream, anything else one error JSON. */
@@ -4974,6 +5017,51 @@ static void llmres__issues_of(const llmres_client_t *c, uint32_t p, const llmres
         llmres__issue(out, max, count, p, LLMRES_ISSUE_CACHE_INEFFECTIVE, LLMRES_DEGRADED, llmres__pct(n->cache_hits, lookups));
 }
 
+LLMRES_API llmres_err_t llmres_stats_reset(llmres_client_t *c) {
+    if (!c || !c->stats) return LLMRES_ERR_INVALID;
+    return llmres_client_stats_sized(c, c->stats, sizeof(*c->stats));
+}
+
+/* " host: N calls, S % ok, p50 A ms, p95 B ms, breaker X, overload Y" (lock held). */
+static void llmres__summary_of(llmres_client_t *c, uint32_t p, char *line, size_t cap) {
+    llmres_counts_t *n = &c->stats->scratch_counts;
+    char num[4][12], part[96];
+    uint32_t v[4], k;
+    llmres__stats_recent(c->stats, p, n, &c->stats->scratch);
+    v[0] = n->calls;
+    v[1] = llmres__pct(n->successes, n->calls);
+    v[2] = llmres_hist_percentile(&c->stats->scratch, 500);
+    v[3] = llmres_hist_percentile(&c->stats->scratch, 950);
+    for (k = 0; k < 4; k++) num[k][llmres__utoa(num[k], v[k])] = 0;
+    llmres__say4(part, sizeof(part), "; ", c->provider[p].host, ": ", num[0]);
+    llmres__say4(line + strlen(line), cap - strlen(line), part, " calls, ", num[1], " % ok, p50 ");
+    llmres__say4(line + strlen(line), cap - strlen(line), num[2], " ms, p95 ", num[3], " ms, breaker ");
+    llmres__say4(line + strlen(line), cap - strlen(line), llmres_breaker_state_name((int)c->breaker[p].state), ", overload ",
+                 llmres_overload_state_name((int)c->overload[p].state), "");
+}
+
+LLMRES_API int llmres_stats_tick(llmres_client_t *c) {
+    static const char *const verdicts[3] = {"healthy", "degraded", "critical"};
+    char line[320], num[12];
+    uint32_t now, p, score = 0;
+    int v;
+    if (!c || !c->stats || !c->port->log || !c->cfg.stats_log_ms) return 0;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    if (now - c->stats->last_log < c->cfg.stats_log_ms) { llmres__unlock(c); return 0; }
+    c->stats->last_log = now;
+    llmres__unlock(c);
+    v = llmres_health(c, -1, &score);
+    num[llmres__utoa(num, score)] = 0;
+    llmres__say4(line, sizeof(line), "llmres: ", verdicts[v < 0 ? 2 : v], " ", num);
+    llmres__lock(c);
+    llmres__stats_slide(c->stats, now);
+    for (p = 0; p < c->providers; p++) llmres__summary_of(c, p, line, sizeof(line));
+    llmres__unlock(c);
+    c->port->log(c->port->ctx, LLMRES_LOG_INFO, line);
+    return 1;
+}
+
 LLMRES_API int llmres_issues(llmres_client_t *c, llmres_issue_t *out, int max) {
     llmres_counts_t n;
     uint32_t p, now;
@@ -4990,6 +5078,7 @@ LLMRES_API int llmres_issues(llmres_client_t *c, llmres_issue_t *out, int max) {
     return count;
 }
 
+#ifndef LLMRES_NO_STATS_EXPORT
 /* An export's output: writes what fits, counts everything, so a short buffer is told
    how much it needs and nothing cut is ever handed back. */
 typedef struct llmres__out { char *buf; size_t cap, at; } llmres__out_t;
@@ -5145,9 +5234,10 @@ LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size
     buf[o.at] = 0;
     return (int)o.at;
 }
+#endif /* LLMRES_NO_STATS_EXPORT */
 #endif
 
-#ifndef LLMRES_NO_STATS
+#if !defined(LLMRES_NO_STATS) && !defined(LLMRES_NO_STATS_EXPORT)
 /* ---- the Prometheus text exposition format ---- */
 
 /* The last value bucket i holds. */
@@ -5602,6 +5692,7 @@ static int llmres__call_finish(llmres_client_t *c, llmres_worker_t *w, const llm
     res->text_len = cls == LLMRES_CLASS_OK ? w->lr.text_len : 0;
     LLMRES_MEMCPY(res->message, w->lr.error_message, sizeof(res->message) < sizeof(w->lr.error_message) ? sizeof(res->message) : sizeof(w->lr.error_message));
     res->message[sizeof(res->message) - 1] = 0;
+    llmres__mask_keys(c, res->message);
     res->cls = cls;
 
     llmres__call_record(c, w, st, status, cls, now, latency);
@@ -5983,26 +6074,32 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
     return llmres__call_finish(c, w, call, st, res, status, wait_ms);
 }
 
-/* Tells the port's log of each provider's overload transitions since the last time, from
-   outside the lock (a log may write to a UART). */
+/* Tells the port's log of each provider's breaker and overload transitions since the
+   last time, from outside the lock (a log may write to a UART). */
 static void llmres__tell_overload(llmres_client_t *c) {
-    int from[LLMRES_MAX_PROVIDERS], to[LLMRES_MAX_PROVIDERS];
-    uint32_t k;
+    int from[2][LLMRES_MAX_PROVIDERS], to[2][LLMRES_MAX_PROVIDERS];
+    uint32_t k, j;
     if (!c->port->log) return;
     llmres__lock(c);
     for (k = 0; k < c->providers; k++) {
-        from[k] = c->told[k];
-        to[k] = (int)c->overload[k].state;
-        c->told[k] = (uint8_t)to[k];
+        from[0][k] = c->told[k];
+        from[1][k] = c->told_breaker[k];
+        c->told[k] = (uint8_t)(to[0][k] = (int)c->overload[k].state);
+        c->told_breaker[k] = (uint8_t)(to[1][k] = (int)c->breaker[k].state);
     }
     llmres__unlock(c);
-    for (k = 0; k < c->providers; k++) {
-        char msg[160], head[96];
-        if (from[k] == to[k]) continue;
-        llmres__say4(head, sizeof(head), "llmres: ", c->provider[k].host, ": overload ", llmres_overload_state_name(from[k]));
-        llmres__say4(msg, sizeof(msg), head, " -> ", llmres_overload_state_name(to[k]), "");
-        c->port->log(c->port->ctx, to[k] == LLMRES_OVERLOAD_CRITICAL ? LLMRES_LOG_WARN : LLMRES_LOG_INFO, msg);
-    }
+    for (k = 0; k < c->providers; k++)
+        for (j = 0; j < 2; j++) {
+            char msg[160], head[96];
+            const char *a = j ? llmres_breaker_state_name(from[j][k]) : llmres_overload_state_name(from[j][k]);
+            const char *b = j ? llmres_breaker_state_name(to[j][k]) : llmres_overload_state_name(to[j][k]);
+            int bad = j ? to[j][k] == LLMRES_BREAKER_OPEN || to[j][k] == LLMRES_BREAKER_FORCED_OPEN
+                        : to[j][k] == LLMRES_OVERLOAD_CRITICAL;
+            if (from[j][k] == to[j][k]) continue;
+            llmres__say4(head, sizeof(head), "llmres: ", c->provider[k].host, j ? ": breaker " : ": overload ", a);
+            llmres__say4(msg, sizeof(msg), head, " -> ", b, "");
+            c->port->log(c->port->ctx, bad ? LLMRES_LOG_WARN : LLMRES_LOG_INFO, msg);
+        }
 }
 
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
@@ -6055,6 +6152,34 @@ LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres
     llmres_breaker_record(&c->breaker[st->provider], c->port->now_ms(c->port->ctx), LLMRES_OUTCOME_IGNORED, 0);
     llmres__unlock(c);
     st->phase = LLMRES__CALL_ADMIT;
+}
+
+LLMRES_API llmres_err_t llmres_client_breaker(llmres_client_t *c, int provider, int action) {
+    uint32_t p, now;
+    if (!c || provider < -1 || provider >= (int)c->providers || action < LLMRES_CONTROL_RESET ||
+        action > LLMRES_CONTROL_FORCE_CLOSED)
+        return LLMRES_ERR_INVALID;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    for (p = 0; p < c->providers; p++) {
+        if (provider >= 0 && p != (uint32_t)provider) continue;
+        if (action == LLMRES_CONTROL_RESET) llmres_breaker_reset(&c->breaker[p], now);
+        else if (action == LLMRES_CONTROL_FORCE_OPEN) llmres_breaker_force_open(&c->breaker[p], now);
+        else llmres_breaker_force_closed(&c->breaker[p], now);
+    }
+    llmres__unlock(c);
+    return LLMRES_OK;
+}
+
+LLMRES_API llmres_err_t llmres_client_overload_clear(llmres_client_t *c, int provider) {
+    uint32_t p, now;
+    if (!c || provider < -1 || provider >= (int)c->providers) return LLMRES_ERR_INVALID;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    for (p = 0; p < c->providers; p++)
+        if (provider < 0 || p == (uint32_t)provider) llmres_overload_clear(&c->overload[p], now);
+    llmres__unlock(c);
+    return LLMRES_OK;
 }
 
 LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res) {

@@ -255,6 +255,102 @@ static void json_is_whole_or_nothing(const char *path, const char *prom_path) {
     CHECK_EQ(buf[0], 0);
 }
 
+static char logged[1024];
+static void keep_log(void *ctx, int level, const char *msg) {
+    size_t n = strlen(logged);
+    (void)ctx; (void)level;
+    snprintf(logged + n, sizeof(logged) - n, "%s\n", msg);
+}
+
+/* The summary line every LLM_STATS_LOG_MS, transition lines as they happen; the manual
+   controls. Never the key. */
+static void tick_logs_and_controls(void) {
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    memset(&sc, 0, sizeof(sc));
+    sc.latency_ms = 100;
+    llmres_config_defaults(&cfg);
+    cfg.stats_log_ms = 10000;
+    setup(&sc, &cfg);
+    sim.port.log = keep_log;
+    logged[0] = 0;
+    ask(5);
+    CHECK_EQ(llmres_stats_tick(&client), 0); /* 1.5 s in: not yet */
+    sim.now += 10000;
+    CHECK_EQ(llmres_stats_tick(&client), 1);
+    CHECK_EQ(llmres_stats_tick(&client), 0);
+    CHECK(strstr(logged, "llmres: healthy 100; cloud.sim: 5 calls, 100 % ok, p50 100 ms") != NULL);
+    CHECK_EQ(llmres_client_breaker(&client, -1, LLMRES_CONTROL_FORCE_OPEN), LLMRES_OK);
+    CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_FORCED_OPEN);
+    ask(1); /* refused; its first step tells the log */
+    CHECK(strstr(logged, "llmres: cloud.sim: breaker closed -> forced-open") != NULL);
+    CHECK_EQ(llmres_client_breaker(&client, 0, LLMRES_CONTROL_FORCE_CLOSED), LLMRES_OK);
+    CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_FORCED_CLOSED);
+    CHECK_EQ(llmres_client_breaker(&client, 0, LLMRES_CONTROL_RESET), LLMRES_OK);
+    CHECK_EQ(llmres_breaker_state(&client.breaker[0]), LLMRES_BREAKER_CLOSED);
+    CHECK_EQ(llmres_client_breaker(&client, 1, LLMRES_CONTROL_RESET), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_client_breaker(&client, 0, 7), LLMRES_ERR_INVALID);
+    llmres_overload_defer(&client.overload[0], sim.now, sim.now + 60000);
+    CHECK_EQ(llmres_client_overload_clear(&client, -1), LLMRES_OK);
+    CHECK_EQ(llmres_overload_wait_ms(&client.overload[0], sim.now), 0);
+    CHECK_EQ(llmres_stats_reset(&client), LLMRES_OK);
+    CHECK_EQ(stats.life[0].calls, 0);
+    CHECK(strstr(logged, "sk-secret") == NULL);
+}
+
+/* A server that echoes the key back in its error: the result's message shows stars. */
+static const char *echo_resp;
+static int echo_sent;
+static int echo_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
+    (void)ctx; (void)host; (void)port; (void)timeout_ms;
+    echo_sent = 0;
+    return 1;
+}
+static int echo_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
+    (void)ctx; (void)conn; (void)buf; (void)timeout_ms;
+    echo_sent = 1;
+    return (int)len;
+}
+static int echo_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms) {
+    size_t n = strlen(echo_resp);
+    (void)ctx; (void)conn; (void)timeout_ms;
+    if (!echo_sent) return 0;
+    if (!n) return LLMRES_ERR_CLOSED;
+    if (n > len) n = len;
+    memcpy(buf, echo_resp, n);
+    echo_resp += n;
+    return (int)n;
+}
+static void echo_close(void *ctx, int conn) { (void)ctx; (void)conn; }
+
+static void an_echoed_key_is_masked(void) {
+    static const char body[] = "{\"error\":{\"message\":\"Incorrect API key provided: sk-secret-123. You can find your "
+                               "key at https://example.invalid\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}";
+    static char resp[512];
+    llmres_sim_config_t sc;
+    llmres_call_t call;
+    llmres_result_t res;
+    char text[64];
+    memset(&sc, 0, sizeof(sc));
+    setup(&sc, NULL);
+    sim.port.tcp.open = echo_open; sim.port.tcp.send = echo_send; sim.port.tcp.recv = echo_recv; sim.port.tcp.close = echo_close;
+    snprintf(resp, sizeof(resp), "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n"
+             "Content-Length: %u\r\n\r\n%s", (unsigned)strlen(body), body);
+    echo_resp = resp;
+    llmres_call_init(&call, "hello", text, sizeof(text));
+    CHECK_EQ(llmres_call(&client, &worker, &call, &res), LLMRES_ERR_PROVIDER);
+    CHECK_EQ(res.cls, LLMRES_CLASS_AUTHENTICATION);
+    CHECK(strstr(res.message, "Incorrect API key provided: *************. You can") != NULL);
+    CHECK(strstr(res.message, "sk-secret") == NULL);
+    /* cut at the end of the message: the key's start is masked too */
+    {
+        char m[40] = "Your key is sk-secret-1";
+        client.provider[0].api_key = "sk-secret-123456";
+        llmres__mask_keys(&client, m);
+        CHECK(strcmp(m, "Your key is ***********") == 0);
+    }
+}
+
 static const char *json_path, *prom_path;
 static void exports(void) { json_is_whole_or_nothing(json_path, prom_path); }
 
@@ -266,5 +362,7 @@ int main(int argc, char **argv) {
     RUN(health_rule_at_its_edges);
     RUN(issues_come_with_recommendations);
     RUN(exports);
+    RUN(tick_logs_and_controls);
+    RUN(an_echoed_key_is_masked);
     return T_DONE();
 }
