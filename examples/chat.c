@@ -25,6 +25,8 @@ static llmres_posix_t posix;
 static llmres_mbedtls_t tls;
 static llmres_client_t client;
 static llmres_worker_t worker;
+static llmres_stats_t counted;           /* --stats: what the library counted */
+static char report[16384];               /* its JSON */
 static char answer[16384];
 
 /* scheme://host[:port] into host (cut to size), port and tls; 0 or -1. */
@@ -125,7 +127,7 @@ int main(int argc, char **argv) {
         }
     }
     if (llmres_client_init(&client, &port, prov.tls ? &tls.transport : NULL, &cfg, &prov, 1) != LLMRES_OK ||
-        llmres_worker_init(&worker, &client, NULL) != LLMRES_OK) {
+        llmres_worker_init(&worker, &client, NULL) != LLMRES_OK || llmres_client_stats(&client, &counted) != LLMRES_OK) {
         fprintf(stderr, "chat: bad settings\n");
         return 3;
     }
@@ -155,6 +157,8 @@ int main(int argc, char **argv) {
                llmres_breaker_state_name(llmres_breaker_state(&client.breaker[0])));
         json_string(worker.resp.hints.request_id);
         printf("}\n");
+        /* and the library's own statistics: health, issues, counts, percentiles */
+        if (llmres_stats_json(&client, report, sizeof(report), NULL) > 0) printf("%s\n", report);
     }
     llmres_worker_close(&worker);
     if (prov.tls) llmres_mbedtls_free(&tls);

@@ -105,12 +105,18 @@ start_mock_stream_error() {
     LLMRES_MOCK_STREAM_ERROR_PORT=$(cat "$OUT/mock_stream_error.ready"); export LLMRES_MOCK_STREAM_ERROR_PORT
 }
 
+# The mock LLM serving 2 requests/s, Anthropic's 429 beyond; exports LLMRES_MOCK_A429_PORT.
+start_mock_a429() {
+    start_mock mock_a429 --capacity 2 --overload anthropic-429 --seed 5 || return 1
+    LLMRES_MOCK_A429_PORT=$(cat "$OUT/mock_a429.ready"); export LLMRES_MOCK_A429_PORT
+}
+
 # start_servers_for NAME: what test NAME needs, nothing for a unit test.
 start_servers_for() {
     case $1 in
     integration) start_fault ;;
     tls) start_fault && start_nginx && start_fault_tls ;;
-    llm_tls) start_nginx && start_mock_busy && start_mock_stream_error ;;
+    llm_tls) start_nginx && start_mock_busy && start_mock_stream_error && start_mock_a429 ;;
     esac
 }
 

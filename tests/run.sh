@@ -136,6 +136,8 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
     step "chat answers through llmres, exit 0, key never printed" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stats 'hello gateway' > '$OUT/chat.out' 2>&1 &&
          grep -q 'echo: hello gateway' '$OUT/chat.out' && grep -q '\"class\":\"ok\"' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
+    step "chat --stats prints the library's statistics as JSON" sh -c \
+        "tail -1 '$OUT/chat.out' | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[\"providers\"][0][\"lifetime\"][\"successes\"] == 1'"
     step "chat --stream prints the answer as it arrives, exit 0" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stream 'hello stream' > '$OUT/chat.out' 2>&1 &&
          grep -qx 'echo: hello stream' '$OUT/chat.out'"
@@ -145,7 +147,8 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
 fi
 # The client (also streaming) and the dispatcher (a thread per slot) through TLS against the mock.
 if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start_mock_busy &&
-   step "mock LLM starts over TLS, failing streams after two pieces" start_mock_stream_error; then
+   step "mock LLM starts over TLS, failing streams after two pieces" start_mock_stream_error &&
+   step "mock LLM starts over TLS, Anthropic's 429 beyond 2 requests/s" start_mock_a429; then
     if step "gcc builds llm_tls" gcc $TESTFLAGS -O2 tests/integration/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
         run "llm_tls (gcc)" "$OUT/llm_tls"
         run "llm_tls (valgrind)" env LLMRES_SLOW=1 valgrind -q --error-exitcode=99 --leak-check=full "$OUT/llm_tls"

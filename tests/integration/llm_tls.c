@@ -4,7 +4,10 @@
    A blocking call in each wire format, then the dispatcher with a thread per slot while
    the main thread submits jobs with priorities and deadlines: every accepted job ends
    exactly once, none after its deadline, and the server's 429s were retried.
-   Environment: LLMRES_MOCK_PORT, LLMRES_CA_FILE. */
+   Anthropic's own 429 (rate_limit_error, retry-after, anthropic-ratelimit-*) against a
+   mock that serves 2 requests a second; and the mock taking the Bearer form of an
+   Anthropic key, as the current SDK sends it.
+   Environment: LLMRES_MOCK_PORT, LLMRES_MOCK_A429_PORT, LLMRES_CA_FILE. */
 #define _DEFAULT_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
@@ -23,7 +26,7 @@ static llmres_mbedtls_t tls[SLOTS + 1];
 static llmres_client_t client;
 static llmres_worker_t workers[SLOTS];
 static llmres_dispatch_t disp;
-static uint16_t mock_port;
+static uint16_t mock_port, a429_port;
 static const char *ca_file;
 
 static llmres_job_t job[JOBS];
@@ -280,16 +283,65 @@ static void dispatcher_threads_over_tls(void) {
     teardown();
 }
 
+/* Anthropic refuses with its own 429: the call is classed rate_limit, waits what
+   retry-after says, and is answered. A fresh client each time, so that none knows from
+   the last answer's anthropic-ratelimit-requests-remaining to wait (a client that does
+   paces itself and is never refused: the first calls show that). */
+static void anthropic_rate_limit_is_honoured(void) {
+    llmres_config_t cfg;
+    llmres_call_t call;
+    llmres_result_t res;
+    char out[128];
+    uint32_t refused = 0, extra = 0;
+    int i, answered = 0;
+    uint16_t keep = mock_port;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    llmres_call_init(&call, "hello", out, sizeof(out));
+    mock_port = a429_port;
+    for (i = 0; i < 6; i++) {
+        CHECK_EQ(setup(LLMRES_PROVIDER_ANTHROPIC, &cfg), LLMRES_OK);
+        answered += llmres_call(&client, &workers[0], &call, &res) == LLMRES_OK;
+        refused += client.status_429;
+        extra += res.attempts - 1;
+        CHECK_EQ(client.attempts_by_class[LLMRES_CLASS_RATE_LIMIT], client.status_429);
+        teardown();
+    }
+    mock_port = keep;
+    CHECK_EQ(answered, 6);
+    CHECK(refused >= 1);     /* refused in Anthropic's way, */
+    CHECK_EQ(extra, refused); /* and each refusal waited out once, then answered */
+}
+
+/* The mock takes Authorization: Bearer for Anthropic too (the current SDK's form). */
+static void anthropic_bearer_key_is_accepted(void) {
+    static llmres_http_client_t h;
+    static llmres_http_response_t resp;
+    static uint8_t body[2048];
+    static const char req_body[] = "{\"model\":\"m\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    llmres_http_header_t hdr[3] = {{"Content-Type", "application/json"}, {"Authorization", "Bearer sk-ant-test"},
+                                   {"anthropic-version", "2025-01-01"}};
+    llmres_http_request_t q;
+    memset(&q, 0, sizeof(q));
+    q.method = "POST"; q.host = "localhost"; q.port = mock_port; q.tls = 1; q.path = "/v1/messages";
+    q.headers = hdr; q.header_count = 3; q.body = req_body; q.body_len = sizeof(req_body) - 1;
+    CHECK_EQ(llmres_http_client_init(&h, &port, &tls[SLOTS].transport), LLMRES_OK);
+    llmres_http_response_init(&resp, body, sizeof(body), NULL, NULL, 0);
+    CHECK_EQ(llmres_http_exchange(&h, &q, &resp, 10000), 200);
+    llmres_http_client_close(&h);
+}
+
 int main(int argc, char **argv) {
-    const char *p = getenv("LLMRES_MOCK_PORT");
+    const char *p = getenv("LLMRES_MOCK_PORT"), *a = getenv("LLMRES_MOCK_A429_PORT");
     int i;
     T_INIT(argc, argv);
     ca_file = getenv("LLMRES_CA_FILE");
-    if (!p || !ca_file) {
-        printf("FAIL llm_tls: LLMRES_MOCK_PORT and LLMRES_CA_FILE must be set (make check T=llm_tls does)\n");
+    if (!p || !a || !ca_file) {
+        printf("FAIL llm_tls: LLMRES_MOCK_PORT, LLMRES_MOCK_A429_PORT and LLMRES_CA_FILE must be set (make check T=llm_tls does)\n");
         return 1;
     }
     mock_port = (uint16_t)atoi(p);
+    a429_port = (uint16_t)atoi(a);
     llmres_posix_init(&port, &posix);
     for (i = 0; i <= SLOTS; i++)
         if (llmres_mbedtls_init(&tls[i], &port, &port.tcp) != LLMRES_OK || llmres_mbedtls_ca_file(&tls[i], ca_file) != LLMRES_OK) {
@@ -299,6 +351,8 @@ int main(int argc, char **argv) {
     RUN(blocking_call_in_each_format);
     RUN(streaming_in_each_format);
     RUN(dispatcher_threads_over_tls);
+    RUN(anthropic_rate_limit_is_honoured);
+    RUN(anthropic_bearer_key_is_accepted);
     for (i = 0; i <= SLOTS; i++) llmres_mbedtls_free(&tls[i]);
     return T_DONE();
 }

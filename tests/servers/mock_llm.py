@@ -17,7 +17,8 @@ connection, HTTP/1.1 keep-alive.  SIGTERM / SIGINT: exit 0 at once.
 
 Endpoints (POST, JSON body with "model" and "messages"):
   /v1/chat/completions  OpenAI chat completion (needs Authorization: Bearer X)
-  /v1/messages          Anthropic Messages (needs x-api-key, anthropic-version)
+  /v1/messages          Anthropic Messages (needs x-api-key or Authorization: Bearer,
+                        and anthropic-version: any)
   /api/chat             Ollama native chat
   GET /_stats           JSON counters;  GET /_reset_stats resets them
 
@@ -118,8 +119,8 @@ EP_ANTHROPIC = "/v1/messages"
 EP_OLLAMA = "/api/chat"
 ENDPOINTS = (EP_OPENAI, EP_ANTHROPIC, EP_OLLAMA)
 
-OVERLOAD_KINDS = ("openai-429", "anthropic-529", "anthropic-500", "openai-503",
-                  "ollama-503")
+OVERLOAD_KINDS = ("openai-429", "anthropic-529", "anthropic-500", "anthropic-429",
+                  "openai-503", "ollama-503")
 DEFAULT_OVERLOAD = {EP_OPENAI: "openai-429", EP_ANTHROPIC: "anthropic-529",
                     EP_OLLAMA: "ollama-503"}
 
@@ -551,6 +552,19 @@ class Handler:
         if kind == "anthropic-529":
             return self.anthropic_error(529, "overloaded_error", "Overloaded",
                                         [("x-should-retry", "true")])
+        if kind == "anthropic-429":
+            # Anthropic's own rate limit: rate_limit_error, retry-after in whole
+            # seconds, and the anthropic-ratelimit-* headers (reset as RFC 3339)
+            now = time.time()
+            hdrs = [("retry-after", str(max(1, int(math.ceil(wait - 1e-9))))),
+                    ("anthropic-ratelimit-requests-limit", str(info["limit"])),
+                    ("anthropic-ratelimit-requests-remaining", "0"),
+                    ("anthropic-ratelimit-requests-reset", rfc3339(now + wait))]
+            return self.anthropic_error(
+                429, "rate_limit_error",
+                "This request would exceed the rate limit for your organization "
+                "(org-mock) of %d requests per minute. For details, refer to: "
+                "https://docs.anthropic.com/en/api/rate-limits." % info["limit"], hdrs)
         if kind == "anthropic-500":
             return self.anthropic_error(500, "api_error", "Overloaded",
                                         with_id=False)
@@ -825,7 +839,10 @@ class Handler:
                 m.count("auth_rejected")
                 return self.auth_error(ep, req)
         elif ep == EP_ANTHROPIC:
-            if not (req.header("x-api-key") or "").strip():
+            # x-api-key, or Authorization: Bearer as the current SDK sends it
+            auth = (req.header("authorization") or "").split(None, 1)
+            bearer = len(auth) == 2 and auth[0].lower() == "bearer" and auth[1].strip()
+            if not (req.header("x-api-key") or "").strip() and not bearer:
                 m.count("auth_rejected")
                 return self.auth_error(ep, req)
             if not (req.header("anthropic-version") or "").strip():
