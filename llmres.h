@@ -4936,29 +4936,31 @@ static int llmres__health_of(const llmres_client_t *c, uint32_t p, const llmres_
 }
 
 LLMRES_API int llmres_health(llmres_client_t *c, int provider, uint32_t *score) {
-    llmres_counts_t n;
+    llmres_counts_t *n;
     llmres_hist_t *lat;
-    uint32_t p, sc = 0, best_sc = 0, now;
-    int v, best = LLMRES_CRITICAL, first = LLMRES_CRITICAL;
-    if (!c || !c->stats || provider >= (int)c->providers) return LLMRES_ERR_INVALID;
+    uint32_t p, sc, best_sc = 0, first_sc = 0, now;
+    int v, best = LLMRES_CRITICAL + 1, first = LLMRES_CRITICAL;
+    if (!c || !c->stats || provider < -1 || provider >= (int)c->providers) return LLMRES_ERR_INVALID;
+    n = &c->stats->scratch_counts;
     lat = &c->stats->scratch;
     now = c->port->now_ms(c->port->ctx);
     llmres__lock(c);
     llmres__stats_slide(c->stats, now);
     for (p = 0; p < c->providers; p++) {
         if (provider >= 0 && p != (uint32_t)provider) continue;
-        llmres__stats_recent(c->stats, p, &n, lat);
-        v = llmres__health_of(c, p, &n, lat, &sc);
-        if (p == 0 || provider >= 0) first = v;
+        llmres__stats_recent(c->stats, p, n, lat);
+        v = llmres__health_of(c, p, n, lat, &sc);
+        if (p == (provider >= 0 ? (uint32_t)provider : 0u)) { first = v; first_sc = sc; }
         if (v < best || (v == best && sc > best_sc)) { best = v; best_sc = sc; }
-        if (provider >= 0) { best_sc = sc; break; }
     }
     llmres__unlock(c);
-    /* the chain: as healthy as its first provider; a fallback that is healthy carries it,
-       degraded */
-    if (provider < 0 && first != LLMRES_HEALTHY && best == LLMRES_HEALTHY) best = LLMRES_DEGRADED;
+    if (provider < 0 && first != LLMRES_HEALTHY) { /* the chain: a healthy fallback carries it, degraded */
+        if (best == LLMRES_HEALTHY) best = LLMRES_DEGRADED;
+        best_sc = (first_sc + best_sc) / 2u;
+    }
+    if (provider >= 0) { best = first; best_sc = first_sc; }
     if (score) *score = best_sc;
-    return provider >= 0 ? first : best;
+    return best;
 }
 
 static const char *const llmres__issue_text[LLMRES_ISSUE_TYPES][2] = {

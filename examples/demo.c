@@ -20,7 +20,7 @@ static llmres_posix_t posix;
 static llmres_client_t client;
 static llmres_mbedtls_t tls[THREADS];   /* a TLS transport per thread: they are not shared */
 static llmres_worker_t workers[THREADS];
-static uint32_t latency[CALLS];
+static llmres_stats_t stats;            /* the library's own counts, histograms, health */
 static int outcome[CALLS];              /* LLMRES_CLASS_* of each call's result */
 static int results[CALLS];              /* how many results each call got: must be 1 */
 static uint32_t asked_again[THREADS];   /* calls the client shed, asked again after the wait it told */
@@ -56,16 +56,37 @@ static void *run(void *arg) {
             asked_again[t]++;
         }
         res.elapsed_ms += spent;
-        latency[n] = res.elapsed_ms;
         outcome[n] = res.error == LLMRES_OK ? LLMRES_CLASS_OK : res.cls;
         results[n]++;
     }
     return NULL;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+/* What the library itself says: latency percentiles of calls that reached a provider
+   (both of the chain), and its health verdict. */
+static void print_library_view(void) {
+    static const char *const verdict[3] = {"healthy", "degraded", "critical"};
+    static llmres_hist_t all;
+    uint32_t score = 0;
+    int v = llmres_health(&client, -1, &score);
+    memset(&all, 0, sizeof(all));
+    llmres_hist_merge(&all, &stats.latency[0]);
+    llmres_hist_merge(&all, &stats.latency[1]);
+    printf("| latency p50 / p95 / p99 / max (the library's histogram) | %u / %u / %u / %u ms |\n",
+           (unsigned)llmres_hist_percentile(&all, 500), (unsigned)llmres_hist_percentile(&all, 950),
+           (unsigned)llmres_hist_percentile(&all, 990), (unsigned)all.max);
+    printf("| health now (the library's verdict, 0-100) | %s, %u |\n", v >= 0 ? verdict[v] : "?", (unsigned)score);
+}
+
+/* The library's issue analysis, each with its recommendation. */
+static void print_issues(void) {
+    static const char *const severity[3] = {"", "degraded", "critical"};
+    llmres_issue_t is[12];
+    int n = llmres_issues(&client, is, 12), k;
+    printf("\nissues the library finds (%d):\n", n);
+    for (k = 0; k < n && k < 12; k++)
+        printf("- %s, %s (%s, %u): %s\n", client.provider[is[k].provider].model, llmres_issue_name(is[k].type),
+               severity[is[k].severity], (unsigned)is[k].value, is[k].recommendation);
 }
 
 /* The mock server's own counters, fetched through llmres too. */
@@ -90,7 +111,7 @@ int main(int argc, char **argv) {
     llmres_provider_t chain[2];
     llmres_config_t cfg;
     pthread_t th[THREADS];
-    uint32_t counts[LLMRES_CLASSES] = {0}, sorted[CALLS], transitions = 0, t0, asked = 0;
+    uint32_t counts[LLMRES_CLASSES] = {0}, transitions = 0, t0, asked = 0;
     uint16_t p;
     int i, lost = 0;
     char err[160];
@@ -118,7 +139,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "TLS: %s\n", tls[i].reason);
             return 1;
         }
-    if (llmres_client_init(&client, &port, &tls[0].transport, &cfg, chain, 2) != LLMRES_OK) return 1;
+    if (llmres_client_init(&client, &port, &tls[0].transport, &cfg, chain, 2) != LLMRES_OK ||
+        llmres_client_stats(&client, &stats) != LLMRES_OK)
+        return 1;
     for (i = 0; i < THREADS; i++) llmres_worker_init(&workers[i], &client, &tls[i].transport);
     printf("llmres %s demo: %d requests from %d threads to a local mock LLM (TLS, overloaded, one outage)\n",
            LLMRES_VERSION_STRING, CALLS, THREADS);
@@ -129,10 +152,8 @@ int main(int argc, char **argv) {
 
     for (i = 0; i < CALLS; i++) {
         counts[outcome[i] >= 0 && outcome[i] < LLMRES_CLASSES ? outcome[i] : LLMRES_CLASS_UNKNOWN]++;
-        sorted[i] = latency[i];
         if (results[i] != 1) lost++;
     }
-    qsort(sorted, CALLS, sizeof(sorted[0]), cmp_u32);
     for (i = 0; i < 2; i++)
         transitions += client.breaker[i].transitions[LLMRES_BREAKER_OPEN] + client.breaker[i].transitions[LLMRES_BREAKER_HALF_OPEN] +
                        client.breaker[i].transitions[LLMRES_BREAKER_CLOSED];
@@ -156,8 +177,9 @@ int main(int argc, char **argv) {
     for (i = 0; i < THREADS; i++) asked += asked_again[i];
     printf("| shed calls asked again after the wait they were told | %u |\n", (unsigned)asked);
     printf("| breaker transitions (open, half-open, closed) | %u |\n", (unsigned)transitions);
-    printf("| latency p50 / p95 | %u ms / %u ms |\n", (unsigned)sorted[CALLS / 2], (unsigned)sorted[CALLS * 95 / 100]);
+    print_library_view();
     printf("| wall time | %u ms |\n", (unsigned)(port.now_ms(port.ctx) - t0));
+    print_issues();
     print_server_stats(p);
     for (i = 0; i < THREADS; i++) { llmres_worker_close(&workers[i]); llmres_mbedtls_free(&tls[i]); }
     return lost == 0 && counts[LLMRES_CLASS_OK] > 0 ? 0 : 1;

@@ -19,6 +19,17 @@
 
 static llmres_sim_t sim;
 static llmres_client_t client;
+static llmres_stats_t stats;            /* the library's counts and health, for its tick's line */
+static char ticks[12][320];             /* what llmres_stats_tick logged, to print at the end */
+static int tick_count;
+
+/* The port's log: keeps the summary lines (a board would write them to its UART). */
+static void keep_line(void *ctx, int level, const char *msg) {
+    (void)ctx; (void)level;
+    if (tick_count < 12 && !strncmp(msg, "llmres: ", 8) && (msg[8] == 'h' || msg[8] == 'd' || msg[8] == 'c') &&
+        strstr(msg, " calls, "))
+        snprintf(ticks[tick_count++], sizeof(ticks[0]), "t=%2u s %s", (unsigned)(sim.now - sim.start) / 1000u, msg + 8);
+}
 static llmres_worker_t workers[2];
 static llmres_dispatch_t dispatch;
 static llmres_job_t job[EVENTS];
@@ -69,7 +80,11 @@ int main(void) {
     cfg.breaker_timeout_ms = 4000;
     cfg.backoff_base_ms = 200;
     cfg.attempt_timeout_ms = 3000;
+    cfg.stats_slot_ms = 2000;    /* a recent window of 10 s */
+    cfg.stats_log_ms = 10000;    /* a summary line every 10 s */
+    sim.port.log = keep_line;
     if (llmres_client_init(&client, &sim.port, NULL, &cfg, chain, 2) != LLMRES_OK ||
+        llmres_client_stats(&client, &stats) != LLMRES_OK ||
         llmres_worker_init(&workers[0], &client, NULL) != LLMRES_OK ||
         llmres_worker_init(&workers[1], &client, NULL) != LLMRES_OK ||
         llmres_dispatch_init(&dispatch, &client, w, 2) != LLMRES_OK)
@@ -101,6 +116,7 @@ int main(void) {
         }
         t0 = sim.port.now_ms(sim.port.ctx);
         pending = llmres_dispatch_step(&dispatch, &wait);
+        llmres_stats_tick(&client); /* its summary line, every LLM_STATS_LOG_MS */
         if (sim.port.now_ms(sim.port.ctx) - t0 > longest_step) longest_step = sim.port.now_ms(sim.port.ctx) - t0;
         loops++;
         /* ... the rest of the firmware runs here ... then sleep until the next thing to do */
@@ -138,6 +154,8 @@ int main(void) {
            (unsigned)sim.stats.outage);
     printf("| loop iterations / longest dispatcher step | %u / %u ms (a connect; no step waits for an answer) |\n",
            (unsigned)loops, (unsigned)longest_step);
+    printf("\nhealth over time (llmres_stats_tick's line every 10 s; the window is the last 10 s):\n");
+    for (i = 0; i < tick_count; i++) printf("  %s\n", ticks[i]);
     for (i = 0; i < 2; i++) llmres_worker_close(&workers[i]);
     return lost == 0 && longest_step < cloud.latency_ms && alarms_ok > 0 ? 0 : 1;
 }
