@@ -52,8 +52,12 @@ bench: $(BUILD)/bench
 bench-https:
 	@sh tests/bench/bench_https.sh
 
-bench-instr: $(BUILD)/bench
-	@sh tests/bench/bench_instr.sh $(BUILD)/bench
+bench-instr: $(BUILD)/bench $(BUILD)/bench_stats
+	@sh tests/bench/bench_instr.sh $(BUILD)/bench $(BUILD)/bench_stats
+
+$(BUILD)/bench_stats: tests/bench/bench_stats.c llmres.h port/llmres_sim.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O2 -g -Wall -Wextra -Werror tests/bench/bench_stats.c -o $@
 
 $(BUILD)/bench: tests/bench/bench.c tests/bench/bench_impl.c llmres.h
 	@mkdir -p $(BUILD)

@@ -1673,20 +1673,26 @@ typedef struct llmres_counts {
     uint64_t tokens_in, tokens_out, bytes_out, bytes_in;
 } llmres_counts_t;
 
-/* The caller's statistics, attached with llmres_client_stats. Per provider: lifetime
-   counts and histograms (whole call, time to first byte), and a recent window of
-   LLMRES_STATS_SLOTS slots (counts and the whole call's latency). Under the client's lock. */
+/* The caller's statistics, attached with llmres_client_stats. Per provider: a recent
+   window of LLMRES_STATS_SLOTS slots of counts and two halves of the whole call's latency,
+   and what left the window (life, latency), so that each event is counted once; the
+   time to first byte of attempts over the lifetime. Read it through the functions below
+   (under the client's lock). */
 typedef struct llmres_stats {
-    uint32_t providers, slot_ms, slot_at, head, started, last_log;
+    uint32_t providers, slot_ms, half_ms, slot_at, head, started, last_log;
     uint32_t recent_at, recent_cur;                /* recent[][cur] fills; the other is the half before */
     llmres_counts_t life[LLMRES_MAX_PROVIDERS];
     llmres_counts_t slot[LLMRES_MAX_PROVIDERS][LLMRES_STATS_SLOTS];
-    llmres_hist_t latency[LLMRES_MAX_PROVIDERS], first_byte[LLMRES_MAX_PROVIDERS];
+    llmres_hist_t latency[LLMRES_MAX_PROVIDERS];   /* what left recent[] */
+    llmres_hist_t first_byte[LLMRES_MAX_PROVIDERS]; /* streamed attempts: sent to first byte */
     llmres_hist_t recent[LLMRES_MAX_PROVIDERS][2]; /* the whole call over the last half window or two */
     llmres_hist_t scratch;                         /* for an export, under the lock: not on a small stack */
     llmres_counts_t scratch_counts;
 } llmres_stats_t;
 
+/* Provider p's counts over the lifetime (and its latency histogram: latency may be
+   NULL). Errors: INVALID (no stats, p out of range). */
+LLMRES_API llmres_err_t llmres_stats_lifetime(llmres_client_t *c, int provider, llmres_counts_t *out, llmres_hist_t *latency);
 /* Attaches the caller's statistics to the client, emptied, counting from now
    (llmres_client_stats_sized(c, NULL, 0) detaches them). Errors: INVALID; SIZE_MISMATCH. */
 #define llmres_client_stats(c, s) llmres_client_stats_sized((c), (s), sizeof(*(s)))
@@ -4726,7 +4732,11 @@ static uint32_t llmres__estimate_tokens(const llmres_call_t *call, uint32_t max)
 static uint32_t llmres__hist_index(uint32_t v) {
     uint32_t msb = 0, octave;
     if (v < (1u << LLMRES_HIST_SUB_BITS)) return v;
+#if defined(__GNUC__) || defined(__clang__)
+    msb = 31u - (uint32_t)__builtin_clz(v); /* one instruction where the core has it */
+#else
     for (msb = LLMRES_HIST_SUB_BITS; msb < 31 && (v >> (msb + 1)); msb++) {} /* at most 26 turns */
+#endif
     octave = msb - LLMRES_HIST_SUB_BITS + 1u;
     if (octave > LLMRES_HIST_OCTAVES) return LLMRES_HIST_BUCKETS - 1u; /* beyond the range: the top bucket */
     return (octave << LLMRES_HIST_SUB_BITS) + ((v >> (msb - LLMRES_HIST_SUB_BITS)) & ((1u << LLMRES_HIST_SUB_BITS) - 1u));
@@ -4784,6 +4794,7 @@ LLMRES_API llmres_err_t llmres_client_stats_sized(llmres_client_t *c, llmres_sta
         LLMRES_MEMSET(s, 0, sizeof(*s));
         s->providers = c->providers;
         s->slot_ms = c->cfg.stats_slot_ms ? c->cfg.stats_slot_ms : 60000u;
+        s->half_ms = s->slot_ms * LLMRES_STATS_SLOTS / 2u;
         s->slot_at = s->recent_at = s->started = s->last_log = now;
     }
     c->stats = s;
@@ -4791,93 +4802,117 @@ LLMRES_API llmres_err_t llmres_client_stats_sized(llmres_client_t *c, llmres_sta
     return LLMRES_OK;
 }
 
-/* Moves the recent window on to now (lock held): whole slots that ended are emptied,
-   oldest first; the recent histograms swap halves every half window. */
+/* Adds the counts of `from` into `into`. */
+static void llmres__counts_add(llmres_counts_t *into, const llmres_counts_t *from) {
+    const uint32_t *a = &from->calls, *z = (const uint32_t *)(const void *)&from->latency_ms;
+    uint32_t *b = &into->calls, i;
+    for (i = 0; a + i < z; i++) b[i] += a[i]; /* the uint32_t counters, calls to breaker_opens */
+    into->latency_ms += from->latency_ms;
+    into->tokens_in += from->tokens_in;
+    into->tokens_out += from->tokens_out;
+    into->bytes_out += from->bytes_out;
+    into->bytes_in += from->bytes_in;
+}
+
+/* Moves the recent window on to now (lock held): slots that ended leave it, oldest first,
+   into the lifetime; the recent histograms swap halves every half window, the older half
+   into the lifetime's. So a call is counted once, in the current slot and half. */
 static void llmres__stats_slide(llmres_stats_t *s, uint32_t now) {
-    uint32_t n = 0, p, half = s->slot_ms * LLMRES_STATS_SLOTS / 2u;
+    uint32_t n = 0, p, half = s->half_ms;
+    if (now - s->slot_at < s->slot_ms && now - s->recent_at < half) return; /* the common case */
     while (now - s->slot_at >= s->slot_ms && n++ < LLMRES_STATS_SLOTS) {
         s->head = (s->head + 1u) % LLMRES_STATS_SLOTS;
-        for (p = 0; p < s->providers; p++) LLMRES_MEMSET(&s->slot[p][s->head], 0, sizeof(llmres_counts_t));
+        for (p = 0; p < s->providers; p++) {
+            llmres__counts_add(&s->life[p], &s->slot[p][s->head]);
+            LLMRES_MEMSET(&s->slot[p][s->head], 0, sizeof(llmres_counts_t));
+        }
         s->slot_at += s->slot_ms;
     }
     if (now - s->slot_at >= s->slot_ms) s->slot_at = now; /* a silence longer than the window */
     if (now - s->recent_at >= half) {
         s->recent_cur ^= 1u;
-        for (p = 0; p < s->providers; p++) LLMRES_MEMSET(&s->recent[p][s->recent_cur], 0, sizeof(llmres_hist_t));
+        for (p = 0; p < s->providers; p++) {
+            llmres_hist_merge(&s->latency[p], &s->recent[p][s->recent_cur]);
+            LLMRES_MEMSET(&s->recent[p][s->recent_cur], 0, sizeof(llmres_hist_t));
+        }
         s->recent_at = now - s->recent_at >= 2u * half ? now : s->recent_at + half;
         if (now - s->recent_at >= half) s->recent_at = now;
     }
 }
 
-/* Counts a finished call for its provider, in the lifetime and the current slot (lock
-   held). A call refused before reaching the provider counts under its cause. */
+/* Counts a finished call for its provider in the current slot (lock held). A call
+   refused before reaching the provider counts under its cause. */
 static void llmres__stats_call(llmres_client_t *c, const llmres_call_state_t *st, const llmres_result_t *res, uint32_t now) {
     llmres_stats_t *s = c->stats;
-    uint32_t p = (uint32_t)(res->provider >= 0 ? res->provider : st->provider), k;
-    llmres_counts_t *n[2];
+    uint32_t p = (uint32_t)(res->provider >= 0 ? res->provider : st->provider);
+    llmres_counts_t *x;
     if (p >= s->providers) p = 0;
     llmres__stats_slide(s, now);
-    n[0] = &s->life[p];
-    n[1] = &s->slot[p][s->head];
-    for (k = 0; k < 2; k++) {
-        llmres_counts_t *x = n[k];
-        x->calls++;
-        if (res->error == LLMRES_OK) x->successes++;
-        else x->errors[res->cls >= 0 && res->cls < LLMRES_CLASSES ? res->cls : LLMRES_CLASS_UNKNOWN]++;
-        if (!res->attempts && !res->cached && res->error != LLMRES_OK) {
-            if (res->error == LLMRES_ERR_LIMITED || res->error == LLMRES_ERR_OPEN) x->rejected[st->why]++;
-            else if (res->error == LLMRES_ERR_TIMEOUT) x->rejected[LLMRES_REJECT_DEADLINE]++;
-        }
-        if (res->input_tokens != LLMRES_UNKNOWN) x->tokens_in += res->input_tokens;
-        if (res->output_tokens != LLMRES_UNKNOWN) x->tokens_out += res->output_tokens;
-        if (res->attempts) x->latency_ms += res->elapsed_ms;
-    }
+    x = &s->slot[p][s->head];
+    x->calls++;
+    if (res->error == LLMRES_OK) x->successes++;
+    else x->errors[res->cls >= 0 && res->cls < LLMRES_CLASSES ? res->cls : LLMRES_CLASS_UNKNOWN]++;
+    if (res->input_tokens != LLMRES_UNKNOWN) x->tokens_in += res->input_tokens;
+    if (res->output_tokens != LLMRES_UNKNOWN) x->tokens_out += res->output_tokens;
     if (res->attempts) {
-        llmres_hist_add(&s->latency[p], res->elapsed_ms);
+        x->latency_ms += res->elapsed_ms;
         llmres_hist_add(&s->recent[p][s->recent_cur], res->elapsed_ms);
+    } else if (!res->cached && res->error != LLMRES_OK) {
+        if (res->error == LLMRES_ERR_LIMITED || res->error == LLMRES_ERR_OPEN) x->rejected[st->why]++;
+        else if (res->error == LLMRES_ERR_TIMEOUT) x->rejected[LLMRES_REJECT_DEADLINE]++;
     }
 }
 
-/* Counts an attempt's end for its provider (lock held): bytes, and a breaker that opened. */
-static void llmres__stats_attempt(llmres_client_t *c, uint32_t p, uint32_t sent, uint32_t got, uint32_t opened, uint32_t now) {
-    llmres_stats_t *s = c->stats;
-    llmres_counts_t *n[2];
-    uint32_t k;
-    llmres__stats_slide(s, now);
-    n[0] = &s->life[p];
-    n[1] = &s->slot[p][s->head];
-    for (k = 0; k < 2; k++) {
-        n[k]->attempts++;
-        n[k]->bytes_out += sent;
-        n[k]->bytes_in += got;
-        n[k]->breaker_opens += opened;
-    }
+/* Counts an attempt's end for its provider (lock held): bytes, and a breaker that opened.
+   Into the current slot without sliding: the call's end, soon, slides; counted once
+   either way. */
+static void llmres__stats_attempt(llmres_client_t *c, uint32_t p, uint32_t sent, uint32_t got, uint32_t opened) {
+    llmres_counts_t *x = &c->stats->slot[p][c->stats->head];
+    x->attempts++;
+    x->bytes_out += sent;
+    x->bytes_in += got;
+    x->breaker_opens += opened;
 }
 
 /* A request the dispatcher ended without a call (lock held): counted as a call of the
    chain's first provider, refused for `cause`, class overloaded (timeout for a deadline). */
 static void llmres__stats_unserved(llmres_client_t *c, int cause, uint32_t now) {
-    llmres_stats_t *s = c->stats;
-    uint32_t k;
-    llmres_counts_t *n[2];
-    llmres__stats_slide(s, now);
-    n[0] = &s->life[0];
-    n[1] = &s->slot[0][s->head];
-    for (k = 0; k < 2; k++) {
-        n[k]->calls++;
-        n[k]->errors[cause == LLMRES_REJECT_DEADLINE ? LLMRES_CLASS_TIMEOUT : LLMRES_CLASS_OVERLOADED]++;
-        n[k]->rejected[cause]++;
-    }
+    llmres_counts_t *x;
+    llmres__stats_slide(c->stats, now);
+    x = &c->stats->slot[0][c->stats->head];
+    x->calls++;
+    x->errors[cause == LLMRES_REJECT_DEADLINE ? LLMRES_CLASS_TIMEOUT : LLMRES_CLASS_OVERLOADED]++;
+    x->rejected[cause]++;
 }
 
-/* One counter of provider p's two spans moved by one (lock held): retries, fallbacks,
-   cache hits and misses (by offset in llmres_counts_t). */
+/* One counter of provider p's current slot moved by one (lock held): retries, fallbacks,
+   cache hits and misses, refused retries (by offset in llmres_counts_t). */
 static void llmres__stats_bump(llmres_client_t *c, uint32_t p, size_t field, uint32_t now) {
     llmres_stats_t *s = c->stats;
     if (!s || p >= s->providers) return;
     llmres__stats_slide(s, now);
-    ++*(uint32_t *)(void *)((char *)&s->life[p] + field);
     ++*(uint32_t *)(void *)((char *)&s->slot[p][s->head] + field);
+}
+
+/* Provider p's lifetime (lock held): what left the window and what is in it. */
+static void llmres__stats_whole(const llmres_stats_t *s, uint32_t p, llmres_counts_t *out, llmres_hist_t *latency) {
+    uint32_t k;
+    *out = s->life[p];
+    for (k = 0; k < LLMRES_STATS_SLOTS; k++) llmres__counts_add(out, &s->slot[p][k]);
+    if (latency) {
+        *latency = s->latency[p];
+        llmres_hist_merge(latency, &s->recent[p][0]);
+        llmres_hist_merge(latency, &s->recent[p][1]);
+    }
+}
+
+LLMRES_API llmres_err_t llmres_stats_lifetime(llmres_client_t *c, int provider, llmres_counts_t *out, llmres_hist_t *latency) {
+    if (!c || !c->stats || !out || provider < 0 || (uint32_t)provider >= c->providers) return LLMRES_ERR_INVALID;
+    llmres__lock(c);
+    llmres__stats_slide(c->stats, c->port->now_ms(c->port->ctx));
+    llmres__stats_whole(c->stats, (uint32_t)provider, out, latency);
+    llmres__unlock(c);
+    return LLMRES_OK;
 }
 #endif /* LLMRES_NO_STATS */
 
@@ -4886,19 +4921,9 @@ static void llmres__stats_bump(llmres_client_t *c, uint32_t p, size_t field, uin
 
 /* The recent window of provider p summed over its slots (lock held, slid to now). */
 static void llmres__stats_recent(llmres_stats_t *s, uint32_t p, llmres_counts_t *sum, llmres_hist_t *lat) {
-    uint32_t k, i;
+    uint32_t k;
     LLMRES_MEMSET(sum, 0, sizeof(*sum));
-    for (k = 0; k < LLMRES_STATS_SLOTS; k++) {
-        const llmres_counts_t *x = &s->slot[p][k];
-        const uint32_t *a = &x->calls, *z = (const uint32_t *)(const void *)&x->latency_ms;
-        uint32_t *b = &sum->calls;
-        for (i = 0; a + i < z; i++) b[i] += a[i]; /* the uint32_t counters, calls to breaker_opens */
-        sum->latency_ms += x->latency_ms;
-        sum->tokens_in += x->tokens_in;
-        sum->tokens_out += x->tokens_out;
-        sum->bytes_out += x->bytes_out;
-        sum->bytes_in += x->bytes_in;
-    }
+    for (k = 0; k < LLMRES_STATS_SLOTS; k++) llmres__counts_add(sum, &s->slot[p][k]);
     *lat = s->recent[p][0];
     llmres_hist_merge(lat, &s->recent[p][1]);
 }
@@ -5188,8 +5213,9 @@ static void llmres__json_provider(llmres_client_t *c, llmres__out_t *o, uint32_t
     llmres__emit(o, "}");
     llmres__json_counts(c, o, "recent", &n);
     llmres__json_hist(o, "recent_latency_ms", &s->scratch);
-    llmres__json_counts(c, o, "lifetime", &s->life[p]);
-    llmres__json_hist(o, "latency_ms", &s->latency[p]);
+    llmres__stats_whole(s, p, &n, &s->scratch);
+    llmres__json_counts(c, o, "lifetime", &n);
+    llmres__json_hist(o, "latency_ms", &s->scratch);
     llmres__json_hist(o, "first_byte_ms", &s->first_byte[p]);
     llmres__emit(o, "}");
 }
@@ -5293,26 +5319,32 @@ static void llmres__prom_sample(llmres__out_t *o, const char *name, const char *
 }
 
 /* One counter family over every provider, the field at `offset` of its lifetime counts. */
-static void llmres__prom_counter(const llmres_client_t *c, llmres__out_t *o, const char *name, const char *help, size_t offset,
-                                 int wide) {
+static void llmres__prom_counter(const llmres_client_t *c, const llmres_counts_t *life, llmres__out_t *o, const char *name,
+                                 const char *help, size_t offset, int wide) {
     uint32_t p;
     llmres__prom_family(o, name, "counter", help);
     for (p = 0; p < c->providers; p++) {
-        const char *at = (const char *)&c->stats->life[p] + offset;
+        const char *at = (const char *)&life[p] + offset;
         llmres__prom_sample(o, name, c->provider[p].host, NULL, NULL,
                             wide ? *(const uint64_t *)(const void *)at : *(const uint32_t *)(const void *)at);
     }
 }
 
 /* A histogram family in seconds: cumulative buckets at fixed bounds, _sum and _count. */
-static void llmres__prom_hist(const llmres_client_t *c, llmres__out_t *o, const char *name, const char *help, int first_byte) {
+static void llmres__prom_hist(llmres_client_t *c, llmres__out_t *o, const char *name, const char *help, int first_byte) {
     static const uint32_t le_ms[] = {10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
     uint32_t p, k, i;
     char bname[48];
     llmres__prom_family(o, name, "histogram", help);
     llmres__say(bname, sizeof(bname), name, "_bucket", 7, "");
     for (p = 0; p < c->providers; p++) {
-        const llmres_hist_t *h = first_byte ? &c->stats->first_byte[p] : &c->stats->latency[p];
+        const llmres_hist_t *h = &c->stats->first_byte[p];
+        if (!first_byte) { /* the lifetime: what left the window and both halves in it */
+            c->stats->scratch = c->stats->latency[p];
+            llmres_hist_merge(&c->stats->scratch, &c->stats->recent[p][0]);
+            llmres_hist_merge(&c->stats->scratch, &c->stats->recent[p][1]);
+            h = &c->stats->scratch;
+        }
         uint64_t below = 0;
         for (k = 0, i = 0; k < sizeof(le_ms) / sizeof(le_ms[0]); k++) {
             char le[16];
@@ -5353,6 +5385,7 @@ LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap
         {"output_tokens_total", "Output tokens, as the provider reported them.", offsetof(llmres_counts_t, tokens_out), 1},
         {"sent_bytes_total", "Request bytes sent.", offsetof(llmres_counts_t, bytes_out), 1},
         {"received_bytes_total", "Response bytes received.", offsetof(llmres_counts_t, bytes_in), 1}};
+    llmres_counts_t life[LLMRES_MAX_PROVIDERS];
     llmres__out_t o;
     uint32_t p, k, score, now;
     if (!c || !c->stats || (!buf && cap)) return LLMRES_ERR_INVALID;
@@ -5360,20 +5393,21 @@ LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap
     now = c->port->now_ms(c->port->ctx);
     llmres__lock(c);
     llmres__stats_slide(c->stats, now);
+    for (p = 0; p < c->providers; p++) llmres__stats_whole(c->stats, p, &life[p], NULL);
     for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
-        llmres__prom_counter(c, &o, counters[k].name, counters[k].help, counters[k].offset, counters[k].wide);
+        llmres__prom_counter(c, life, &o, counters[k].name, counters[k].help, counters[k].offset, counters[k].wide);
     llmres__prom_family(&o, "errors_total", "counter", "Calls that ended in error, by class.");
     for (p = 0; p < c->providers; p++)
         for (k = 1; k < LLMRES_CLASSES; k++)
-            llmres__prom_sample(&o, "errors_total", c->provider[p].host, "class", llmres_class_name((int)k), c->stats->life[p].errors[k]);
+            llmres__prom_sample(&o, "errors_total", c->provider[p].host, "class", llmres_class_name((int)k), life[p].errors[k]);
     llmres__prom_family(&o, "rejected_total", "counter", "Calls ended without reaching the provider, by cause.");
     for (p = 0; p < c->providers; p++)
         for (k = 0; k < LLMRES_REJECT_CAUSES; k++)
-            llmres__prom_sample(&o, "rejected_total", c->provider[p].host, "cause", llmres__reject_names[k], c->stats->life[p].rejected[k]);
+            llmres__prom_sample(&o, "rejected_total", c->provider[p].host, "cause", llmres__reject_names[k], life[p].rejected[k]);
     llmres__prom_family(&o, "cost_micro_units_total", "counter", "Estimated cost from the configured prices, in millionths.");
     for (p = 0; p < c->providers; p++)
         llmres__prom_sample(&o, "cost_micro_units_total", c->provider[p].host, NULL, NULL,
-                            (c->stats->life[p].tokens_in * c->cfg.price_in_milli + c->stats->life[p].tokens_out * c->cfg.price_out_milli) / 1000u);
+                            (life[p].tokens_in * c->cfg.price_in_milli + life[p].tokens_out * c->cfg.price_out_milli) / 1000u);
     llmres__prom_family(&o, "health_score", "gauge", "Health, 0 to 100, from the recent window, breaker and overload state.");
     for (p = 0; p < c->providers; p++) {
         llmres__stats_recent(c->stats, p, &c->stats->scratch_counts, &c->stats->scratch);
@@ -5587,7 +5621,7 @@ static void llmres__call_record(llmres_client_t *c, const llmres_worker_t *w, co
 #ifndef LLMRES_NO_STATS
         if (c->stats)
             llmres__stats_attempt(c, (uint32_t)st->provider, (uint32_t)w->http.x_head_len + (uint32_t)w->http.x_body_len,
-                                  (uint32_t)w->http.x_got, c->breaker[st->provider].transitions[LLMRES_BREAKER_OPEN] - opens, now);
+                                  (uint32_t)w->http.x_got, c->breaker[st->provider].transitions[LLMRES_BREAKER_OPEN] - opens);
 #else
         (void)opens;
 #endif
@@ -5895,7 +5929,7 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
     status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
     llmres__call_count_resend(c, w, st, res);
 #ifndef LLMRES_NO_STATS
-    if (c->stats && !st->first_byte && w->http.x_got) { /* time to first byte, once per attempt */
+    if (c->stats && call->on_text && !st->first_byte && w->http.x_got) { /* a stream's first byte, once per attempt */
         st->first_byte = 1;
         llmres__lock(c);
         if (c->stats) llmres_hist_add(&c->stats->first_byte[st->provider], c->port->now_ms(c->port->ctx) - st->t0);

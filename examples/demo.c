@@ -66,12 +66,13 @@ static void *run(void *arg) {
    (both of the chain), and its health verdict. */
 static void print_library_view(void) {
     static const char *const verdict[3] = {"healthy", "degraded", "critical"};
-    static llmres_hist_t all;
+    static llmres_hist_t all, one;
+    llmres_counts_t counts;
     uint32_t score = 0;
-    int v = llmres_health(&client, -1, &score);
+    int v = llmres_health(&client, -1, &score), p;
     memset(&all, 0, sizeof(all));
-    llmres_hist_merge(&all, &stats.latency[0]);
-    llmres_hist_merge(&all, &stats.latency[1]);
+    for (p = 0; p < 2; p++)
+        if (llmres_stats_lifetime(&client, p, &counts, &one) == LLMRES_OK) llmres_hist_merge(&all, &one);
     printf("| latency p50 / p95 / p99 / max (the library's histogram) | %u / %u / %u / %u ms |\n",
            (unsigned)llmres_hist_percentile(&all, 500), (unsigned)llmres_hist_percentile(&all, 950),
            (unsigned)llmres_hist_percentile(&all, 990), (unsigned)all.max);

@@ -53,7 +53,7 @@ state_sizes() {
 #include "../../llmres.h"
 char s_bucket[sizeof(llmres_bucket_t)], s_breaker[sizeof(llmres_breaker_t)],
      s_backoff[sizeof(llmres_backoff_t)], s_cache[sizeof(llmres_cache_t)], s_queue[sizeof(llmres_queue_t)],
-     s_overload[sizeof(llmres_overload_t)],
+     s_overload[sizeof(llmres_overload_t)], s_stats[sizeof(llmres_stats_t)],
      s_http[sizeof(llmres_http_client_t) + sizeof(llmres_http_response_t)],
      s_client[sizeof(llmres_client_t)], s_worker[sizeof(llmres_worker_t)], s_dispatch[sizeof(llmres_dispatch_t)];
 C
@@ -89,10 +89,14 @@ for t in $TARGETS; do
     eval "flash_${t}_LLM=$(($1 - core - flash_${t}_HTTP))"
     eval "ram_${t}_LLM=$2"
     # the client: everything but the dispatcher minus everything but the client
-    set -- $(build "$t" noclient "-DLLMRES_NO_CLIENT")
+    set -- $(build "$t" noclient "-DLLMRES_NO_CLIENT -DLLMRES_NO_STATS")
     eval "flash_${t}_noclient=$1"
-    set -- $(build "$t" nodispatch "-DLLMRES_NO_DISPATCH")
+    set -- $(build "$t" nodispatch "-DLLMRES_NO_DISPATCH -DLLMRES_NO_STATS")
     eval "flash_${t}_nodispatch=$1"
+    set -- $(build "$t" nostats "-DLLMRES_NO_STATS")
+    eval "flash_${t}_nostats=$1"
+    set -- $(build "$t" noexport "-DLLMRES_NO_STATS_EXPORT")
+    eval "flash_${t}_noexport=$1"
     set -- $(build "$t" five "-DLLMRES_NO_HTTP -DLLMRES_NO_OVERLOAD")
     eval "flash_${t}_five=$1 ram_${t}_five=$2"
     set -- $(build "$t" all "")
@@ -116,10 +120,12 @@ done
 st() { echo "$state_m4" | tr ' ' '\n' | grep "^s_$1=" | cut -d= -f2; }
 echo "| llm (the provider rows, wire formats, streams, taxonomy) | $flash_m0_LLM | $flash_m4_LLM | $flash_rv32_LLM | $ram_m4_LLM | - |"
 echo "| client (configuration, the resilient call) | $((flash_m0_nodispatch - flash_m0_noclient)) | $((flash_m4_nodispatch - flash_m4_noclient)) | $((flash_rv32_nodispatch - flash_rv32_noclient)) | 0 | client $(st client), worker $(st worker) |"
-echo "| dispatcher | $((flash_m0_all - flash_m0_nodispatch)) | $((flash_m4_all - flash_m4_nodispatch)) | $((flash_rv32_all - flash_rv32_nodispatch)) | 0 | $(st dispatch) |"
+echo "| dispatcher | $((flash_m0_nostats - flash_m0_nodispatch)) | $((flash_m4_nostats - flash_m4_nodispatch)) | $((flash_rv32_nostats - flash_rv32_nodispatch)) | 0 | $(st dispatch) |"
+echo "| statistics: counting, histograms, health, issues, log line, controls | $((flash_m0_noexport - flash_m0_nostats)) | $((flash_m4_noexport - flash_m4_nostats)) | $((flash_rv32_noexport - flash_rv32_nostats)) | 0 | $(st stats) |"
+echo "| statistics: the JSON and Prometheus exports | $((flash_m0_all - flash_m0_noexport)) | $((flash_m4_all - flash_m4_noexport)) | $((flash_rv32_all - flash_rv32_noexport)) | 0 | - |"
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** (one object, the core included) | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
-echo "| everything (primitives, overload, HTTP, LLM, client, dispatcher) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
+echo "| everything (primitives, overload, HTTP, LLM, client, dispatcher, statistics) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo

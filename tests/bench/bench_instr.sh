@@ -7,6 +7,7 @@
 # Usage: tests/bench/bench_instr.sh path/to/bench
 set -eu
 BENCH=${1:-build/bench}
+STATS=${2:-}
 N1=1000
 N2=101000
 count() { # op, n, entry points...
@@ -32,3 +33,11 @@ row cache_get_hit llmres_cache_get
 row cache_get_miss llmres_cache_get
 row cache_put llmres_cache_put
 row queue_push_pop llmres_queue_push llmres_queue_pop
+# What statistics cost a whole call: N calls on the simulated port with them and without,
+# the whole program counted; the difference per call.
+if [ -n "$STATS" ]; then
+    total() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$STATS" "$@" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
+    with=$(( ($(total 2200 stats) - $(total 200 stats)) / 2000 ))
+    without=$(( ($(total 2200) - $(total 200)) / 2000 ))
+    echo "| counting a completed call in the statistics (a whole call: $without without, $with with) | $((with - without)) |"
+fi

@@ -83,7 +83,11 @@ static void ask(int n) {
     }
 }
 
+static void ignore_text(void *user, const char *piece, size_t len) { (void)user; (void)piece; (void)len; }
+
 static void the_client_counts_per_provider(void) {
+    static llmres_hist_t lat;
+    llmres_counts_t life;
     llmres_sim_config_t sc;
     llmres_config_t cfg;
     memset(&sc, 0, sizeof(sc));
@@ -95,20 +99,32 @@ static void the_client_counts_per_provider(void) {
     cfg.price_out_milli = 600;  /* 0.60 out */
     setup(&sc, &cfg);
     ask(40);
-    CHECK_EQ(stats.life[0].calls, 40);
-    CHECK_EQ(stats.life[0].calls, client.calls);
-    CHECK_EQ(stats.life[0].successes, client.successes);
-    CHECK_EQ(stats.life[0].attempts, client.attempts);
-    CHECK_EQ(stats.life[0].attempts, sim.stats.requests);
-    CHECK_EQ(stats.life[0].retries, client.retries);
-    CHECK(stats.life[0].tokens_in > 0 && stats.life[0].tokens_out > 0);
-    CHECK(stats.life[0].bytes_out > 40u * 100u && stats.life[0].bytes_in > 40u * 100u);
-    CHECK_EQ(stats.latency[0].count, stats.life[0].calls - (stats.life[0].rejected[LLMRES_REJECT_THROTTLE] +
-                                                          stats.life[0].rejected[LLMRES_REJECT_WAIT] +
-                                                          stats.life[0].rejected[LLMRES_REJECT_BUCKET]));
-    CHECK(llmres_hist_percentile(&stats.latency[0], 500) >= 300);
-    CHECK(stats.first_byte[0].count >= stats.life[0].successes);
-    CHECK(llmres_hist_percentile(&stats.first_byte[0], 500) >= 300);
+    sim.now += 10u * 60000u; /* the window moves on: its counts join the lifetime's, each once */
+    CHECK_EQ(llmres_stats_lifetime(&client, 0, &life, &lat), LLMRES_OK);
+    CHECK_EQ(life.calls, 40);
+    CHECK_EQ(life.calls, client.calls);
+    CHECK_EQ(life.successes, client.successes);
+    CHECK_EQ(life.attempts, client.attempts);
+    CHECK_EQ(life.attempts, sim.stats.requests);
+    CHECK_EQ(life.retries, client.retries);
+    CHECK(life.tokens_in > 0 && life.tokens_out > 0);
+    CHECK(life.bytes_out > 40u * 100u && life.bytes_in > 40u * 100u);
+    CHECK_EQ(lat.count, life.calls - (life.rejected[LLMRES_REJECT_THROTTLE] + life.rejected[LLMRES_REJECT_WAIT] +
+                                      life.rejected[LLMRES_REJECT_BUCKET]));
+    CHECK(llmres_hist_percentile(&lat, 500) >= 300);
+    CHECK_EQ(stats.first_byte[0].count, 0); /* whole answers: their latency is the call's */
+    {   /* streamed answers: the time to their first byte too */
+        llmres_call_t call;
+        llmres_result_t res;
+        char text[128];
+        int i;
+        llmres_call_init(&call, "hello there", text, sizeof(text));
+        call.on_text = ignore_text;
+        for (i = 0; i < 5; i++) { llmres_call(&client, &worker, &call, &res); sim.now += 1000; }
+        CHECK(stats.first_byte[0].count >= 5);
+        CHECK(llmres_hist_percentile(&stats.first_byte[0], 500) >= 300);
+    }
+    CHECK_EQ(llmres_stats_lifetime(&client, 1, &life, NULL), LLMRES_ERR_INVALID);
 }
 
 /* Sets provider 0's recent window to `calls` calls, of which `ok` succeeded and `denied`
@@ -294,7 +310,11 @@ static void tick_logs_and_controls(void) {
     CHECK_EQ(llmres_client_overload_clear(&client, -1), LLMRES_OK);
     CHECK_EQ(llmres_overload_wait_ms(&client.overload[0], sim.now), 0);
     CHECK_EQ(llmres_stats_reset(&client), LLMRES_OK);
-    CHECK_EQ(stats.life[0].calls, 0);
+    {
+        llmres_counts_t life;
+        CHECK_EQ(llmres_stats_lifetime(&client, 0, &life, NULL), LLMRES_OK);
+        CHECK_EQ(life.calls, 0);
+    }
     CHECK(strstr(logged, "sk-secret") == NULL);
 }
 
