@@ -236,6 +236,8 @@ RUNTIME CONFIGURATION
    LLM_PRICE_INPUT_PER_MTOK                0  price_in_milli: the price of a million input
                                               tokens, "0.15"; estimated cost in micro-units
    LLM_PRICE_OUTPUT_PER_MTOK               0  price_out_milli: the same, output tokens
+   LLM_HEALTH_MIN_CALLS                   10  health_min_calls: calls in the recent window
+                                              before the rates below judge
    LLM_HEALTH_SUCCESS_PCT                 95  health_success_pct: a success rate under
                                               this is degraded
    LLM_HEALTH_FAILURE_PCT                 20  health_failure_pct: failures of the calls
@@ -1413,6 +1415,7 @@ typedef struct llmres_config {
     uint32_t stats_log_ms;        /* LLM_STATS_LOG_MS (60000): llmres_stats_tick's period; 0: never */
     uint32_t price_in_milli;      /* LLM_PRICE_INPUT_PER_MTOK, "0.15" (0): per million tokens */
     uint32_t price_out_milli;     /* LLM_PRICE_OUTPUT_PER_MTOK (0) */
+    uint32_t health_min_calls;    /* LLM_HEALTH_MIN_CALLS (10): calls in the window before rates judge */
     uint32_t health_success_pct;  /* LLM_HEALTH_SUCCESS_PCT (95): below: degraded */
     uint32_t health_failure_pct;  /* LLM_HEALTH_FAILURE_PCT (20): at or above: critical */
     uint32_t health_denial_pct;   /* LLM_HEALTH_DENIAL_PCT (10): at or above: degraded */
@@ -4332,6 +4335,7 @@ static const llmres__cfgkey_t llmres__cfgkeys[] = {
     LLMRES__CK("LLM_STATS_LOG_MS", stats_log_ms, 0, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_PRICE_INPUT_PER_MTOK", price_in_milli, 0, 1000000000u, 1),
     LLMRES__CK("LLM_PRICE_OUTPUT_PER_MTOK", price_out_milli, 0, 1000000000u, 1),
+    LLMRES__CK("LLM_HEALTH_MIN_CALLS", health_min_calls, 0, 1000000, 0),
     LLMRES__CK("LLM_HEALTH_SUCCESS_PCT", health_success_pct, 0, 100, 0),
     LLMRES__CK("LLM_HEALTH_FAILURE_PCT", health_failure_pct, 1, 100, 0),
     LLMRES__CK("LLM_HEALTH_DENIAL_PCT", health_denial_pct, 1, 100, 0),
@@ -4373,6 +4377,7 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->throttle_k_milli = 1200;
     c->stats_slot_ms = 60000;
     c->stats_log_ms = 60000;
+    c->health_min_calls = 10;
     c->health_success_pct = 95;
     c->health_failure_pct = 20;
     c->health_denial_pct = 10;
@@ -4943,13 +4948,13 @@ static int llmres__health_of(const llmres_client_t *c, uint32_t p, const llmres_
                              uint32_t *score) {
     const llmres_config_t *f = &c->cfg;
     uint32_t rej = llmres__rejected(n), sent = n->calls - rej, pen = 0, v = LLMRES_HEALTHY;
-    uint32_t success = n->calls ? llmres__pct(n->successes, n->calls) : 100u;
+    uint32_t success = n->calls >= f->health_min_calls ? llmres__pct(n->successes, n->calls) : 100u; /* few: no rate */
     uint32_t failure = llmres__pct(sent - (n->successes < sent ? n->successes : sent), sent);
     uint32_t mean = sent ? (uint32_t)(n->latency_ms / sent) : 0, b = c->breaker[p].state, o = c->overload[p].state;
 #define LLMRES__WORSE(x) do { if ((x) > v) v = (x); } while (0)
     if (success < f->health_success_pct) { pen += f->health_success_pct - success; LLMRES__WORSE(LLMRES_DEGRADED); }
-    if (sent && failure >= f->health_failure_pct) { pen += 30; LLMRES__WORSE(LLMRES_CRITICAL); }
-    if (n->calls && llmres__pct(rej, n->calls) >= f->health_denial_pct) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (sent >= f->health_min_calls && failure >= f->health_failure_pct) { pen += 30; LLMRES__WORSE(LLMRES_CRITICAL); }
+    if (n->calls >= f->health_min_calls && llmres__pct(rej, n->calls) >= f->health_denial_pct) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
     if (mean >= f->health_latency_ms || llmres_hist_percentile(lat, 950) >= f->health_latency_ms) { pen += 15; LLMRES__WORSE(LLMRES_DEGRADED); }
     if (b == LLMRES_BREAKER_HALF_OPEN) { pen += 20; LLMRES__WORSE(LLMRES_DEGRADED); }
     if (b == LLMRES_BREAKER_OPEN || b == LLMRES_BREAKER_FORCED_OPEN) { pen += 40; LLMRES__WORSE(LLMRES_CRITICAL); }

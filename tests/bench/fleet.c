@@ -175,6 +175,7 @@ static struct {
     const scenario_t *sc;
     const policy_t *pol;
     double cost;                 /* tokens a refusal costs the provider */
+    uint32_t first_seed;         /* the seed whose run of llmres's defaults samples health */
     uint32_t seed, now, requests, tail_ms, quick;
     provider_t provider;
     /* llmres misbehaving against the transport: findings, printed when not 0 */
@@ -397,6 +398,7 @@ typedef struct device {
     uint32_t index, next_request, same_ms, stepped_at;
     uint64_t entropy;
     llmres_client_t client;
+    llmres_stats_t stats;        /* the library's own view: health over time */
     llmres_dispatch_t dispatch;
     llmres_worker_t worker[LLMRES_DISPATCH_SLOTS];
     conn_t conn[DEVICE_CONNS];
@@ -525,7 +527,8 @@ static void device_init(device_t *d, uint32_t index) {
     for (i = 0; i < DEVICE_CONNS; i++) d->conn[i].open = 0;
     llmres_config_defaults(&cfg);
     if ((sim.pol->preset && llmres_config_preset(&cfg, sim.pol->preset, NULL, 0) != LLMRES_OK) ||
-        llmres_client_init(&d->client, &d->port, NULL, &cfg, cloud, 1) != LLMRES_OK) {
+        llmres_client_init(&d->client, &d->port, NULL, &cfg, cloud, 1) != LLMRES_OK ||
+        llmres_client_stats(&d->client, &d->stats) != LLMRES_OK) {
         fprintf(stderr, "fleet: device %u: the client would not start\n", (unsigned)index);
         exit(2);
     }
@@ -626,8 +629,25 @@ static void missing_ends(void) {
     abort();
 }
 
+/* What each device's client says of the provider, every HEALTH_EVERY_MS of the first
+   seed's run of llmres's defaults: devices healthy, degraded and critical. */
+#define HEALTH_EVERY_MS 30000u
+#define HEALTH_SAMPLES 24
+static uint32_t health_seen[HEALTH_SAMPLES][3], health_samples;
+
+static void sample_health(void) {
+    uint32_t d, v[3] = {0, 0, 0};
+    int h;
+    if (health_samples >= HEALTH_SAMPLES) return;
+    for (d = 0; d < sim.sc->devices; d++)
+        if ((h = llmres_health(&devices[d].client, -1, NULL)) >= 0 && h <= LLMRES_CRITICAL) v[h]++;
+    memcpy(health_seen[health_samples++], v, sizeof(v));
+}
+
 static void run_llmres(void) {
-    uint32_t d, at, id, stop = 0;
+    uint32_t d, at, id, stop = 0, next_sample = HEALTH_EVERY_MS;
+    int sampling = !strcmp(sim.pol->name, "llmres defaults") && sim.seed == sim.first_seed;
+    if (sampling) health_samples = 0;
     heap.count = 0;
     for (d = 0; d < sim.sc->devices; d++) devices[d].next_request = NONE;
     for (id = sim.requests; id-- > 0;) { /* each device's first request */
@@ -640,6 +660,10 @@ static void run_llmres(void) {
         if (devices[d].next_request != NONE) heap_push(&heap, requests[devices[d].next_request].arrival, d);
     }
     while (heap_pop(&heap, &at, &id) && at <= stop) {
+        for (; sampling && at >= next_sample; next_sample += HEALTH_EVERY_MS) {
+            sim.now = next_sample;
+            sample_health();
+        }
         sim.now = at;
         device_wake(&devices[id]);
     }
@@ -1099,9 +1123,21 @@ static uint32_t keep_series(uint32_t series[][MAX_SECONDS], uint32_t p) {
 
 /* Every policy over every seed's arrivals, at one refusal cost; the first seed's upstream
    rates go to DIR for scenarios a and b. */
+/* The devices' verdicts over time, as llmres_health gave them. */
+static void print_health(void) {
+    uint32_t k;
+    printf("\nllmres defaults, first seed: what the devices' clients said of the provider every %u s "
+           "(llmres_health: healthy / degraded / critical):\n\n", (unsigned)(HEALTH_EVERY_MS / 1000u));
+    for (k = 0; k < health_samples; k++)
+        printf("%s%u s %u/%u/%u", k ? ", " : "", (unsigned)((k + 1) * HEALTH_EVERY_MS / 1000u), (unsigned)health_seen[k][0],
+               (unsigned)health_seen[k][1], (unsigned)health_seen[k][2]);
+    printf("\n");
+}
+
 static void run_scenario(uint32_t s, const options_t *o, metrics_t m[][MAX_SEEDS]) {
     static uint32_t series[POLICIES][MAX_SECONDS];
     uint32_t i, p, secs = 0, n;
+    sim.first_seed = o->seeds[0];
     for (i = 0; i < o->seed_count; i++) {
         sim.seed = o->seeds[i];
         make_arrivals(sim.sc, sim.seed);
@@ -1114,6 +1150,7 @@ static void run_scenario(uint32_t s, const options_t *o, metrics_t m[][MAX_SEEDS
     print_table(sim.sc, sim.cost, m, o->seed_count);
     print_invariants(m, o->seed_count);
     print_ends(m, o->seed_count);
+    print_health();
     if (sim.sc->name[0] == 'a' || sim.sc->name[0] == 'b') {
         sim.seed = o->seeds[0];
         write_series(o->out, sim.sc, sim.cost, series, secs);
