@@ -402,6 +402,13 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
+   next   Statistics (issue 10, in progress): llmres_stats_t attached with
+          llmres_client_stats; per provider counts over a recent window and the lifetime,
+          log-linear latency histograms, llmres_health (verdict and score),
+          llmres_issues (with recommendations), llmres_stats_json and
+          llmres_stats_prometheus, llmres_stats_tick's summary line, breaker transition
+          lines, manual controls (llmres_client_breaker, llmres_client_overload_clear);
+          keys masked in provider messages; LLMRES_NO_STATS, LLMRES_NO_STATS_EXPORT.
    0.5.0  Overload control, proven by a fleet benchmark (make fleet). Breaking:
           - A call that could not be sent soon is shed at once instead of waiting for its
             deadline: LLMRES_ERR_LIMITED (a provider's retry-after, the throttle, our own
