@@ -131,7 +131,8 @@ stop_servers
 # examples/chat against the mock LLM over TLS: the answer, exit codes by class, no key
 # shown. The mock servers use the certificates nginx was given above.
 if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror -O2 examples/chat.c -o "$OUT/chat" $TLSLIBS &&
-   step "mock LLM starts over TLS" start_mock mock_ok && step "mock LLM starts over TLS in quota mode" start_mock mock_quota --quota; then
+   step "mock LLM starts over TLS" start_mock mock_ok && step "mock LLM starts over TLS in quota mode" start_mock mock_quota --quota &&
+   step "mock LLM starts over TLS, echoing rejected keys" start_mock mock_echo --reject-key; then
     chat_env="OPENAI_API_KEY=sk-never-printed-123 LLM_CA_FILE=$NGINX_DIR/ca.pem"
     step "chat answers through llmres, exit 0, key never printed" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stats 'hello gateway' > '$OUT/chat.out' 2>&1 &&
@@ -141,6 +142,9 @@ if step "gcc builds examples/chat" gcc -std=c99 -pedantic -Wall -Wextra -Werror 
     step "chat --stream prints the answer as it arrives, exit 0" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_ok.ready") '$OUT/chat' --stream 'hello stream' > '$OUT/chat.out' 2>&1 &&
          grep -qx 'echo: hello stream' '$OUT/chat.out'"
+    step "chat on a server that echoes the key: exit 16, the key masked in what it prints" sh -c \
+        "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_echo.ready") '$OUT/chat' --stats 'hi' > '$OUT/chat.out' 2>&1;
+         test \$? -eq 16 && grep -q 'Incorrect API key provided: \*\*\*' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"
     step "chat on a quota error: exit 17, not retried" sh -c \
         "env $chat_env LLM_BASE_URL=https://localhost:$(cat "$OUT/mock_quota.ready") '$OUT/chat' --stats 'hi' > '$OUT/chat.out' 2>&1;
          test \$? -eq 17 && grep -q '\"attempts\":1' '$OUT/chat.out' && ! grep -q never-printed '$OUT/chat.out'"

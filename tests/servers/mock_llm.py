@@ -219,6 +219,7 @@ class Model:
         self.failure_rate = min(1.0, max(0.0, args.failure_rate))
         self.outages = args.outage
         self.quota = args.quota
+        self.reject_key = args.reject_key
         self.chunked = args.chunked
         self.stall_max = max(0.1, float(args.stall_max))
         self.stream_gap = min(self.stall_max,
@@ -481,6 +482,16 @@ class Handler:
                 "invalid_request_error", None, "invalid_api_key")
         return self.anthropic_error(401, "authentication_error",
                                     "x-api-key header is required")
+
+    def echo_key_error(self, ep, req):
+        """A 401 that echoes the presented key, as careless servers do."""
+        auth = (req.header("authorization") or "").split(None, 1)
+        key = req.header("x-api-key") or (auth[1] if len(auth) == 2 else "")
+        msg = "Incorrect API key provided: %s. You can find your API key at " \
+              "https://platform.openai.com/account/api-keys." % key
+        if ep == EP_OPENAI:
+            return self.openai_error(401, msg, "invalid_request_error", None, "invalid_api_key")
+        return self.anthropic_error(401, "authentication_error", msg)
 
     def bad_request(self, ep, message, param=None, code=None):
         if ep == EP_OPENAI:
@@ -883,6 +894,9 @@ class Handler:
                 return self.bad_request(ep, "%s: %s" % (param, e))
             return self.bad_request(ep, str(e), param, "invalid_value")
 
+        if m.reject_key and ep != EP_OLLAMA:
+            m.count("auth_rejected")
+            return self.echo_key_error(ep, req)
         if m.quota:
             m.count("quota_rejected")
             return self.quota_error(ep)
@@ -1091,6 +1105,8 @@ def main():
                     help="seconds since start; may repeat (--outage A:B C:D "
                     "or --outage A:B --outage C:D)")
     ap.add_argument("--quota", action="store_true")
+    ap.add_argument("--reject-key", action="store_true",
+                    help="refuse every key with a 401 that echoes it back, whole")
     ap.add_argument("--chunked", action="store_true")
     ap.add_argument("--stall-max", type=float, default=30.0)
     ap.add_argument("--stream-delay-ms", type=float, default=0.0,
