@@ -1467,7 +1467,7 @@ typedef struct llmres_shared_call {
     uint32_t deadline;                     /* the latest deadline of all: the slot is free after it */
     int32_t error, cls, status;            /* the leader's outcome, once done */
     uint32_t retry_in;                     /* and its retry_in_ms */
-    uint8_t busy, done;
+    uint8_t busy, done, why;               /* why: what held it, if it was shed */
 } llmres_shared_call_t;
 
 struct llmres_stats; /* the statistics section, below */
@@ -1679,7 +1679,8 @@ typedef struct llmres_counts {
     uint32_t rejected[LLMRES_REJECT_CAUSES];
     uint32_t cache_hits, cache_misses, fallbacks, budget_denied;
     uint32_t breaker_opens;
-    uint64_t latency_ms;                   /* the sum over calls that reached the provider */
+    uint32_t reached, reached_ok;          /* calls that reached the provider, and of those answered */
+    uint64_t latency_ms;                   /* the sum over the calls that reached the provider */
     uint64_t tokens_in, tokens_out, bytes_out, bytes_in;
 } llmres_counts_t;
 
@@ -4814,11 +4815,15 @@ LLMRES_API llmres_err_t llmres_client_stats_sized(llmres_client_t *c, llmres_sta
     return LLMRES_OK;
 }
 
+/* The uint32_t counters of llmres_counts_t, calls to reached_ok, laid out back to back. */
+#define LLMRES__COUNTS_U32 (4u + LLMRES_CLASSES + LLMRES_REJECT_CAUSES + 7u)
+typedef char llmres__check_counts[offsetof(llmres_counts_t, reached_ok) == (LLMRES__COUNTS_U32 - 1u) * 4u ? 1 : -1];
+
 /* Adds the counts of `from` into `into`. */
 static void llmres__counts_add(llmres_counts_t *into, const llmres_counts_t *from) {
-    const uint32_t *a = &from->calls, *z = (const uint32_t *)(const void *)&from->latency_ms;
+    const uint32_t *a = &from->calls;
     uint32_t *b = &into->calls, i;
-    for (i = 0; a + i < z; i++) b[i] += a[i]; /* the uint32_t counters, calls to breaker_opens */
+    for (i = 0; i < LLMRES__COUNTS_U32; i++) b[i] += a[i];
     into->latency_ms += from->latency_ms;
     into->tokens_in += from->tokens_in;
     into->tokens_out += from->tokens_out;
@@ -4831,6 +4836,8 @@ static void llmres__counts_add(llmres_counts_t *into, const llmres_counts_t *fro
    into the lifetime's. So a call is counted once, in the current slot and half. */
 static void llmres__stats_slide(llmres_stats_t *s, uint32_t now) {
     uint32_t n = 0, p, half = s->half_ms;
+    if ((int32_t)(now - s->slot_at) < 0) now = s->slot_at; /* a clock read before another thread slid: no going back */
+    if ((int32_t)(now - s->recent_at) < 0) now = s->recent_at;
     if (now - s->slot_at < s->slot_ms && now - s->recent_at < half) return; /* the common case */
     while (now - s->slot_at >= s->slot_ms && n++ < LLMRES_STATS_SLOTS) {
         s->head = (s->head + 1u) % LLMRES_STATS_SLOTS;
@@ -4841,15 +4848,15 @@ static void llmres__stats_slide(llmres_stats_t *s, uint32_t now) {
         s->slot_at += s->slot_ms;
     }
     if (now - s->slot_at >= s->slot_ms) s->slot_at = now; /* a silence longer than the window */
-    if (now - s->recent_at >= half) {
+    for (n = 0; now - s->recent_at >= half && n < 2u; n++) { /* the older half leaves: twice after a long silence */
         s->recent_cur ^= 1u;
         for (p = 0; p < s->providers; p++) {
             llmres_hist_merge(&s->latency[p], &s->recent[p][s->recent_cur]);
             LLMRES_MEMSET(&s->recent[p][s->recent_cur], 0, sizeof(llmres_hist_t));
         }
-        s->recent_at = now - s->recent_at >= 2u * half ? now : s->recent_at + half;
-        if (now - s->recent_at >= half) s->recent_at = now;
+        s->recent_at += half;
     }
+    if (now - s->recent_at >= half) s->recent_at = now;
 }
 
 /* Counts a finished call for its provider in the current slot (lock held). A call
@@ -4867,6 +4874,8 @@ static void llmres__stats_call(llmres_client_t *c, const llmres_call_state_t *st
     if (res->input_tokens != LLMRES_UNKNOWN) x->tokens_in += res->input_tokens;
     if (res->output_tokens != LLMRES_UNKNOWN) x->tokens_out += res->output_tokens;
     if (res->attempts) {
+        x->reached++;
+        x->reached_ok += res->error == LLMRES_OK;
         x->latency_ms += res->elapsed_ms;
         llmres_hist_add(&s->recent[p][s->recent_cur], res->elapsed_ms);
     } else if (!res->cached && res->error != LLMRES_OK) {
@@ -4906,6 +4915,15 @@ static void llmres__stats_bump(llmres_client_t *c, uint32_t p, size_t field, uin
     ++*(uint32_t *)(void *)((char *)&s->slot[p][s->head] + field);
 }
 
+/* Takes the lock and returns the attached statistics, or releases it and returns NULL
+   (none attached, or detached meanwhile by another thread). */
+static llmres_stats_t *llmres__stats_locked(llmres_client_t *c) {
+    llmres__lock(c);
+    if (c->stats) return c->stats;
+    llmres__unlock(c);
+    return NULL;
+}
+
 /* Provider p's lifetime (lock held): what left the window and what is in it. */
 static void llmres__stats_whole(const llmres_stats_t *s, uint32_t p, llmres_counts_t *out, llmres_hist_t *latency) {
     uint32_t k;
@@ -4919,10 +4937,11 @@ static void llmres__stats_whole(const llmres_stats_t *s, uint32_t p, llmres_coun
 }
 
 LLMRES_API llmres_err_t llmres_stats_lifetime(llmres_client_t *c, int provider, llmres_counts_t *out, llmres_hist_t *latency) {
-    if (!c || !c->stats || !out || provider < 0 || (uint32_t)provider >= c->providers) return LLMRES_ERR_INVALID;
-    llmres__lock(c);
-    llmres__stats_slide(c->stats, c->port->now_ms(c->port->ctx));
-    llmres__stats_whole(c->stats, (uint32_t)provider, out, latency);
+    llmres_stats_t *s;
+    if (!c || !out || provider < 0 || (uint32_t)provider >= c->providers || !(s = llmres__stats_locked(c)))
+        return LLMRES_ERR_INVALID;
+    llmres__stats_slide(s, c->port->now_ms(c->port->ctx));
+    llmres__stats_whole(s, (uint32_t)provider, out, latency);
     llmres__unlock(c);
     return LLMRES_OK;
 }
@@ -4949,20 +4968,37 @@ static uint32_t llmres__rejected(const llmres_counts_t *n) {
     return r;
 }
 
+/* The rates the health rule and the issues judge by, from one window's counts: each is
+   judged only with cfg.health_min_calls calls behind it (flags in `judged`). */
+typedef struct llmres__rates {
+    uint32_t success, failure, denial, mean_ms, p95_ms;
+    uint8_t judged_calls, judged_sent;
+} llmres__rates_t;
+
+static void llmres__rates_of(const llmres_config_t *f, const llmres_counts_t *n, const llmres_hist_t *lat, llmres__rates_t *r) {
+    uint32_t min = f->health_min_calls ? f->health_min_calls : 1u;
+    r->judged_calls = n->calls >= min;
+    r->judged_sent = n->reached >= min;
+    r->success = llmres__pct(n->successes, n->calls);
+    r->failure = llmres__pct(n->reached - n->reached_ok, n->reached);
+    r->denial = llmres__pct(llmres__rejected(n), n->calls);
+    r->mean_ms = n->reached ? (uint32_t)(n->latency_ms / n->reached) : 0;
+    r->p95_ms = llmres_hist_percentile(lat, 950);
+}
+
 /* Provider p's verdict and score from its recent window, breaker and overload state (lock
    held). The rule is README's table. */
 static int llmres__health_of(const llmres_client_t *c, uint32_t p, const llmres_counts_t *n, const llmres_hist_t *lat,
                              uint32_t *score) {
     const llmres_config_t *f = &c->cfg;
-    uint32_t rej = llmres__rejected(n), sent = n->calls - rej, pen = 0, v = LLMRES_HEALTHY;
-    uint32_t success = n->calls >= f->health_min_calls ? llmres__pct(n->successes, n->calls) : 100u; /* few: no rate */
-    uint32_t failure = llmres__pct(sent - (n->successes < sent ? n->successes : sent), sent);
-    uint32_t mean = sent ? (uint32_t)(n->latency_ms / sent) : 0, b = c->breaker[p].state, o = c->overload[p].state;
+    llmres__rates_t r;
+    uint32_t pen = 0, v = LLMRES_HEALTHY, b = c->breaker[p].state, o = c->overload[p].state;
+    llmres__rates_of(f, n, lat, &r);
 #define LLMRES__WORSE(x) do { if ((x) > v) v = (x); } while (0)
-    if (success < f->health_success_pct) { pen += f->health_success_pct - success; LLMRES__WORSE(LLMRES_DEGRADED); }
-    if (sent >= f->health_min_calls && failure >= f->health_failure_pct) { pen += 30; LLMRES__WORSE(LLMRES_CRITICAL); }
-    if (n->calls >= f->health_min_calls && llmres__pct(rej, n->calls) >= f->health_denial_pct) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
-    if (mean >= f->health_latency_ms || llmres_hist_percentile(lat, 950) >= f->health_latency_ms) { pen += 15; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (r.judged_calls && r.success < f->health_success_pct) { pen += f->health_success_pct - r.success; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (r.judged_sent && r.failure >= f->health_failure_pct) { pen += 30; LLMRES__WORSE(LLMRES_CRITICAL); }
+    if (r.judged_calls && r.denial >= f->health_denial_pct) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
+    if (r.mean_ms >= f->health_latency_ms || r.p95_ms >= f->health_latency_ms) { pen += 15; LLMRES__WORSE(LLMRES_DEGRADED); }
     if (b == LLMRES_BREAKER_HALF_OPEN) { pen += 20; LLMRES__WORSE(LLMRES_DEGRADED); }
     if (b == LLMRES_BREAKER_OPEN || b == LLMRES_BREAKER_FORCED_OPEN) { pen += 40; LLMRES__WORSE(LLMRES_CRITICAL); }
     if (o == LLMRES_OVERLOAD_WARNING || o == LLMRES_OVERLOAD_RECOVERING) { pen += 10; LLMRES__WORSE(LLMRES_DEGRADED); }
@@ -4973,31 +5009,26 @@ static int llmres__health_of(const llmres_client_t *c, uint32_t p, const llmres_
 }
 
 LLMRES_API int llmres_health(llmres_client_t *c, int provider, uint32_t *score) {
-    llmres_counts_t *n;
-    llmres_hist_t *lat;
-    uint32_t p, sc, best_sc = 0, first_sc = 0, now;
-    int v, best = LLMRES_CRITICAL + 1, first = LLMRES_CRITICAL;
-    if (!c || !c->stats || provider < -1 || provider >= (int)c->providers) return LLMRES_ERR_INVALID;
-    n = &c->stats->scratch_counts;
-    lat = &c->stats->scratch;
-    now = c->port->now_ms(c->port->ctx);
-    llmres__lock(c);
-    llmres__stats_slide(c->stats, now);
+    llmres_stats_t *s;
+    uint32_t p, sc, first_sc = 0, healthy_sc = 0;
+    int v, first = LLMRES_CRITICAL, healthy_other = 0;
+    if (!c || provider < -1 || provider >= (int)c->providers || !(s = llmres__stats_locked(c))) return LLMRES_ERR_INVALID;
+    llmres__stats_slide(s, c->port->now_ms(c->port->ctx));
     for (p = 0; p < c->providers; p++) {
         if (provider >= 0 && p != (uint32_t)provider) continue;
-        llmres__stats_recent(c->stats, p, n, lat);
-        v = llmres__health_of(c, p, n, lat, &sc);
+        llmres__stats_recent(s, p, &s->scratch_counts, &s->scratch);
+        v = llmres__health_of(c, p, &s->scratch_counts, &s->scratch, &sc);
         if (p == (provider >= 0 ? (uint32_t)provider : 0u)) { first = v; first_sc = sc; }
-        if (v < best || (v == best && sc > best_sc)) { best = v; best_sc = sc; }
+        else if (v == LLMRES_HEALTHY && sc >= healthy_sc) { healthy_other = 1; healthy_sc = sc; }
     }
     llmres__unlock(c);
-    if (provider < 0 && first != LLMRES_HEALTHY) { /* the chain: a healthy fallback carries it, degraded */
-        if (best == LLMRES_HEALTHY) best = LLMRES_DEGRADED;
-        best_sc = (first_sc + best_sc) / 2u;
+    /* the chain: as its first provider, but a healthy fallback carries it, degraded */
+    if (first != LLMRES_HEALTHY && healthy_other) {
+        first = LLMRES_DEGRADED;
+        first_sc = (first_sc + healthy_sc) / 2u;
     }
-    if (provider >= 0) { best = first; best_sc = first_sc; }
-    if (score) *score = best_sc;
-    return best;
+    if (score) *score = first_sc;
+    return first;
 }
 
 static const char *const llmres__issue_text[LLMRES_ISSUE_TYPES][2] = {
@@ -5030,17 +5061,20 @@ static void llmres__issue(llmres_issue_t *out, int max, int *n, uint32_t p, int 
     (*n)++;
 }
 
-/* Provider p's issues from its recent window (lock held). */
-static void llmres__issues_of(const llmres_client_t *c, uint32_t p, const llmres_counts_t *n, llmres_issue_t *out, int max,
-                              int *count) {
+/* Provider p's issues from its recent window (lock held): the same rates and gates as
+   the health rule. */
+static void llmres__issues_of(const llmres_client_t *c, uint32_t p, const llmres_counts_t *n, const llmres_hist_t *lat,
+                              llmres_issue_t *out, int max, int *count) {
     const llmres_config_t *f = &c->cfg;
-    uint32_t rej = llmres__rejected(n), sent = n->calls - rej, ok = n->successes < sent ? n->successes : sent;
-    uint32_t failure = llmres__pct(sent - ok, sent), lookups = n->cache_hits + n->cache_misses;
-    if (n->calls && llmres__pct(rej, n->calls) > f->health_denial_pct)
-        llmres__issue(out, max, count, p, LLMRES_ISSUE_DENIALS, LLMRES_DEGRADED, llmres__pct(rej, n->calls));
-    if (sent && failure > f->health_failure_pct) llmres__issue(out, max, count, p, LLMRES_ISSUE_FAILURES, LLMRES_CRITICAL, failure);
-    if (sent && n->latency_ms / sent > f->health_latency_ms)
-        llmres__issue(out, max, count, p, LLMRES_ISSUE_SLOW, LLMRES_DEGRADED, (uint32_t)(n->latency_ms / sent));
+    uint32_t lookups = n->cache_hits + n->cache_misses;
+    llmres__rates_t r;
+    llmres__rates_of(f, n, lat, &r);
+    if (r.judged_calls && r.denial >= f->health_denial_pct)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_DENIALS, LLMRES_DEGRADED, r.denial);
+    if (r.judged_sent && r.failure >= f->health_failure_pct)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_FAILURES, LLMRES_CRITICAL, r.failure);
+    if (r.mean_ms >= f->health_latency_ms || r.p95_ms >= f->health_latency_ms)
+        llmres__issue(out, max, count, p, LLMRES_ISSUE_SLOW, LLMRES_DEGRADED, r.mean_ms > r.p95_ms ? r.mean_ms : r.p95_ms);
     if (c->breaker[p].state == LLMRES_BREAKER_OPEN || c->breaker[p].state == LLMRES_BREAKER_FORCED_OPEN)
         llmres__issue(out, max, count, p, LLMRES_ISSUE_BREAKER_OPEN, LLMRES_CRITICAL, 1);
     if (n->breaker_opens >= f->issue_flap_opens)
@@ -5057,8 +5091,10 @@ static void llmres__issues_of(const llmres_client_t *c, uint32_t p, const llmres
 }
 
 LLMRES_API llmres_err_t llmres_stats_reset(llmres_client_t *c) {
-    if (!c || !c->stats) return LLMRES_ERR_INVALID;
-    return llmres_client_stats_sized(c, c->stats, sizeof(*c->stats));
+    llmres_stats_t *s;
+    if (!c || !(s = llmres__stats_locked(c))) return LLMRES_ERR_INVALID;
+    llmres__unlock(c);
+    return llmres_client_stats_sized(c, s, sizeof(*s));
 }
 
 /* " host: N calls, S % ok, p50 A ms, p95 B ms, breaker X, overload Y" (lock held). */
@@ -5081,20 +5117,20 @@ static void llmres__summary_of(llmres_client_t *c, uint32_t p, char *line, size_
 
 LLMRES_API int llmres_stats_tick(llmres_client_t *c) {
     static const char *const verdicts[3] = {"healthy", "degraded", "critical"};
-    char line[320], num[12];
+    char line[400], num[12];
+    llmres_stats_t *s;
     uint32_t now, p, score = 0;
     int v;
-    if (!c || !c->stats || !c->port->log || !c->cfg.stats_log_ms) return 0;
+    if (!c || !c->port->log || !c->cfg.stats_log_ms || !(s = llmres__stats_locked(c))) return 0;
     now = c->port->now_ms(c->port->ctx);
-    llmres__lock(c);
-    if (now - c->stats->last_log < c->cfg.stats_log_ms) { llmres__unlock(c); return 0; }
-    c->stats->last_log = now;
+    if (now - s->last_log < c->cfg.stats_log_ms) { llmres__unlock(c); return 0; }
+    s->last_log = now;
     llmres__unlock(c);
     v = llmres_health(c, -1, &score);
     num[llmres__utoa(num, score)] = 0;
     llmres__say4(line, sizeof(line), "llmres: ", verdicts[v < 0 ? 2 : v], " ", num);
-    llmres__lock(c);
-    llmres__stats_slide(c->stats, now);
+    if (!(s = llmres__stats_locked(c))) return 0;
+    llmres__stats_slide(s, c->port->now_ms(c->port->ctx));
     for (p = 0; p < c->providers; p++) llmres__summary_of(c, p, line, sizeof(line));
     llmres__unlock(c);
     c->port->log(c->port->ctx, LLMRES_LOG_INFO, line);
@@ -5102,16 +5138,14 @@ LLMRES_API int llmres_stats_tick(llmres_client_t *c) {
 }
 
 LLMRES_API int llmres_issues(llmres_client_t *c, llmres_issue_t *out, int max) {
-    llmres_counts_t n;
-    uint32_t p, now;
+    llmres_stats_t *s;
+    uint32_t p;
     int count = 0;
-    if (!c || !c->stats || (!out && max) || max < 0) return LLMRES_ERR_INVALID;
-    now = c->port->now_ms(c->port->ctx);
-    llmres__lock(c);
-    llmres__stats_slide(c->stats, now);
+    if (!c || (!out && max) || max < 0 || !(s = llmres__stats_locked(c))) return LLMRES_ERR_INVALID;
+    llmres__stats_slide(s, c->port->now_ms(c->port->ctx));
     for (p = 0; p < c->providers; p++) {
-        llmres__stats_recent(c->stats, p, &n, &c->stats->scratch);
-        llmres__issues_of(c, p, &n, out, max, &count);
+        llmres__stats_recent(s, p, &s->scratch_counts, &s->scratch);
+        llmres__issues_of(c, p, &s->scratch_counts, &s->scratch, out, max, &count);
     }
     llmres__unlock(c);
     return count;
@@ -5234,25 +5268,29 @@ static void llmres__json_provider(llmres_client_t *c, llmres__out_t *o, uint32_t
 
 LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size_t *needed) {
     llmres__out_t o;
-    llmres_issue_t is[8];
+    llmres_issue_t is[16];
+    llmres_stats_t *s;
     uint32_t p, score = 0, now;
     int n, k, v;
-    if (!c || !c->stats || (!buf && cap)) return LLMRES_ERR_INVALID;
+    if (!c || (!buf && cap)) return LLMRES_ERR_INVALID;
     v = llmres_health(c, -1, &score);
-    n = llmres_issues(c, is, 8);
+    n = llmres_issues(c, is, 16);
+    if (v < 0 || n < 0) return LLMRES_ERR_INVALID; /* no statistics */
     o.buf = buf; o.cap = cap; o.at = 0;
+    if (!(s = llmres__stats_locked(c))) return LLMRES_ERR_INVALID;
     now = c->port->now_ms(c->port->ctx);
-    llmres__lock(c);
+    llmres__stats_slide(s, now);
     llmres__emit(&o, "{\"version\":\"" LLMRES_VERSION_STRING "\"");
-    llmres__emit_kv(&o, "uptime_ms", now - c->stats->started);
-    llmres__emit_kv(&o, "window_ms", (uint64_t)c->stats->slot_ms * LLMRES_STATS_SLOTS);
+    llmres__emit_kv(&o, "uptime_ms", now - s->started);
+    llmres__emit_kv(&o, "window_ms", (uint64_t)s->slot_ms * LLMRES_STATS_SLOTS);
+    llmres__emit_kv(&o, "issues_total", (uint64_t)n);
     llmres__emit(&o, ",\"health\":");
     llmres__emit_quoted(&o, llmres__verdicts[v]);
     llmres__emit_kv(&o, "score", score);
     llmres__emit(&o, ",\"providers\":[");
     for (p = 0; p < c->providers; p++) llmres__json_provider(c, &o, p, now);
     llmres__emit(&o, "],\"issues\":[");
-    for (k = 0; k < n && k < 8; k++) {
+    for (k = 0; k < n && k < 16; k++) {
         llmres__emit(&o, k ? ",{\"provider\":" : "{\"provider\":");
         llmres__emit_u64(&o, (uint64_t)is[k].provider);
         llmres__emit(&o, ",\"type\":");
@@ -5351,13 +5389,13 @@ static void llmres__prom_hist(llmres_client_t *c, llmres__out_t *o, const char *
     llmres__say(bname, sizeof(bname), name, "_bucket", 7, "");
     for (p = 0; p < c->providers; p++) {
         const llmres_hist_t *h = &c->stats->first_byte[p];
+        uint64_t below = 0;
         if (!first_byte) { /* the lifetime: what left the window and both halves in it */
             c->stats->scratch = c->stats->latency[p];
             llmres_hist_merge(&c->stats->scratch, &c->stats->recent[p][0]);
             llmres_hist_merge(&c->stats->scratch, &c->stats->recent[p][1]);
             h = &c->stats->scratch;
         }
-        uint64_t below = 0;
         for (k = 0, i = 0; k < sizeof(le_ms) / sizeof(le_ms[0]); k++) {
             char le[16];
             llmres__out_t l;
@@ -5400,10 +5438,9 @@ LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap
     llmres_counts_t life[LLMRES_MAX_PROVIDERS];
     llmres__out_t o;
     uint32_t p, k, score, now;
-    if (!c || !c->stats || (!buf && cap)) return LLMRES_ERR_INVALID;
+    if (!c || (!buf && cap) || !llmres__stats_locked(c)) return LLMRES_ERR_INVALID;
     o.buf = buf; o.cap = cap; o.at = 0;
     now = c->port->now_ms(c->port->ctx);
-    llmres__lock(c);
     llmres__stats_slide(c->stats, now);
     for (p = 0; p < c->providers; p++) llmres__stats_whole(c->stats, p, &life[p], NULL);
     for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
@@ -5509,6 +5546,7 @@ static void llmres__shared_publish(llmres_client_t *c, llmres_call_state_t *st, 
     s->cls = cls;
     s->status = status;
     s->retry_in = retry_in;
+    s->why = st->why;
     if (!s->followers) s->busy = 0;
     st->lead = 0;
 }
@@ -5780,10 +5818,8 @@ static int llmres__call_cached(llmres_client_t *c, llmres_worker_t *w, const llm
     hit = llmres_cache_get(&c->cache, now, w->json, (uint32_t)n, call->text, (uint32_t)(call->text_cap - 1), &len);
     if (hit == LLMRES_OK) c->cache_hits++;
     else if (join) llmres__shared_join(c, call, st, now);
-    if (join) {
-        if (hit == LLMRES_OK) LLMRES__STAT(c, 0, cache_hits, now);
-        else LLMRES__STAT(c, 0, cache_misses, now);
-    }
+    if (hit == LLMRES_OK) LLMRES__STAT(c, 0, cache_hits, now); /* a follower's answer too */
+    else if (join) LLMRES__STAT(c, 0, cache_misses, now);
     llmres__unlock(c);
     if (hit != LLMRES_OK) return 0;
     call->text[len] = 0;
@@ -5848,6 +5884,7 @@ static int llmres__call_follow(llmres_client_t *c, llmres_worker_t *w, const llm
         cls = s->cls;
         res->status = s->status;
         res->retry_in_ms = s->retry_in;
+        st->why = s->why;
     }
     if (st->follow) llmres__shared_leave(c, st);
     if (error == LLMRES_ERR_LIMITED || error == LLMRES_ERR_OPEN) c->shed++;
@@ -5923,6 +5960,8 @@ static void llmres__call_count_resend(llmres_client_t *c, const llmres_worker_t 
     c->retries++;
     c->resends++;
     c->retry_budget = c->retry_budget >= 1000u ? c->retry_budget - 1000u : 0;
+    LLMRES__STAT(c, (uint32_t)st->provider, attempts, c->port->now_ms(c->port->ctx));
+    LLMRES__STAT(c, (uint32_t)st->provider, retries, c->port->now_ms(c->port->ctx));
     llmres__unlock(c);
 }
 
@@ -6124,7 +6163,7 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
 
 /* Tells the port's log of each provider's breaker and overload transitions since the
    last time, from outside the lock (a log may write to a UART). */
-static void llmres__tell_overload(llmres_client_t *c) {
+static void llmres__tell_states(llmres_client_t *c) {
     int from[2][LLMRES_MAX_PROVIDERS], to[2][LLMRES_MAX_PROVIDERS];
     uint32_t k, j;
     if (!c->port->log) return;
@@ -6155,7 +6194,7 @@ LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const ll
     uint32_t now;
     int rc;
     if (!c || !w || !call || !st || !res || !wait_ms) return LLMRES_ERR_INVALID;
-    llmres__tell_overload(c);
+    llmres__tell_states(c);
     *wait_ms = 0;
     now = c->port->now_ms(c->port->ctx);
     if (st->phase == LLMRES__CALL_START) {
@@ -6197,6 +6236,7 @@ LLMRES_API void llmres_call_abort(llmres_client_t *c, llmres_worker_t *w, llmres
     llmres__lock(c);
     c->in_flight--;
     c->attempts++; /* it went out */
+    LLMRES__STAT(c, (uint32_t)st->provider, attempts, c->port->now_ms(c->port->ctx));
     llmres_breaker_record(&c->breaker[st->provider], c->port->now_ms(c->port->ctx), LLMRES_OUTCOME_IGNORED, 0);
     llmres__unlock(c);
     st->phase = LLMRES__CALL_ADMIT;

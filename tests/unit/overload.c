@@ -600,6 +600,8 @@ static int ka_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_
     }
 }
 
+static llmres_stats_t counted;
+
 static void resend_on_a_fresh_connection_is_an_attempt(void) {
     static char resp[512];
     llmres_sim_config_t sc;
@@ -620,12 +622,19 @@ static void resend_on_a_fresh_connection_is_an_attempt(void) {
     CHECK_EQ(res.attempts, 1);
     budget = client.retry_budget;
     script = resp;
+    CHECK_EQ(llmres_client_stats(&client, &counted), LLMRES_OK);
     CHECK_EQ(llmres_call(&client, &workers[0], &call, &res), LLMRES_OK);
     CHECK_EQ(workers[0].http.stale_retries, 1);
     CHECK_EQ(res.attempts, 2);          /* both reached the wire */
     CHECK_EQ(client.attempts, 3);
     CHECK_EQ(client.resends, 1);
     CHECK_EQ(client.retries, 1);
+    {   /* and the statistics count it too */
+        llmres_counts_t life;
+        CHECK_EQ(llmres_stats_lifetime(&client, 0, &life, NULL), LLMRES_OK);
+        CHECK_EQ(life.attempts, 2);   /* attached after the first call */
+        CHECK_EQ(life.retries, 1);
+    }
     CHECK(client.retry_budget + 1000 - 200 <= budget); /* charged, less what the call earned */
 }
 

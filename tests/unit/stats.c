@@ -136,6 +136,8 @@ static void window(uint32_t calls, uint32_t ok, uint32_t denied, uint32_t mean_m
     stats.slot[0][stats.head].calls = calls;
     stats.slot[0][stats.head].successes = ok;
     stats.slot[0][stats.head].rejected[LLMRES_REJECT_THROTTLE] = denied;
+    stats.slot[0][stats.head].reached = calls - denied;
+    stats.slot[0][stats.head].reached_ok = ok;
     stats.slot[0][stats.head].latency_ms = (uint64_t)mean_ms * (calls - denied);
 }
 
@@ -182,6 +184,66 @@ static void health_rule_at_its_edges(void) {
     CHECK_EQ(score, 90);
     llmres_overload_clear(&client.overload[0], sim.now);
     CHECK_EQ(llmres_health(&client, 1, &score), LLMRES_ERR_INVALID);
+}
+
+/* Found by review: a stale clock, a silence longer than the window, the chain's verdict,
+   no minimum, health and issues agreeing, answers that never reached the provider. */
+static void health_and_window_edges(void) {
+    static const llmres_provider_t chain[2] = {
+        {LLMRES_PROVIDER_OPENAI, "cloud.sim", 80, 0, NULL, "sk-secret-123", "gpt-sim", NULL},
+        {LLMRES_PROVIDER_OLLAMA, "gateway.sim", 11434, 0, NULL, NULL, "llama-sim", NULL}};
+    llmres_sim_config_t sc;
+    llmres_config_t cfg;
+    llmres_issue_t is[16];
+    llmres_counts_t n;
+    uint32_t score;
+    int k, found;
+    memset(&sc, 0, sizeof(sc));
+    sc.latency_ms = 100;
+    llmres_config_defaults(&cfg);
+    cfg.rps_milli = 0;
+    setup(&sc, &cfg);
+    ask(5);
+    llmres__stats_slide(&stats, sim.now - 1); /* a clock read before another thread slid */
+    llmres__stats_recent(&stats, 0, &n, &stats.scratch);
+    CHECK_EQ(n.calls, 5);                       /* the window is still there */
+    sim.now += 3600000;                         /* an hour of silence: nothing recent */
+    CHECK_EQ(llmres_health(&client, 0, &score), LLMRES_HEALTHY);
+    CHECK_EQ(score, 100);
+    llmres__stats_recent(&stats, 0, &n, &stats.scratch);
+    CHECK_EQ(n.calls + stats.scratch.count, 0);
+    CHECK_EQ(llmres_stats_lifetime(&client, 0, &n, &stats.scratch), LLMRES_OK);
+    CHECK_EQ(n.calls, 5);                       /* each counted once in the lifetime */
+    CHECK_EQ(stats.scratch.count, 5);
+    /* one failed call is under the minimum: neither a verdict nor an issue */
+    window(1, 0, 0, 100);
+    CHECK_EQ(llmres_health(&client, 0, &score), LLMRES_HEALTHY);
+    CHECK_EQ(llmres_issues(&client, is, 16), 0);
+    /* no minimum: an idle provider is healthy all the same */
+    client.cfg.health_min_calls = 0;
+    window(0, 0, 0, 0);
+    CHECK_EQ(llmres_health(&client, 0, &score), LLMRES_HEALTHY);
+    client.cfg.health_min_calls = 10;
+    /* 80 cache hits and 20 calls of 12 s: slow, judged on the 20 that were sent */
+    window(100, 100, 0, 0);
+    stats.slot[0][stats.head].reached = 20;
+    stats.slot[0][stats.head].reached_ok = 20;
+    stats.slot[0][stats.head].latency_ms = 20u * 12000u;
+    CHECK_EQ(llmres_health(&client, 0, &score), LLMRES_DEGRADED);
+    for (found = 0, k = llmres_issues(&client, is, 16); k-- > 0;) found |= is[k].type == LLMRES_ISSUE_SLOW;
+    CHECK(found);
+    /* a chain: the first provider critical, the other degraded: critical */
+    llmres_sim_init(&sim, &sc);
+    llmres_sim_alt(&sim, 11434, &sc);
+    CHECK_EQ(llmres_client_init(&client, &sim.port, NULL, &cfg, chain, 2), LLMRES_OK);
+    CHECK_EQ(llmres_client_stats(&client, &stats), LLMRES_OK);
+    llmres_breaker_force_open(&client.breaker[0], sim.now);
+    client.overload[1].state = LLMRES_OVERLOAD_WARNING;
+    CHECK_EQ(llmres_health(&client, -1, &score), LLMRES_CRITICAL);
+    CHECK_EQ(score, 60);
+    client.overload[1].state = LLMRES_OVERLOAD_NORMAL; /* the other healthy: it carries the chain, degraded */
+    CHECK_EQ(llmres_health(&client, -1, &score), LLMRES_DEGRADED);
+    CHECK_EQ(score, (60 + 100) / 2);
 }
 
 static int has_issue(const llmres_issue_t *is, int n, int type) {
@@ -380,6 +442,7 @@ int main(int argc, char **argv) {
     RUN(histogram_percentiles_within_3_percent);
     RUN(the_client_counts_per_provider);
     RUN(health_rule_at_its_edges);
+    RUN(health_and_window_edges);
     RUN(issues_come_with_recommendations);
     RUN(exports);
     RUN(tick_logs_and_controls);
