@@ -4895,6 +4895,7 @@ static void llmres__stats_attempt(llmres_client_t *c, uint32_t p, uint32_t sent,
     x->breaker_opens += opened;
 }
 
+#ifndef LLMRES_NO_DISPATCH
 /* A request the dispatcher ended without a call (lock held): counted as a call of the
    chain's first provider, refused for `cause`, class overloaded (timeout for a deadline). */
 static void llmres__stats_unserved(llmres_client_t *c, int cause, uint32_t now) {
@@ -4905,6 +4906,7 @@ static void llmres__stats_unserved(llmres_client_t *c, int cause, uint32_t now) 
     x->errors[cause == LLMRES_REJECT_DEADLINE ? LLMRES_CLASS_TIMEOUT : LLMRES_CLASS_OVERLOADED]++;
     x->rejected[cause]++;
 }
+#endif
 
 /* One counter of provider p's current slot moved by one (lock held): retries, fallbacks,
    cache hits and misses, refused retries (by offset in llmres_counts_t). */
@@ -5357,7 +5359,7 @@ static void llmres__prom_sample(llmres__out_t *o, const char *name, const char *
     llmres__emit(o, name);
     llmres__emit(o, "{provider=");
     llmres__emit_quoted(o, host);
-    if (key) {
+    if (key && value) {
         llmres__emit(o, ",");
         llmres__emit(o, key);
         llmres__emit(o, "=");
