@@ -5254,6 +5254,10 @@ static void llmres__json_provider(llmres_client_t *c, llmres__out_t *o, uint32_t
     llmres__emit_quoted(o, llmres_breaker_state_name((int)c->breaker[p].state));
     llmres__emit(o, ",\"overload\":");
     llmres__emit_quoted(o, llmres_overload_state_name((int)c->overload[p].state));
+    llmres__emit(o, ",\"breaker_transitions\":{"); /* entries into each state, since init */
+    for (k = 0; k < LLMRES_BREAKER_STATES; k++)
+        llmres__emit_kv_at(o, k == 0, llmres_breaker_state_name((int)k), c->breaker[p].transitions[k]);
+    llmres__emit(o, "}");
     llmres__emit(o, ",\"overload_ms\":{");
     for (k = 0; k < LLMRES_OVERLOAD_STATES; k++)
         llmres__emit_kv_at(o, k == 0, llmres_overload_state_name((int)k),

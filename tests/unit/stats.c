@@ -309,6 +309,7 @@ static void json_is_whole_or_nothing(const char *path, const char *prom_path) {
     CHECK_EQ(need, (size_t)len + 1);
     CHECK(buf[0] == '{' && buf[len - 1] == '}');
     CHECK(strstr(buf, "\"health\":\"") != NULL && strstr(buf, "\"p99\":") != NULL);
+    CHECK(strstr(buf, "\"breaker_transitions\":{\"closed\":0,\"open\":0,\"half-open\":0") != NULL);
     CHECK(strstr(buf, "sk-secret") == NULL); /* never the key */
     if (path) {
         FILE *f = fopen(path, "w");
