@@ -2908,10 +2908,10 @@ static int llmres__is_digit(int c) { return c >= '0' && c <= '9'; }
 
 /* Case-insensitive compare of s[0..len) with the lower-case literal z. */
 static int llmres__ieq(const char *s, size_t len, const char *z) {
-    size_t i;
-    for (i = 0; i < len; i++)
-        if (!z[i] || llmres__lower((unsigned char)s[i]) != z[i]) return 0;
-    return z[len] == 0;
+    const char *end = s + len;
+    for (; s < end; s++, z++) /* stops at z's end: never past it */
+        if (!*z || llmres__lower((unsigned char)*s) != *z) return 0;
+    return !*z;
 }
 
 /* Token characters of RFC 9110 (names, methods). */
@@ -5206,30 +5206,44 @@ static void llmres__json_hist(llmres__out_t *o, const char *key, const llmres_hi
 static const char *const llmres__reject_names[LLMRES_REJECT_CAUSES] = {
     "bucket", "throttle", "provider_wait", "breaker_open", "queue_full", "displaced", "deadline"};
 
+/* The counters every export writes: the JSON key, and with "_total" the Prometheus
+   counter, its HELP line, where it is in llmres_counts_t and whether it is 64-bit. */
+typedef struct llmres__field { const char *name, *help; uint16_t offset; uint8_t wide; } llmres__field_t;
+#define LLMRES__F(name, field, wide, help) {name, help, (uint16_t)offsetof(llmres_counts_t, field), wide}
+static const llmres__field_t llmres__fields[] = {
+    LLMRES__F("calls", calls, 0, "Calls that ended, by the provider that answered or was tried last."),
+    LLMRES__F("successes", successes, 0, "Calls answered."),
+    LLMRES__F("attempts", attempts, 0, "Requests that reached the provider."),
+    LLMRES__F("retries", retries, 0, "Attempts after the first of a call."),
+    LLMRES__F("cache_hits", cache_hits, 0, "Calls answered from the cache."),
+    LLMRES__F("cache_misses", cache_misses, 0, "Cacheable calls the cache could not answer."),
+    LLMRES__F("fallbacks", fallbacks, 0, "Calls moved on to the next provider of the chain."),
+    LLMRES__F("retry_budget_refused", budget_denied, 0, "Retries the retry budget refused."),
+    LLMRES__F("breaker_opens", breaker_opens, 0, "Times the provider's breaker opened."),
+    LLMRES__F("tokens_in", tokens_in, 1, "Input tokens, as the provider reported them."),
+    LLMRES__F("tokens_out", tokens_out, 1, "Output tokens, as the provider reported them."),
+    LLMRES__F("bytes_out", bytes_out, 1, "Request bytes sent."),
+    LLMRES__F("bytes_in", bytes_in, 1, "Response bytes received.")};
+#undef LLMRES__F
+#define LLMRES__FIELDS (sizeof(llmres__fields) / sizeof(llmres__fields[0]))
+
+static uint64_t llmres__field_value(const llmres_counts_t *n, const llmres__field_t *f) {
+    const char *at = (const char *)n + f->offset;
+    return f->wide ? *(const uint64_t *)(const void *)at : *(const uint32_t *)(const void *)at;
+}
+
 static void llmres__json_counts(const llmres_client_t *c, llmres__out_t *o, const char *key, const llmres_counts_t *n) {
     uint32_t k;
     llmres__emit(o, ",\"");
     llmres__emit(o, key);
-    llmres__emit(o, "\":{\"calls\":");
-    llmres__emit_u64(o, n->calls);
-    llmres__emit_kv(o, "successes", n->successes);
-    llmres__emit_kv(o, "attempts", n->attempts);
-    llmres__emit_kv(o, "retries", n->retries);
+    llmres__emit(o, "\":{");
+    for (k = 0; k < LLMRES__FIELDS; k++) llmres__emit_kv_at(o, k == 0, llmres__fields[k].name, llmres__field_value(n, &llmres__fields[k]));
     llmres__emit(o, ",\"errors\":{");
     for (k = 1; k < LLMRES_CLASSES; k++) llmres__emit_kv_at(o, k == 1, llmres_class_name((int)k), n->errors[k]);
     llmres__emit(o, "},\"rejected\":{");
     for (k = 0; k < LLMRES_REJECT_CAUSES; k++) llmres__emit_kv_at(o, k == 0, llmres__reject_names[k], n->rejected[k]);
     llmres__emit(o, "}");
-    llmres__emit_kv(o, "cache_hits", n->cache_hits);
-    llmres__emit_kv(o, "cache_misses", n->cache_misses);
-    llmres__emit_kv(o, "fallbacks", n->fallbacks);
-    llmres__emit_kv(o, "retry_budget_refused", n->budget_denied);
-    llmres__emit_kv(o, "breaker_opens", n->breaker_opens);
-    llmres__emit_kv(o, "tokens_in", n->tokens_in);
-    llmres__emit_kv(o, "tokens_out", n->tokens_out);
     llmres__emit_kv(o, "cost_micro", (n->tokens_in * c->cfg.price_in_milli + n->tokens_out * c->cfg.price_out_milli) / 1000u);
-    llmres__emit_kv(o, "bytes_out", n->bytes_out);
-    llmres__emit_kv(o, "bytes_in", n->bytes_in);
     llmres__emit(o, "}");
 }
 
@@ -5375,15 +5389,13 @@ static void llmres__prom_sample(llmres__out_t *o, const char *name, const char *
 }
 
 /* One counter family over every provider, the field at `offset` of its lifetime counts. */
-static void llmres__prom_counter(const llmres_client_t *c, const llmres_counts_t *life, llmres__out_t *o, const char *name,
-                                 const char *help, size_t offset, int wide) {
+/* One counter family over every provider: field f of each lifetime, as f's name "_total". */
+static void llmres__prom_counter(const llmres_client_t *c, const llmres_counts_t *life, llmres__out_t *o, const llmres__field_t *f) {
+    char name[48];
     uint32_t p;
-    llmres__prom_family(o, name, "counter", help);
-    for (p = 0; p < c->providers; p++) {
-        const char *at = (const char *)&life[p] + offset;
-        llmres__prom_sample(o, name, c->provider[p].host, NULL, NULL,
-                            wide ? *(const uint64_t *)(const void *)at : *(const uint32_t *)(const void *)at);
-    }
+    llmres__say(name, sizeof(name), f->name, "_total", 6, "");
+    llmres__prom_family(o, name, "counter", f->help);
+    for (p = 0; p < c->providers; p++) llmres__prom_sample(o, name, c->provider[p].host, NULL, NULL, llmres__field_value(&life[p], f));
 }
 
 /* A histogram family in seconds: cumulative buckets at fixed bounds, _sum and _count. */
@@ -5427,20 +5439,6 @@ static void llmres__prom_hist(llmres_client_t *c, llmres__out_t *o, const char *
 }
 
 LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap, size_t *needed) {
-    static const struct { const char *name, *help; size_t offset; int wide; } counters[] = {
-        {"calls_total", "Calls that ended, by the provider that answered or was tried last.", offsetof(llmres_counts_t, calls), 0},
-        {"successes_total", "Calls answered.", offsetof(llmres_counts_t, successes), 0},
-        {"attempts_total", "Requests that reached the provider.", offsetof(llmres_counts_t, attempts), 0},
-        {"retries_total", "Attempts after the first of a call.", offsetof(llmres_counts_t, retries), 0},
-        {"cache_hits_total", "Calls answered from the cache.", offsetof(llmres_counts_t, cache_hits), 0},
-        {"cache_misses_total", "Cacheable calls the cache could not answer.", offsetof(llmres_counts_t, cache_misses), 0},
-        {"fallbacks_total", "Calls moved on to the next provider of the chain.", offsetof(llmres_counts_t, fallbacks), 0},
-        {"retry_budget_refused_total", "Retries the retry budget refused.", offsetof(llmres_counts_t, budget_denied), 0},
-        {"breaker_opens_total", "Times the provider's breaker opened.", offsetof(llmres_counts_t, breaker_opens), 0},
-        {"input_tokens_total", "Input tokens, as the provider reported them.", offsetof(llmres_counts_t, tokens_in), 1},
-        {"output_tokens_total", "Output tokens, as the provider reported them.", offsetof(llmres_counts_t, tokens_out), 1},
-        {"sent_bytes_total", "Request bytes sent.", offsetof(llmres_counts_t, bytes_out), 1},
-        {"received_bytes_total", "Response bytes received.", offsetof(llmres_counts_t, bytes_in), 1}};
     llmres_counts_t life[LLMRES_MAX_PROVIDERS];
     llmres__out_t o;
     uint32_t p, k, score, now;
@@ -5449,8 +5447,7 @@ LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap
     now = c->port->now_ms(c->port->ctx);
     llmres__stats_slide(c->stats, now);
     for (p = 0; p < c->providers; p++) llmres__stats_whole(c->stats, p, &life[p], NULL);
-    for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
-        llmres__prom_counter(c, life, &o, counters[k].name, counters[k].help, counters[k].offset, counters[k].wide);
+    for (k = 0; k < LLMRES__FIELDS; k++) llmres__prom_counter(c, life, &o, &llmres__fields[k]);
     llmres__prom_family(&o, "errors_total", "counter", "Calls that ended in error, by class.");
     for (p = 0; p < c->providers; p++)
         for (k = 1; k < LLMRES_CLASSES; k++)
