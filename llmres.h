@@ -328,6 +328,8 @@ ERRORS AND CLASSES
    LLMRES_ERR_LINK_DOWN         -29  this device's network is down (no route, no
                                      interface); like DNS and NO_SLOT, never held
                                      against the provider
+   LLMRES_ERR_BAD_SNAPSHOT      -30  a saved client state that is cut, corrupt, of
+                                     another version or of another chain
    Two sentinels are not errors: LLMRES_NEVER, a time or a threshold that never comes
    (a wait that cannot end, no deadline, a trip turned off), and LLMRES_UNKNOWN, a value
    nobody told us (a header not sent or malformed, usage not reported), never read as 0.
@@ -402,7 +404,10 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
-   next   Statistics (issue 10, in progress): llmres_stats_t attached with
+   next   State that survives deep sleep: llmres_client_snapshot and llmres_client_restore
+          (breakers, shared waits, the detector, buckets, the retry budget; versioned,
+          checksummed, little-endian, tied to the chain), LLMRES_ERR_BAD_SNAPSHOT.
+          Statistics: llmres_stats_t attached with
           llmres_client_stats; per provider counts over a recent window and the lifetime,
           log-linear latency histograms, llmres_health (verdict and score),
           llmres_issues (with recommendations), llmres_stats_json and
@@ -569,8 +574,10 @@ typedef enum llmres_err {
                                        says which in cls (rate_limit, quota...) and status */
     LLMRES_ERR_SHUT_DOWN = -27,     /* the dispatcher was shut down: it takes no more jobs */
     LLMRES_ERR_NO_SLOT = -28,       /* no free connection slot in the port or the TLS transport */
-    LLMRES_ERR_LINK_DOWN = -29      /* this device's network is down: no route, no interface;
+    LLMRES_ERR_LINK_DOWN = -29,     /* this device's network is down: no route, no interface;
                                        says nothing about the provider */
+    LLMRES_ERR_BAD_SNAPSHOT = -30   /* a saved client state that is cut, corrupt, of another
+                                       version or of another chain of providers */
 } llmres_err_t;
 
 /* The two sentinels. LLMRES_NEVER: a time or a threshold that never comes (a wait that
@@ -1626,6 +1633,24 @@ LLMRES_API llmres_err_t llmres_client_breaker(llmres_client_t *c, int provider, 
 /* Back to NORMAL with an empty window and no wait (provider -1: all). Errors: INVALID. */
 LLMRES_API llmres_err_t llmres_client_overload_clear(llmres_client_t *c, int provider);
 
+/* State that survives deep sleep. A duty-cycled device saves what its client learnt
+   before it sleeps (into RTC RAM, flash, a file) and gives it back when it wakes, so that
+   it keeps honouring a retry-after or an open breaker instead of hammering the provider:
+   each provider's breaker (state, open period and what is left of it), overload detector
+   (state, the window's sums) and shared wait (what is left of it), the request and token
+   buckets' levels, and the retry budget. The bytes are little-endian whatever the CPU,
+   versioned, tied to the chain (its hosts and models) and checksummed.
+   llmres_client_snapshot returns the length written, or TOO_LARGE (*needed says how much;
+   LLMRES_SNAPSHOT_MAX always does), INVALID. */
+#define LLMRES_SNAPSHOT_MAX (24u + LLMRES_MAX_PROVIDERS * 44u)
+LLMRES_API int llmres_client_snapshot(llmres_client_t *c, void *buf, size_t cap, size_t *needed);
+/* Restores a snapshot into a client just initialised with the same chain. slept_ms: how
+   long the device slept since the snapshot, or LLMRES_UNKNOWN: then waits are kept whole
+   and buckets get nothing back (the provider is spared, not us). BAD_SNAPSHOT: cut,
+   corrupt, another version or another chain: nothing is changed, the client starts
+   clean. INVALID: NULL. */
+LLMRES_API llmres_err_t llmres_client_restore(llmres_client_t *c, const void *buf, size_t len, uint32_t slept_ms);
+
 /* The blocking call: steps, sleeping through the port between them. Returns res->error. */
 LLMRES_API llmres_err_t llmres_call(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call, llmres_result_t *res);
 
@@ -1900,6 +1925,7 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_SHUT_DOWN: return "dispatcher shut down";
     case LLMRES_ERR_NO_SLOT: return "no free connection slot";
     case LLMRES_ERR_LINK_DOWN: return "network link down";
+    case LLMRES_ERR_BAD_SNAPSHOT: return "snapshot corrupt, foreign or of another version";
     case LLMRES_ERR_EMPTY: return "queue empty";
     case LLMRES_ERR_TIMEOUT: return "deadline passed";
     case LLMRES_ERR_DISPLACED: return "displaced";
@@ -6258,6 +6284,143 @@ LLMRES_API llmres_err_t llmres_client_breaker(llmres_client_t *c, int provider, 
         else if (action == LLMRES_CONTROL_FORCE_OPEN) llmres_breaker_force_open(&c->breaker[p], now);
         else llmres_breaker_force_closed(&c->breaker[p], now);
     }
+    llmres__unlock(c);
+    return LLMRES_OK;
+}
+
+/* ---- state that survives deep sleep ---- */
+
+#define LLMRES__SNAP_MAGIC 0x524D4C4Cu /* "LLMR", little-endian */
+#define LLMRES__SNAP_VERSION 1u
+
+/* A little-endian writer and reader over a byte buffer; the reader stops at the end. */
+typedef struct llmres__bytes { uint8_t *w; const uint8_t *r; size_t at, len; } llmres__bytes_t;
+
+static void llmres__put32(llmres__bytes_t *b, uint32_t v) {
+    uint32_t k;
+    for (k = 0; k < 4; k++) b->w[b->at++] = (uint8_t)(v >> (8u * k));
+}
+static uint32_t llmres__get32(llmres__bytes_t *b) {
+    uint32_t v = 0, k;
+    if (b->len - b->at < 4) { b->at = b->len + 1; return 0; } /* past the end: the caller sees at > len */
+    for (k = 0; k < 4; k++) v |= (uint32_t)b->r[b->at++] << (8u * k);
+    return v;
+}
+
+/* FNV-1a over bytes, and the chain's identity: its hosts and models. */
+static uint32_t llmres__fnv(uint32_t h, const void *p, size_t n) {
+    const uint8_t *s = (const uint8_t *)p;
+    while (n--) h = (h ^ *s++) * 16777619u;
+    return h;
+}
+static uint32_t llmres__chain_id(const llmres_client_t *c) {
+    uint32_t h = 2166136261u, p;
+    for (p = 0; p < c->providers; p++) {
+        h = llmres__fnv(h, c->provider[p].host, strlen(c->provider[p].host) + 1);
+        h = llmres__fnv(h, c->provider[p].model, strlen(c->provider[p].model) + 1);
+    }
+    return h;
+}
+
+/* What is left of a wait that began at `from` and lasts `len`, at now (0: over). */
+static uint32_t llmres__left_of(uint32_t from, uint32_t len, uint32_t now) {
+    uint32_t since = now - from;
+    return since < len ? len - since : 0;
+}
+
+LLMRES_API int llmres_client_snapshot(llmres_client_t *c, void *buf, size_t cap, size_t *needed) {
+    llmres__bytes_t b;
+    uint32_t p, now, size;
+    if (!c || (!buf && cap)) return LLMRES_ERR_INVALID;
+    size = 24u + c->providers * 44u;
+    if (needed) *needed = size;
+    if (cap < size) return LLMRES_ERR_TOO_LARGE;
+    b.w = (uint8_t *)buf; b.at = 0;
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    llmres__put32(&b, LLMRES__SNAP_MAGIC);
+    llmres__put32(&b, LLMRES__SNAP_VERSION | c->providers << 8);
+    llmres__put32(&b, llmres__chain_id(c));
+    llmres__put32(&b, c->retry_budget);
+    llmres__put32(&b, c->cfg.rps_milli ? llmres_bucket_available(&c->rps, now) : 0);
+    for (p = 0; p < c->providers; p++) {
+        const llmres_breaker_t *k = &c->breaker[p];
+        const llmres_overload_t *o = &c->overload[p];
+        llmres__put32(&b, k->state | o->state << 8);
+        llmres__put32(&b, k->open_period);
+        llmres__put32(&b, k->open_for);
+        llmres__put32(&b, k->state == LLMRES_BREAKER_OPEN ? llmres__left_of(k->opened_at, k->open_for, now) : 0);
+        llmres__put32(&b, llmres_overload_wait_ms(o, now));
+        llmres__put32(&b, o->requests);
+        llmres__put32(&b, o->answers);
+        llmres__put32(&b, o->signals);
+        llmres__put32(&b, o->run);
+        llmres__put32(&b, c->cfg.tokens_per_minute && !p ? llmres_bucket_available(&c->tpm, now) : 0);
+        llmres__put32(&b, o->throttled);
+    }
+    llmres__unlock(c);
+    llmres__put32(&b, llmres__fnv(2166136261u, buf, b.at));
+    return (int)b.at;
+}
+
+/* A bucket holding `tokens` at the snapshot, refilled for the sleep (none if unknown). */
+static void llmres__restore_bucket(llmres_bucket_t *b, uint32_t now, uint32_t tokens, uint32_t slept) {
+    uint32_t have = llmres_bucket_available(b, now);
+    if (tokens < have) llmres_bucket_take(b, now, have - tokens); /* only ever fewer than a fresh one */
+    b->last = now - (slept == LLMRES_UNKNOWN || slept > 0x7FFFFFFFu ? 0 : slept);
+    llmres__bucket_refill(b, now);
+}
+
+/* Provider p's part of a snapshot into the client (lock held), `slept` ms later. */
+static void llmres__restore_provider(llmres_client_t *c, uint32_t p, llmres__bytes_t *b, uint32_t now, uint32_t slept) {
+    llmres_breaker_t *k = &c->breaker[p];
+    llmres_overload_t *o = &c->overload[p];
+    uint32_t states = llmres__get32(b), period = llmres__get32(b), open_for = llmres__get32(b), left = llmres__get32(b);
+    uint32_t wait = llmres__get32(b);
+    if ((states & 0xFFu) == LLMRES_BREAKER_OPEN || (states & 0xFFu) == LLMRES_BREAKER_HALF_OPEN) {
+        /* open, with what is left after the sleep; a probe that was out is lost: open again
+           for the rest of nothing, so the next call probes */
+        k->state = LLMRES_BREAKER_OPEN;
+        k->open_period = period;
+        k->open_for = open_for;
+        left = left > slept ? left - slept : 0;
+        k->opened_at = now - (open_for - (left < open_for ? left : open_for));
+    } else if ((states & 0xFFu) == LLMRES_BREAKER_FORCED_OPEN || (states & 0xFFu) == LLMRES_BREAKER_FORCED_CLOSED) {
+        k->state = states & 0xFFu; /* an operator's word stands */
+    }
+    if (wait > slept) llmres_overload_defer(o, now, now + (wait - slept));
+    o->state = (states >> 8) & 0xFFu;
+    if (o->state >= LLMRES_OVERLOAD_STATES) o->state = LLMRES_OVERLOAD_NORMAL;
+    o->since = now;
+    /* the window's sums into its newest slot: they leave it as a whole, a window later */
+    o->slot_requests[o->head] = o->requests = llmres__get32(b);
+    o->slot_answers[o->head] = o->answers = llmres__get32(b);
+    o->slot_signals[o->head] = o->signals = llmres__get32(b);
+    o->run = llmres__get32(b);
+    if (o->signals) o->last_signal = now;
+    if (!p && c->cfg.tokens_per_minute) llmres__restore_bucket(&c->tpm, now, llmres__get32(b), slept);
+    else (void)llmres__get32(b);
+    o->throttled = llmres__get32(b);
+}
+
+LLMRES_API llmres_err_t llmres_client_restore(llmres_client_t *c, const void *buf, size_t len, uint32_t slept_ms) {
+    llmres__bytes_t b;
+    uint32_t p, now, sum, budget, rps, slept = slept_ms == LLMRES_UNKNOWN ? 0 : slept_ms;
+    if (!c || !buf) return LLMRES_ERR_INVALID;
+    if (len != 24u + c->providers * 44u) return LLMRES_ERR_BAD_SNAPSHOT;
+    b.r = (const uint8_t *)buf; b.len = len; b.at = len - 4u;
+    sum = llmres__get32(&b);
+    b.at = 0;
+    if (llmres__fnv(2166136261u, buf, len - 4u) != sum || llmres__get32(&b) != LLMRES__SNAP_MAGIC ||
+        llmres__get32(&b) != (LLMRES__SNAP_VERSION | c->providers << 8) || llmres__get32(&b) != llmres__chain_id(c))
+        return LLMRES_ERR_BAD_SNAPSHOT;
+    budget = llmres__get32(&b);
+    rps = llmres__get32(&b);
+    now = c->port->now_ms(c->port->ctx);
+    llmres__lock(c);
+    c->retry_budget = budget < c->cfg.retry_budget_burst * 1000u ? budget : c->cfg.retry_budget_burst * 1000u;
+    if (c->cfg.rps_milli) llmres__restore_bucket(&c->rps, now, rps, slept_ms == LLMRES_UNKNOWN ? LLMRES_UNKNOWN : slept);
+    for (p = 0; p < c->providers; p++) llmres__restore_provider(c, p, &b, now, slept);
     llmres__unlock(c);
     return LLMRES_OK;
 }
