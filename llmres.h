@@ -1739,6 +1739,8 @@ enum { LLMRES_HEALTHY = 0, LLMRES_DEGRADED, LLMRES_CRITICAL };
    its overload state, with a 0-100 score in *score; README has the rule. INVALID without
    stats or for a provider out of range. */
 LLMRES_API int llmres_health(llmres_client_t *c, int provider, uint32_t *score);
+/* "healthy", "degraded", "critical"; "unknown" for anything else. */
+LLMRES_API const char *llmres_health_name(int verdict);
 
 enum { /* what llmres_issues finds; each comes with a recommendation */
     LLMRES_ISSUE_DENIALS = 0, LLMRES_ISSUE_FAILURES, LLMRES_ISSUE_SLOW, LLMRES_ISSUE_BREAKER_OPEN,
@@ -4579,22 +4581,27 @@ static size_t llmres__target(const llmres_provider_t *p, char *buf, size_t cap) 
     return n;
 }
 
+/* FNV-1a over bytes, continuing from h (2166136261 to start). */
+static uint32_t llmres__fnv(uint32_t h, const void *p, size_t n) {
+    const uint8_t *s = (const uint8_t *)p;
+    while (n--) h = (h ^ *s++) * 16777619u;
+    return h;
+}
+
 /* The seed of every random draw of this client: the port's entropy, LLM_JITTER_SEED and
    the first key; without entropy also the clock at init and where the client lives, so
    that devices running the same firmware do not draw the same jitter and retry in step. */
 static uint32_t llmres__device_seed(const llmres_port_t *port, const llmres_config_t *cfg, const llmres_provider_t *p,
                                     uint32_t now, const void *self) {
-    uint32_t e = 0, h = 2166136261u, words[4];
+    uint32_t e = 0, words[4];
     const char *key = p->api_key ? p->api_key : "";
-    size_t i;
     int have = port->entropy && port->entropy(port->ctx, &e, sizeof(e)) == 0;
     if (!have && !cfg->jitter_seed && port->log)
         port->log(port->ctx, LLMRES_LOG_WARN, "llmres: no entropy and no LLM_JITTER_SEED: identical devices may retry in step");
     words[0] = e; words[1] = cfg->jitter_seed;
     words[2] = have ? 0 : now; words[3] = have ? 0 : (uint32_t)(size_t)self; /* entropy: replayable */
-    for (i = 0; i < sizeof(words); i++) h = (h ^ ((const uint8_t *)words)[i]) * 16777619u; /* FNV-1a */
-    for (; *key; key++) h = (h ^ (uint8_t)*key) * 16777619u;
-    return h ? h : 0x9E3779B9u;
+    e = llmres__fnv(llmres__fnv(2166136261u, words, sizeof(words)), key, strlen(key));
+    return e ? e : 0x9E3779B9u;
 }
 
 static void llmres__lock(const llmres_client_t *c) { if (c->port->lock) c->port->lock(c->port->ctx); }
@@ -4953,15 +4960,22 @@ static llmres_stats_t *llmres__stats_locked(llmres_client_t *c) {
 }
 
 /* Provider p's lifetime (lock held): what left the window and what is in it. */
-static void llmres__stats_whole(const llmres_stats_t *s, uint32_t p, llmres_counts_t *out, llmres_hist_t *latency) {
+/* The recent window of provider p summed over its slots (lock held, slid to now); its
+   latency in lat when lat is not NULL. */
+static void llmres__stats_recent(const llmres_stats_t *s, uint32_t p, llmres_counts_t *sum, llmres_hist_t *lat) {
     uint32_t k;
-    *out = s->life[p];
-    for (k = 0; k < LLMRES_STATS_SLOTS; k++) llmres__counts_add(out, &s->slot[p][k]);
-    if (latency) {
-        *latency = s->latency[p];
-        llmres_hist_merge(latency, &s->recent[p][0]);
-        llmres_hist_merge(latency, &s->recent[p][1]);
+    LLMRES_MEMSET(sum, 0, sizeof(*sum));
+    for (k = 0; k < LLMRES_STATS_SLOTS; k++) llmres__counts_add(sum, &s->slot[p][k]);
+    if (lat) {
+        *lat = s->recent[p][0];
+        llmres_hist_merge(lat, &s->recent[p][1]);
     }
+}
+
+static void llmres__stats_whole(const llmres_stats_t *s, uint32_t p, llmres_counts_t *out, llmres_hist_t *latency) {
+    llmres__stats_recent(s, p, out, latency);
+    llmres__counts_add(out, &s->life[p]);
+    if (latency) llmres_hist_merge(latency, &s->latency[p]);
 }
 
 LLMRES_API llmres_err_t llmres_stats_lifetime(llmres_client_t *c, int provider, llmres_counts_t *out, llmres_hist_t *latency) {
@@ -4978,14 +4992,6 @@ LLMRES_API llmres_err_t llmres_stats_lifetime(llmres_client_t *c, int provider, 
 #ifndef LLMRES_NO_STATS
 /* ---- health, issues, export ---- */
 
-/* The recent window of provider p summed over its slots (lock held, slid to now). */
-static void llmres__stats_recent(llmres_stats_t *s, uint32_t p, llmres_counts_t *sum, llmres_hist_t *lat) {
-    uint32_t k;
-    LLMRES_MEMSET(sum, 0, sizeof(*sum));
-    for (k = 0; k < LLMRES_STATS_SLOTS; k++) llmres__counts_add(sum, &s->slot[p][k]);
-    *lat = s->recent[p][0];
-    llmres_hist_merge(lat, &s->recent[p][1]);
-}
 
 static uint32_t llmres__pct(uint32_t part, uint32_t whole) {
     return whole ? (uint32_t)((uint64_t)part * 100u / whole) : 0;
@@ -5034,6 +5040,11 @@ static int llmres__health_of(const llmres_client_t *c, uint32_t p, const llmres_
 #undef LLMRES__WORSE
     *score = pen >= 100 ? 0 : 100 - pen;
     return (int)v;
+}
+
+LLMRES_API const char *llmres_health_name(int verdict) {
+    static const char *const names[3] = {"healthy", "degraded", "critical"};
+    return verdict >= LLMRES_HEALTHY && verdict <= LLMRES_CRITICAL ? names[verdict] : "unknown";
 }
 
 LLMRES_API int llmres_health(llmres_client_t *c, int provider, uint32_t *score) {
@@ -5144,7 +5155,6 @@ static void llmres__summary_of(llmres_client_t *c, uint32_t p, char *line, size_
 }
 
 LLMRES_API int llmres_stats_tick(llmres_client_t *c) {
-    static const char *const verdicts[3] = {"healthy", "degraded", "critical"};
     char line[400], num[12];
     llmres_stats_t *s;
     uint32_t now, p, score = 0;
@@ -5156,7 +5166,7 @@ LLMRES_API int llmres_stats_tick(llmres_client_t *c) {
     llmres__unlock(c);
     v = llmres_health(c, -1, &score);
     num[llmres__utoa(num, score)] = 0;
-    llmres__say4(line, sizeof(line), "llmres: ", verdicts[v < 0 ? 2 : v], " ", num);
+    llmres__say4(line, sizeof(line), "llmres: ", llmres_health_name(v), " ", num);
     if (!(s = llmres__stats_locked(c))) return 0;
     llmres__stats_slide(s, c->port->now_ms(c->port->ctx));
     for (p = 0; p < c->providers; p++) llmres__summary_of(c, p, line, sizeof(line));
@@ -5191,10 +5201,8 @@ static void llmres__emit(llmres__out_t *o, const char *s) {
 }
 static void llmres__emit_u64(llmres__out_t *o, uint64_t v) {
     char d[24];
-    int i = 23;
-    d[i] = 0;
-    do { d[--i] = (char)('0' + v % 10u); v /= 10u; } while (v);
-    llmres__emit(o, d + i);
+    d[llmres__utoa(d, v)] = 0;
+    llmres__emit(o, d);
 }
 /* A JSON string or a Prometheus label value: quotes, backslashes and controls escaped. */
 static void llmres__emit_quoted(llmres__out_t *o, const char *s) {
@@ -5273,7 +5281,6 @@ static void llmres__json_counts(const llmres_client_t *c, llmres__out_t *o, cons
     llmres__emit(o, "}");
 }
 
-static const char *const llmres__verdicts[3] = {"healthy", "degraded", "critical"};
 
 /* One provider's object (lock held). */
 static void llmres__json_provider(llmres_client_t *c, llmres__out_t *o, uint32_t p, uint32_t now) {
@@ -5288,7 +5295,7 @@ static void llmres__json_provider(llmres_client_t *c, llmres__out_t *o, uint32_t
     llmres__emit(o, ",\"model\":");
     llmres__emit_quoted(o, c->provider[p].model);
     llmres__emit(o, ",\"health\":");
-    llmres__emit_quoted(o, llmres__verdicts[v]);
+    llmres__emit_quoted(o, llmres_health_name(v));
     llmres__emit_kv(o, "score", score);
     llmres__emit(o, ",\"breaker\":");
     llmres__emit_quoted(o, llmres_breaker_state_name((int)c->breaker[p].state));
@@ -5331,7 +5338,7 @@ LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size
     llmres__emit_kv(&o, "window_ms", (uint64_t)s->slot_ms * LLMRES_STATS_SLOTS);
     llmres__emit_kv(&o, "issues_total", (uint64_t)n);
     llmres__emit(&o, ",\"health\":");
-    llmres__emit_quoted(&o, llmres__verdicts[v]);
+    llmres__emit_quoted(&o, llmres_health_name(v));
     llmres__emit_kv(&o, "score", score);
     llmres__emit(&o, ",\"providers\":[");
     for (p = 0; p < c->providers; p++) llmres__json_provider(c, &o, p, now);
@@ -5342,7 +5349,7 @@ LLMRES_API int llmres_stats_json(llmres_client_t *c, char *buf, size_t cap, size
         llmres__emit(&o, ",\"type\":");
         llmres__emit_quoted(&o, llmres_issue_name(is[k].type));
         llmres__emit(&o, ",\"severity\":");
-        llmres__emit_quoted(&o, llmres__verdicts[is[k].severity]);
+        llmres__emit_quoted(&o, llmres_health_name(is[k].severity));
         llmres__emit_kv(&o, "value", is[k].value);
         llmres__emit(&o, ",\"recommendation\":");
         llmres__emit_quoted(&o, is[k].recommendation);
@@ -6307,12 +6314,7 @@ static uint32_t llmres__get32(llmres__bytes_t *b) {
     return v;
 }
 
-/* FNV-1a over bytes, and the chain's identity: its hosts and models. */
-static uint32_t llmres__fnv(uint32_t h, const void *p, size_t n) {
-    const uint8_t *s = (const uint8_t *)p;
-    while (n--) h = (h ^ *s++) * 16777619u;
-    return h;
-}
+/* The chain's identity: its hosts and models. */
 static uint32_t llmres__chain_id(const llmres_client_t *c) {
     uint32_t h = 2166136261u, p;
     for (p = 0; p < c->providers; p++) {

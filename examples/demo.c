@@ -65,7 +65,6 @@ static void *run(void *arg) {
 /* What the library itself says: latency percentiles of calls that reached a provider
    (both of the chain), and its health verdict. */
 static void print_library_view(void) {
-    static const char *const verdict[3] = {"healthy", "degraded", "critical"};
     static llmres_hist_t all, one;
     llmres_counts_t counts;
     uint32_t score = 0;
@@ -76,7 +75,7 @@ static void print_library_view(void) {
     printf("| latency p50 / p95 / p99 / max (the library's histogram) | %u / %u / %u / %u ms |\n",
            (unsigned)llmres_hist_percentile(&all, 500), (unsigned)llmres_hist_percentile(&all, 950),
            (unsigned)llmres_hist_percentile(&all, 990), (unsigned)all.max);
-    printf("| health now (the library's verdict, 0-100) | %s, %u |\n", v >= 0 ? verdict[v] : "?", (unsigned)score);
+    printf("| health now (the library's verdict, 0-100) | %s, %u |\n", llmres_health_name(v), (unsigned)score);
 }
 
 /* The library's issue analysis, each with its recommendation. */
