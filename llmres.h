@@ -952,13 +952,24 @@ LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
    open returns a connection id >= 0, or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
    _CERT, _NO_SLOT (no free connection slot), _LINK_DOWN (no route, no interface: this
    device's network is down). close releases the id; it never fails. All four may
-   block up to their timeout; none may block longer. */
+   block up to their timeout; none may block longer.
+
+   A transport with LLMRES_TRANSPORT_ASYNC_OPEN in flags connects in steps, so that a
+   superloop never waits on a connect: open with timeout_ms 0 only starts the
+   connection (name resolution, TCP connect, TLS handshake) and returns its id at once,
+   or an error known at once. The connection then completes inside later send and recv
+   calls, each waiting no longer than its own timeout: until it is up they return 0
+   (nothing moved); if it fails they return what open would have (LLMRES_ERR_DNS,
+   _CONNECT, _TLS, _CERT, _LINK_DOWN). close may be called at any point of it. Without
+   the flag, open is always called with the time the caller can give it. */
+#define LLMRES_TRANSPORT_ASYNC_OPEN 1u
 typedef struct llmres_transport {
     void *ctx;
     int (*open)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms);
     int (*send)(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms);
     int (*recv)(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms);
     void (*close)(void *ctx, int conn);
+    uint32_t flags;  /* LLMRES_TRANSPORT_ASYNC_OPEN, or 0 */
 } llmres_transport_t;
 
 /* The platform: a monotonic clock, sleep, entropy, TCP, and optional lock and log.
