@@ -54,13 +54,14 @@ typedef struct llmres_posix {
     pthread_mutex_t mutex;
     int last_errno;      /* errno of the last failed call, for diagnosis */
     int last_gai;        /* getaddrinfo's code when a name did not resolve */
+    uint32_t clock_offset; /* added to now_ms: set it near 2^32 to test the wrap */
 } llmres_posix_t;
 
 LLMRES_POSIX_FN uint32_t llmres_posix_now_ms(void *ctx) {
     struct timespec ts;
-    (void)ctx;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) +
+           ((const llmres_posix_t *)ctx)->clock_offset;
 }
 
 LLMRES_POSIX_FN void llmres_posix_sleep_ms(void *ctx, uint32_t ms) {
