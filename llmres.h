@@ -166,6 +166,11 @@ CONFIGURATION
    LLMRES_MBEDTLS_HEAP_BYTES         none  with MBEDTLS_MEMORY_BUFFER_ALLOC_C: a static
                                            pool of this many bytes for every mbedTLS
                                            allocation (say 48000)
+   LLMRES_POSIX_MAX_CONNECTIONS        16  connections open at once over every client of
+                                           one POSIX port, 224 bytes each on x86-64
+   LLMRES_POSIX_NO_GAI_A              off  resolve names inside open (getaddrinfo, the
+                                           resolver's own timeouts) even where glibc's
+                                           getaddrinfo_a could resolve in the background
    LLMRES_SIM_CONNECTIONS               4  simulated connections, each 2 x LLMRES_SIM_IO_BYTES
    LLMRES_SIM_IO_BYTES               4096  one request in and one answer out, per
                                            simulated connection
@@ -380,7 +385,10 @@ PORT
    (EOF is never confused with a timeout), other negatives for errors (LLMRES_ERR_IO,
    _TLS). open returns a connection id >= 0 or LLMRES_ERR_DNS, _CONNECT, _TIMEOUT, _TLS,
    _CERT, _NO_SLOT or _LINK_DOWN (this device has no route: a failure that is not held
-   against the provider, as DNS and NO_SLOT are not); close never fails. Nothing may block longer than its timeout. TLS
+   against the provider, as DNS and NO_SLOT are not); close never fails. Nothing may
+   block longer than its timeout. A transport that sets LLMRES_TRANSPORT_ASYNC_OPEN
+   connects in steps (open with timeout 0 starts; send and recv finish the connect), so
+   that a superloop's step never waits on a name, a connect or a handshake. TLS
    is a transport stacked on another (port/llmres_mbedtls.h). port/llmres_posix.h is a
    complete port; port/llmres_sim.h is a simulated one (virtual clock, scripted provider)
    for tests of your own firmware. The comment above llmres_transport_t is the contract.
@@ -404,7 +412,16 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
-   next   State that survives deep sleep: llmres_client_snapshot and llmres_client_restore
+   next   Connecting in steps: LLMRES_TRANSPORT_ASYNC_OPEN in llmres_transport_t.flags
+          (a new field: zero the struct). llmres_http_begin only starts over such a
+          transport; llmres_http_poll connects, handshakes and sends within its wait,
+          so no step of a call or a dispatcher waits on the network. The POSIX port
+          connects in steps, resolves names in the background with glibc's
+          getaddrinfo_a (define _GNU_SOURCE: a silent resolver costs the deadline, not
+          10 s), and keeps each connection's state in its own slot (ids carry a
+          generation; llmres_posix_last_errno; no more race on last_errno); the TLS
+          transport handshakes in steps over it. LLMRES_POSIX_MAX_CONNECTIONS.
+          State that survives deep sleep: llmres_client_snapshot and llmres_client_restore
           (breakers, shared waits, the detector, buckets, the retry budget; versioned,
           checksummed, little-endian, tied to the chain), LLMRES_ERR_BAD_SNAPSHOT.
           Statistics: llmres_stats_t attached with
@@ -1133,6 +1150,7 @@ typedef struct llmres_http_client {
     const char *x_host;
     const void *x_body;
     size_t x_body_len, x_got;
+    size_t x_sent;                   /* bytes of head and body sent */
     uint32_t x_deadline;
     int x_head_len;
     uint16_t x_port;
@@ -1156,18 +1174,22 @@ LLMRES_API llmres_err_t llmres_http_client_init_sized(llmres_http_client_t *c, c
 LLMRES_API int llmres_http_exchange(llmres_http_client_t *c, const llmres_http_request_t *req,
                                     llmres_http_response_t *resp, uint32_t timeout_ms);
 /* The same exchange in steps, for a caller that must not block while the answer is on
-   its way (a superloop). llmres_http_begin connects or reuses a connection and sends the
-   request: it blocks for that much (the port's open, which includes a TLS handshake, and
-   the sends), never past timeout_ms. Returns OK (poll for the answer) or an error, as
-   llmres_http_exchange. The request's host and body must stay valid until the exchange
-   ends (a dead kept-alive connection is replaced and the request sent again). */
+   its way (a superloop). llmres_http_begin reuses or opens a connection and sends the
+   request. Over a transport that connects in steps (LLMRES_TRANSPORT_ASYNC_OPEN, as the
+   POSIX port and the TLS transport over it) it does not wait at all: the name, the
+   connect, the TLS handshake and what did not go at once are done by llmres_http_poll,
+   within the waits it is given. Over any other transport it blocks for the open (a TLS
+   handshake included) and the sends, never past timeout_ms. Returns OK (poll for the
+   answer) or an error, as llmres_http_exchange. The request's host and body must stay
+   valid until the exchange ends (a dead kept-alive connection is replaced and the
+   request sent again). */
 LLMRES_API llmres_err_t llmres_http_begin(llmres_http_client_t *c, const llmres_http_request_t *req,
                                  llmres_http_response_t *resp, uint32_t timeout_ms);
-/* Reads what has arrived, waiting at most wait_ms (0: not at all, one read; LLMRES_NEVER:
-   until the response or the timeout given to begin). Returns the status (> 0) when the
-   response is complete, 0 when it is not yet, or an error as llmres_http_exchange (the
-   exchange is then over). A replacement connection after a dead kept-alive one is opened
-   and the request sent again here, blocking as begin does. */
+/* Moves the exchange on (connect, send, read what has arrived), waiting at most wait_ms
+   (0: not at all; LLMRES_NEVER: until the response or the timeout given to begin).
+   Returns the status (> 0) when the response is complete, 0 when it is not yet, or an
+   error as llmres_http_exchange (the exchange is then over). A replacement connection
+   after a dead kept-alive one is opened and the request sent again here, as begin does. */
 LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t *resp, uint32_t wait_ms);
 /* Gives up the exchange in progress, if any: its connection is closed. */
 LLMRES_API void llmres_http_abort(llmres_http_client_t *c);
@@ -1624,9 +1646,11 @@ LLMRES_API void llmres_worker_close(llmres_worker_t *w);
 #define LLMRES_CALL_WAIT 0
 /* One step of a call: does what it can and returns LLMRES_CALL_DONE (*res is final) or
    LLMRES_CALL_WAIT (*wait_ms: nothing to do until then; a superloop does other work).
-   A step waits for an answer in I/O at most st->io_wait_ms (0: not at all: it returns
-   WAIT and looks again after LLMRES_POLL_MS); it still blocks while it connects (the
-   port's open, TLS handshake included) and sends, never past the call's deadline. */
+   A step waits in I/O at most st->io_wait_ms (0: not at all: it returns WAIT and looks
+   again after LLMRES_POLL_MS), for the connect, the TLS handshake and the request as
+   for the answer, over a transport that connects in steps (LLMRES_TRANSPORT_ASYNC_OPEN:
+   the POSIX port, TLS over it). Over one that does not, a step blocks while it connects
+   and sends, never past the call's deadline. */
 LLMRES_API int llmres_call_step(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms);
 /* Gives up a stepped call between two steps (a cancel, a shutdown): an exchange in
@@ -1865,8 +1889,10 @@ LLMRES_API llmres_err_t llmres_dispatch_cancel(llmres_dispatch_t *d, llmres_job_
    jobs still queued, running or waiting for on_done (0: idle); *wait_ms: nothing to do
    before then (LLMRES_NEVER when idle; a submit or a cancel from another thread calls
    wake_fn, if set, so a thread sleeping on it can wake up). No step waits for an answer:
-   a call whose answer is on its way is looked at again after LLMRES_POLL_MS. A step
-   still blocks while a call connects (TCP, TLS handshake) and sends its request. */
+   a call whose answer is on its way is looked at again after LLMRES_POLL_MS. Over a
+   transport that connects in steps (LLMRES_TRANSPORT_ASYNC_OPEN: the POSIX port, TLS
+   over it) no step waits on a name, a connect, a handshake or a send either; over one
+   that does not, a step blocks while a call connects and sends its request. */
 LLMRES_API int llmres_dispatch_step(llmres_dispatch_t *d, uint32_t *wait_ms);
 /* The same for one slot, for a thread (or task) per slot (when connecting must not hold
    up the other slots): each slot is stepped by one thread only. Every ended job's on_done runs in whichever thread steps next, so with
@@ -3507,24 +3533,31 @@ static uint32_t llmres__left(const llmres_port_t *port, uint32_t deadline) {
     return left > 0 ? (uint32_t)left : 0;
 }
 
-static int llmres__send_all(const llmres_port_t *port, const llmres_transport_t *t, int id, const void *buf,
-                            size_t len, uint32_t deadline) {
-    const uint8_t *p = (const uint8_t *)buf;
-    while (len) {
-        uint32_t left = llmres__left(port, deadline);
+/* Sends what is left of the request (head, then body), waiting at most until `until`
+   and never past the exchange's deadline: 0 all sent, 1 some left when the wait ran
+   out, or the transport's error (also the connect's, on a connection still coming up). */
+static int llmres__http_push(llmres_http_client_t *c, uint32_t until) {
+    const llmres_transport_t *t = llmres__transport(c, c->x_tls);
+    const llmres_http_conn_t *k = &c->conn[c->x_conn];
+    size_t head = (size_t)c->x_head_len, total = head + c->x_body_len;
+    while (c->x_sent < total) {
+        uint32_t left = llmres__left(c->port, c->x_deadline), mine = llmres__left(c->port, until);
+        const uint8_t *p = c->x_sent < head ? (const uint8_t *)c->head + c->x_sent
+                                            : (const uint8_t *)c->x_body + (c->x_sent - head);
+        size_t len = c->x_sent < head ? head - c->x_sent : total - c->x_sent;
         int n;
         if (!left) return LLMRES_ERR_TIMEOUT;
-        n = t->send(t->ctx, id, p, len, left);
+        n = t->send(t->ctx, k->id, p, len, mine < left ? mine : left);
         if (n < 0) return n;
         if ((size_t)n > len) return LLMRES_ERR_IO; /* a transport out of contract */
-        p += n;
-        len -= (size_t)n;
+        c->x_sent += (size_t)n;
+        if (n == 0 && !llmres__left(c->port, until)) return 1;
     }
     return 0;
 }
 
-/* Reads until the response is complete. *got counts the bytes that arrived. */
-/* Picks or opens the exchange's connection and sends the request on it. */
+/* Picks or opens the exchange's connection; the request goes out in llmres__http_push.
+   A transport that connects in steps is only asked to start. */
 static int llmres__http_send(llmres_http_client_t *c) {
     const llmres_transport_t *t = llmres__transport(c, c->x_tls);
     llmres_http_conn_t *k = llmres__conn_pick(c, c->x_host, c->x_port, c->x_tls, c->port->now_ms(c->port->ctx));
@@ -3543,7 +3576,7 @@ static int llmres__http_send(llmres_http_client_t *c) {
     if (!c->x_reused) {
         uint32_t left = llmres__left(c->port, c->x_deadline);
         if (!left) return LLMRES_ERR_TIMEOUT;
-        rc = t->open(t->ctx, c->x_host, c->x_port, left);
+        rc = t->open(t->ctx, c->x_host, c->x_port, t->flags & LLMRES_TRANSPORT_ASYNC_OPEN ? 0u : left);
         if (rc < 0) return rc;
         k->id = rc;
         k->open = 1;
@@ -3554,10 +3587,9 @@ static int llmres__http_send(llmres_http_client_t *c) {
     } else {
         c->reuses++;
     }
-    rc = llmres__send_all(c->port, t, k->id, c->head, (size_t)c->x_head_len, c->x_deadline);
-    if (rc == 0 && c->x_body_len) rc = llmres__send_all(c->port, t, k->id, c->x_body, c->x_body_len, c->x_deadline);
+    c->x_sent = 0;
     k->last_used = c->port->now_ms(c->port->ctx);
-    return rc;
+    return 0;
 }
 
 /* The exchange failed with rc: its connection is closed. Returns OK after sending the
@@ -3595,6 +3627,11 @@ LLMRES_API llmres_err_t llmres_http_begin(llmres_http_client_t *c, const llmres_
     c->x_busy = 1;
     c->requests++;
     rc = llmres__http_send(c);
+    if (rc == 0) { /* a blocking transport sends all now, as before; one in steps what goes at once */
+        const llmres_transport_t *t = llmres__transport(c, c->x_tls);
+        rc = llmres__http_push(c, t->flags & LLMRES_TRANSPORT_ASYNC_OPEN ? c->port->now_ms(c->port->ctx) : c->x_deadline);
+        if (rc == 1) rc = 0;
+    }
     return rc == 0 ? LLMRES_OK : (llmres_err_t)llmres__http_failed(c, rc);
 }
 
@@ -3610,6 +3647,10 @@ LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t 
         int n, rc = 0;
         if (!left) {
             rc = LLMRES_ERR_TIMEOUT;
+        } else if (c->x_sent < (size_t)c->x_head_len + c->x_body_len) { /* connecting, or sending */
+            rc = llmres__http_push(c, until);
+            if (rc == 1) return 0; /* the caller's time is up */
+            if (rc == 0) continue;
         } else {
             n = t->recv(t->ctx, k->id, c->rx, sizeof(c->rx), mine < left ? mine : left);
             if (n == 0) {

@@ -12,7 +12,7 @@
    Exit codes: 0 answered; 2 usage; 3 configuration; 10 + the error class:
    11 transient network, 12 timeout, 13 rate limit, 14 overloaded, 15 server error,
    16 authentication, 17 quota, 18 permanent, 19 unknown. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../llmres.h"
 #include "../port/llmres_posix.h"

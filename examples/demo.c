@@ -2,7 +2,7 @@
    local mock LLM server that is overloaded (offered more than its capacity, with one
    outage window). The chain is the OpenAI-compatible endpoint, then the Ollama one.
    Prints what happened. Usage: demo PORT CA.pem */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../llmres.h"
 #include "../port/llmres_posix.h"

@@ -80,6 +80,9 @@ typedef struct llmres_mbedtls_conn {
     uint32_t deadline;   /* of the operation under way */
     uint8_t used;
     uint8_t verified;    /* a certificate was checked: a full handshake, not a resumed one */
+    uint8_t cached;      /* a saved session was offered */
+    uint8_t shaking;     /* the handshake is under way (an open in steps) */
+    int failed;          /* the handshake's error, reported by every later call */
     uint16_t port;
     char host[LLMRES_MAX_HOST];
 } llmres_mbedtls_conn_t;
@@ -197,6 +200,41 @@ static void llmres__tls_save_session(llmres_mbedtls_t *t, llmres_mbedtls_conn_t 
     memcpy(slot->host, c->host, strlen(c->host) + 1);
 }
 
+static void llmres__tls_close(void *ctx, int id);
+
+/* Goes on with the handshake until the connection's deadline: 1 done, 0 not yet, or the
+   error (kept in c->failed for every later call). */
+static int llmres__tls_handshake(llmres_mbedtls_t *t, llmres_mbedtls_conn_t *c) {
+    llmres_mbedtls_session_t *cached;
+    int ret;
+    if (c->failed) return c->failed;
+    while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
+        if (ret == LLMRES__TLS_TICKET) { llmres__tls_save_session(t, c); continue; }
+        if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) break;
+        if (!llmres__tls_left(c)) { /* the reason, should the caller give up now */
+            strcpy(t->reason, "TLS handshake not finished in the time given");
+            return 0;
+        }
+    }
+    if (ret == 0) {
+        c->shaking = 0;
+        t->handshakes++;
+        if (c->cached && !c->verified) t->resumed++; /* no certificate checked: the session resumed */
+        llmres__tls_save_session(t, c); /* TLS 1.2: the ticket came with the handshake */
+        return 1;
+    }
+    ret = llmres__tls_fail(t, c, ret);
+    if (ret == LLMRES_ERR_CLOSED) { /* a server that hangs up mid-handshake: a TLS failure */
+        strcpy(t->reason, "the server closed the connection during the TLS handshake");
+        ret = LLMRES_ERR_TLS;
+    }
+    /* a session that failed to resume is not offered again */
+    cached = c->cached ? llmres__tls_session(t, c->host, c->port, 0) : NULL;
+    if (cached) { mbedtls_ssl_session_free(&cached->session); cached->valid = 0; }
+    c->failed = ret;
+    return ret;
+}
+
 static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
     llmres_mbedtls_conn_t *c = NULL;
@@ -215,6 +253,7 @@ static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t
     memset(c, 0, sizeof(*c));
     c->tls = t;
     c->deadline = t->port->now_ms(t->port->ctx) + (timeout_ms > 0x7FFFFFFFu ? 0x7FFFFFFFu : timeout_ms);
+    if (timeout_ms == 0 && !(t->inner->flags & LLMRES_TRANSPORT_ASYNC_OPEN)) return LLMRES_ERR_INVALID;
     c->inner = t->inner->open(t->inner->ctx, host, port, timeout_ms);
     if (c->inner < 0) return c->inner;
     c->used = 1;
@@ -227,25 +266,16 @@ static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t
     memcpy(c->host, host, strlen(host) + 1);
     cached = llmres__tls_session(t, host, port, 0);
     if (cached) mbedtls_ssl_set_session(&c->ssl, &cached->session);
-    while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
-        if (ret == LLMRES__TLS_TICKET) { llmres__tls_save_session(t, c); continue; }
-        if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) goto fail;
-        if (!llmres__tls_left(c)) { strcpy(t->reason, "TLS handshake timed out"); ret = LLMRES_ERR_TIMEOUT; goto fail_mapped; }
-    }
-    t->handshakes++;
-    if (cached && !c->verified) t->resumed++; /* no certificate checked: the session resumed */
-    llmres__tls_save_session(t, c); /* TLS 1.2: the ticket came with the handshake */
-    return id;
+    c->cached = cached != NULL;
+    c->shaking = 1;
+    if (timeout_ms == 0) return id; /* in steps: send and recv go on with the handshake */
+    ret = llmres__tls_handshake(t, c);
+    if (ret == 0) ret = LLMRES_ERR_TIMEOUT;
+    if (ret > 0) return id;
+    llmres__tls_close(t, id);
+    return ret;
 fail:
     ret = llmres__tls_fail(t, c, ret);
-    if (ret == LLMRES_ERR_CLOSED) { /* a server that hangs up mid-handshake: a TLS failure */
-        strcpy(t->reason, "the server closed the connection during the TLS handshake");
-        ret = LLMRES_ERR_TLS;
-    }
-fail_mapped:
-    /* a session that failed to resume is not offered again */
-    cached = llmres__tls_session(t, host, port, 0);
-    if (cached) { mbedtls_ssl_session_free(&cached->session); cached->valid = 0; }
     mbedtls_ssl_free(&c->ssl);
     t->inner->close(t->inner->ctx, c->inner);
     c->used = 0;
@@ -267,6 +297,7 @@ static int llmres__tls_send(void *ctx, int id, const void *buf, size_t len, uint
     llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, timeout_ms);
     int ret;
     if (!c) return LLMRES_ERR_INVALID;
+    if (c->shaking && (ret = llmres__tls_handshake(t, c)) <= 0) return ret;
     do {
         ret = mbedtls_ssl_write(&c->ssl, (const unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
         if (ret == LLMRES__TLS_TICKET) llmres__tls_save_session(t, c);
@@ -281,6 +312,7 @@ static int llmres__tls_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
     llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, timeout_ms);
     int ret;
     if (!c) return LLMRES_ERR_INVALID;
+    if (c->shaking && (ret = llmres__tls_handshake(t, c)) <= 0) return ret;
     do {
         ret = mbedtls_ssl_read(&c->ssl, (unsigned char *)buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len);
         if (ret == LLMRES__TLS_TICKET) llmres__tls_save_session(t, c);
@@ -295,8 +327,10 @@ static void llmres__tls_close(void *ctx, int id) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
     llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, 0); /* close_notify only if it goes at once */
     if (!c) return;
-    llmres__tls_save_session(t, c);
-    mbedtls_ssl_close_notify(&c->ssl);
+    if (!c->shaking) { /* a handshake cut short has no session and no one to notify */
+        llmres__tls_save_session(t, c);
+        mbedtls_ssl_close_notify(&c->ssl);
+    }
     t->inner->close(t->inner->ctx, c->inner);
     mbedtls_ssl_free(&c->ssl);
     c->used = 0;
@@ -354,6 +388,7 @@ LLMRES_MBEDTLS_FN int llmres_mbedtls_init(llmres_mbedtls_t *t, const llmres_port
     t->transport.send = llmres__tls_send;
     t->transport.recv = llmres__tls_recv;
     t->transport.close = llmres__tls_close;
+    t->transport.flags = inner->flags & LLMRES_TRANSPORT_ASYNC_OPEN;
     return LLMRES_OK;
 }
 

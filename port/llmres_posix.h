@@ -6,15 +6,24 @@
        llmres_posix_init(&port, &posix);
 
    Clock: CLOCK_MONOTONIC. Sleep: nanosleep. Entropy: getrandom, else /dev/urandom.
-   Lock: a pthread mutex. TCP: getaddrinfo (IPv4 and IPv6), non-blocking connect with
-   a timeout, poll for send and receive timeouts, MSG_NOSIGNAL (no SIGPIPE),
-   TCP_NODELAY (a request is two writes: Nagle would hold the second one back).
+   Lock: a pthread mutex. TCP: IPv4 and IPv6, non-blocking connect, poll for every
+   timeout, MSG_NOSIGNAL (no SIGPIPE), TCP_NODELAY (a request is two writes: Nagle
+   would hold the second one back). The transport connects in steps
+   (LLMRES_TRANSPORT_ASYNC_OPEN): open with timeout 0 returns at once and send or recv
+   finish the connect, so a superloop's step never waits on one.
 
-   Name resolution uses the system resolver, which has no timeout of ours: its own
-   (resolv.conf) applies. Connection ids are the socket descriptors. Every function
-   here is static: include it in one file, or in several without clashes. With
-   -std=c99, define _DEFAULT_SOURCE (or _POSIX_C_SOURCE 200809L) before any include;
-   -std=gnu99 needs nothing. */
+   Name resolution: with glibc and _GNU_SOURCE defined before any include, getaddrinfo_a
+   resolves in the background, so a resolver that does not answer costs no more than
+   the caller's deadline (glibc's own would wait 5 s per server and try, per
+   resolv.conf). Elsewhere (musl, BSDs, or _DEFAULT_SOURCE) getaddrinfo runs inside open
+   and waits the resolver's own timeouts; address literals never wait.
+
+   Connections live in LLMRES_POSIX_MAX_CONNECTIONS slots (16) shared by every client
+   of the port; each slot's state is its own, so threads sharing the port do not race.
+   last_errno (llmres_posix_last_errno) and each slot's last_errno are for diagnosis.
+   Every function here is static: include it in one file, or in several without
+   clashes. Define _GNU_SOURCE before any include (_DEFAULT_SOURCE is enough without
+   the background resolver). */
 #ifndef LLMRES_POSIX_H
 #define LLMRES_POSIX_H
 
@@ -50,11 +59,48 @@
 #define MSG_NOSIGNAL 0 /* BSDs: SO_NOSIGPIPE is set on the socket instead */
 #endif
 
+#ifndef LLMRES_POSIX_MAX_CONNECTIONS
+#define LLMRES_POSIX_MAX_CONNECTIONS 16 /* connections open at once, over every client */
+#endif
+
+/* getaddrinfo_a (glibc, _GNU_SOURCE) resolves in the background, so a name that does not
+   resolve ends by the caller's deadline; elsewhere getaddrinfo waits its own timeouts. */
+#if defined(__GLIBC__) && defined(_GNU_SOURCE) && defined(EAI_INPROGRESS) && !defined(LLMRES_POSIX_NO_GAI_A)
+#define LLMRES__POSIX_GAI_A 1
+#endif
+
+/* A slot is free, taken, or an orphan (closed while its name resolves: free once the
+   resolver is done); it changes only under the slots mutex. A taken slot's connection
+   goes from resolving to connecting to up or failed, seen by its owner alone. */
+enum { LLMRES__PX_FREE, LLMRES__PX_TAKEN, LLMRES__PX_ORPHAN };
+enum { LLMRES__PX_RESOLVING, LLMRES__PX_CONNECTING, LLMRES__PX_UP, LLMRES__PX_FAILED };
+
+/* One connection: its socket and how far its connect has come. Only the thread that
+   opened it touches it (the transport contract), so it needs no lock. */
+typedef struct llmres_posix_conn {
+    int slot;
+    int state;
+    unsigned gen;              /* bumped at each close: part of the id */
+    int fd;                    /* -1 until a socket exists */
+    int error;                 /* what a FAILED connection reports */
+    int last_errno;            /* errno of its last failed call */
+    int last_gai;              /* the resolver's code when its name did not resolve */
+    struct addrinfo *addrs;    /* the resolver's answer, tried in order */
+    struct addrinfo *next;     /* the next address to try */
+#ifdef LLMRES__POSIX_GAI_A
+    struct gaicb gai;
+    struct addrinfo hints;
+    char host[LLMRES_MAX_HOST];
+    char service[8];
+#endif
+} llmres_posix_conn_t;
+
 typedef struct llmres_posix {
-    pthread_mutex_t mutex;
-    int last_errno;      /* errno of the last failed call, for diagnosis */
-    int last_gai;        /* getaddrinfo's code when a name did not resolve */
-    uint32_t clock_offset; /* added to now_ms: set it near 2^32 to test the wrap */
+    pthread_mutex_t mutex;     /* the port's lock hooks */
+    pthread_mutex_t slots;     /* claims and frees of conn[] */
+    int last_errno;            /* errno of the last failure of any connection (under slots) */
+    uint32_t clock_offset;     /* added to now_ms: set it near 2^32 to test the wrap */
+    llmres_posix_conn_t conn[LLMRES_POSIX_MAX_CONNECTIONS];
 } llmres_posix_t;
 
 LLMRES_POSIX_FN uint32_t llmres_posix_now_ms(void *ctx) {
@@ -72,6 +118,23 @@ LLMRES_POSIX_FN void llmres_posix_sleep_ms(void *ctx, uint32_t ms) {
     while (nanosleep(&ts, &rest) != 0 && errno == EINTR) ts = rest;
 }
 
+/* Keeps errno for diagnosis: on the connection, and as the port's last. */
+static void llmres__posix_errno(llmres_posix_t *px, llmres_posix_conn_t *k, int e) {
+    if (k) k->last_errno = e;
+    pthread_mutex_lock(&px->slots);
+    px->last_errno = e;
+    pthread_mutex_unlock(&px->slots);
+}
+
+/* errno of the last failure of any connection, for diagnosis. */
+LLMRES_POSIX_FN int llmres_posix_last_errno(llmres_posix_t *px) {
+    int e;
+    pthread_mutex_lock(&px->slots);
+    e = px->last_errno;
+    pthread_mutex_unlock(&px->slots);
+    return e;
+}
+
 LLMRES_POSIX_FN int llmres_posix_entropy(void *ctx, void *buf, size_t len) {
     llmres_posix_t *px = (llmres_posix_t *)ctx;
     uint8_t *p = (uint8_t *)buf;
@@ -87,11 +150,11 @@ LLMRES_POSIX_FN int llmres_posix_entropy(void *ctx, void *buf, size_t len) {
     if (!len) return 0;
 #endif
     fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { px->last_errno = errno; return LLMRES_ERR_IO; }
+    if (fd < 0) { llmres__posix_errno(px, NULL, errno); return LLMRES_ERR_IO; }
     while (len) {
         ssize_t n = read(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { px->last_errno = errno; close(fd); return LLMRES_ERR_IO; }
+        if (n <= 0) { llmres__posix_errno(px, NULL, errno); close(fd); return LLMRES_ERR_IO; }
         p += n;
         len -= (size_t)n;
     }
@@ -118,87 +181,273 @@ LLMRES_POSIX_FN int llmres_posix_wait(llmres_posix_t *px, int fd, short events, 
         rc = poll(&pfd, 1, wait);
         if (rc > 0) return 1; /* readable, writable, or an error/hangup the call will report */
         if (rc == 0) return 0;
-        if (errno != EINTR) { px->last_errno = errno; return LLMRES_ERR_IO; }
+        if (errno != EINTR) return LLMRES_ERR_IO;
     }
 }
 
-LLMRES_POSIX_FN int llmres_posix_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
-    llmres_posix_t *px = (llmres_posix_t *)ctx;
-    struct addrinfo hints, *res = NULL, *ai;
+/* A free connection slot, marked taken; orphans whose resolver finished are freed on
+   the way. NULL when every slot is in use. */
+static llmres_posix_conn_t *llmres__posix_claim(llmres_posix_t *px) {
+    llmres_posix_conn_t *got = NULL;
+    int i;
+    pthread_mutex_lock(&px->slots);
+    for (i = 0; i < LLMRES_POSIX_MAX_CONNECTIONS && !got; i++) {
+        llmres_posix_conn_t *k = &px->conn[i];
+#ifdef LLMRES__POSIX_GAI_A
+        if (k->slot == LLMRES__PX_ORPHAN && gai_error(&k->gai) != EAI_INPROGRESS) {
+            if (k->gai.ar_result) freeaddrinfo(k->gai.ar_result);
+            k->slot = LLMRES__PX_FREE;
+        }
+#endif
+        if (k->slot == LLMRES__PX_FREE) got = k;
+    }
+    if (got) {
+        unsigned gen = got->gen;
+        memset(got, 0, sizeof(*got));
+        got->gen = gen;
+        got->slot = LLMRES__PX_TAKEN;
+        got->state = LLMRES__PX_RESOLVING;
+        got->fd = -1;
+    }
+    pthread_mutex_unlock(&px->slots);
+    return got;
+}
+
+static void llmres__posix_release(llmres_posix_t *px, llmres_posix_conn_t *k, int slot) {
+    pthread_mutex_lock(&px->slots);
+    k->slot = slot;
+    pthread_mutex_unlock(&px->slots);
+}
+
+static int llmres__posix_fail(llmres_posix_conn_t *k, int error) {
+    if (k->fd >= 0) close(k->fd);
+    k->fd = -1;
+    k->state = LLMRES__PX_FAILED;
+    k->error = error;
+    return error;
+}
+
+/* Starts resolving host: the answer may be there at once (an address literal, or no
+   background resolver here) or later (LLMRES__PX_RESOLVING). 0, or LLMRES_ERR_DNS. */
+static int llmres__posix_resolve(llmres_posix_t *px, llmres_posix_conn_t *k, const char *host, uint16_t port) {
+    struct addrinfo hints;
     char service[8];
-    uint32_t start = llmres_posix_now_ms(ctx);
-    int rc, result = LLMRES_ERR_CONNECT;
+    int rc;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
     snprintf(service, sizeof(service), "%u", (unsigned)port);
-    rc = getaddrinfo(host, service, &hints, &res);
-    if (rc != 0) {
-        px->last_gai = rc;
-        px->last_errno = rc == EAI_SYSTEM ? errno : 0;
-        return LLMRES_ERR_DNS;
+    rc = getaddrinfo(host, service, &hints, &k->addrs); /* a literal: no resolver, no wait */
+#ifdef LLMRES__POSIX_GAI_A
+    if (rc == EAI_NONAME) {
+        struct gaicb *list[1];
+        k->hints = hints;
+        k->hints.ai_flags = AI_NUMERICSERV;
+        memcpy(k->host, host, strlen(host) + 1);
+        memcpy(k->service, service, sizeof(service));
+        k->gai.ar_name = k->host;
+        k->gai.ar_service = k->service;
+        k->gai.ar_request = &k->hints;
+        list[0] = &k->gai;
+        rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+        if (rc == 0) return 0; /* resolving */
     }
-    for (ai = res; ai; ai = ai->ai_next) {
-        uint32_t spent = llmres_posix_now_ms(ctx) - start;
-        int fd, one = 1, err = 0, flags;
-        socklen_t len = sizeof(err);
-        if (spent >= timeout_ms) { result = LLMRES_ERR_TIMEOUT; break; }
+#else
+    if (rc == EAI_NONAME) {
+        hints.ai_flags = AI_NUMERICSERV;
+        rc = getaddrinfo(host, service, &hints, &k->addrs);
+    }
+#endif
+    if (rc != 0) {
+        k->last_gai = rc;
+        llmres__posix_errno(px, k, rc == EAI_SYSTEM ? errno : 0);
+        return llmres__posix_fail(k, LLMRES_ERR_DNS);
+    }
+    k->next = k->addrs;
+    k->state = LLMRES__PX_CONNECTING;
+    return 0;
+}
+#ifdef LLMRES__POSIX_GAI_A
+/* Takes the background resolver's answer if it came, waiting up to timeout_ms: 1 the
+   addresses are there, 0 not yet, LLMRES_ERR_DNS. */
+static int llmres__posix_resolved(llmres_posix_t *px, llmres_posix_conn_t *k, uint32_t timeout_ms) {
+    int rc = gai_error(&k->gai);
+    if (rc == EAI_INPROGRESS && timeout_ms) {
+        const struct gaicb *list[1];
+        struct timespec ts;
+        list[0] = &k->gai;
+        ts.tv_sec = (time_t)(timeout_ms / 1000u);
+        ts.tv_nsec = (long)(timeout_ms % 1000u) * 1000000L;
+        gai_suspend(list, 1, &ts); /* a timeout or a signal: the code below tells */
+        rc = gai_error(&k->gai);
+    }
+    if (rc == EAI_INPROGRESS) return 0;
+    if (rc != 0) {
+        k->last_gai = rc;
+        llmres__posix_errno(px, k, rc == EAI_SYSTEM ? errno : 0);
+        return llmres__posix_fail(k, LLMRES_ERR_DNS);
+    }
+    k->addrs = k->next = k->gai.ar_result;
+    k->gai.ar_result = NULL;
+    k->state = LLMRES__PX_CONNECTING;
+    return 1;
+}
+#endif
+
+/* Starts a connect to the next address: 0 under way, 1 connected, or the error once
+   every address failed (LINK_DOWN when this device has no route). */
+static int llmres__posix_dial(llmres_posix_t *px, llmres_posix_conn_t *k) {
+    int e = 0;
+    while (k->next) {
+        const struct addrinfo *ai = k->next;
+        int fd, one = 1;
+        k->next = ai->ai_next;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) { px->last_errno = errno; continue; }
-        flags = fcntl(fd, F_GETFL, 0);
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+        if (fd < 0) { e = errno; continue; }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 #ifdef SO_NOSIGPIPE
         setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
 #endif
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            if (errno != EINPROGRESS) { px->last_errno = errno; close(fd); continue; }
-            rc = llmres_posix_wait(px, fd, POLLOUT, timeout_ms - spent);
-            if (rc == 0) { close(fd); result = LLMRES_ERR_TIMEOUT; px->last_errno = ETIMEDOUT; break; }
-            if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-                px->last_errno = err ? err : errno;
-                close(fd);
-                continue; /* the next address (IPv4 after IPv6, say) */
-            }
-        }
-        freeaddrinfo(res);
-        return fd;
+        k->fd = fd;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) { k->state = LLMRES__PX_UP; return 1; }
+        if (errno == EINPROGRESS) return 0;
+        e = errno;
+        close(fd);
+        k->fd = -1;
     }
-    freeaddrinfo(res);
+    if (e) llmres__posix_errno(px, k, e);
+    else e = k->last_errno; /* the connect that failed last, in llmres__posix_progress */
     /* no route from here: this device's network, not the provider, is down */
-    if (result == LLMRES_ERR_CONNECT && (px->last_errno == ENETUNREACH || px->last_errno == ENETDOWN)) result = LLMRES_ERR_LINK_DOWN;
-    return result;
+    return llmres__posix_fail(k, e == ENETUNREACH || e == ENETDOWN ? LLMRES_ERR_LINK_DOWN : LLMRES_ERR_CONNECT);
+}
+
+/* Moves the connection on (name, then connect, address after address), waiting at
+   most timeout_ms: 1 up, 0 not yet, or its error. */
+static int llmres__posix_progress(llmres_posix_t *px, llmres_posix_conn_t *k, uint32_t timeout_ms) {
+    uint32_t start = llmres_posix_now_ms(px);
+    for (;;) {
+        uint32_t spent = llmres_posix_now_ms(px) - start, left = spent < timeout_ms ? timeout_ms - spent : 0;
+        int rc, err = 0;
+        socklen_t len = sizeof(err);
+        if (k->state == LLMRES__PX_UP) return 1;
+        if (k->state == LLMRES__PX_FAILED) return k->error;
+#ifdef LLMRES__POSIX_GAI_A
+        if (k->state == LLMRES__PX_RESOLVING) {
+            rc = llmres__posix_resolved(px, k, left);
+            if (rc == 0 && !left) return 0;
+            if (rc == 1 && (rc = llmres__posix_dial(px, k)) < 0) return rc;
+            continue;
+        }
+#endif
+        rc = llmres_posix_wait(px, k->fd, POLLOUT, left);
+        if (rc == 0) return 0;
+        if (rc > 0 && getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+            k->state = LLMRES__PX_UP;
+            return 1;
+        }
+        llmres__posix_errno(px, k, err ? err : errno);
+        close(k->fd); /* refused, unreachable: the next address (IPv4 after IPv6, say) */
+        k->fd = -1;
+        if ((rc = llmres__posix_dial(px, k)) < 0) return rc;
+    }
+}
+
+/* Connection ids carry a generation, so an id closed twice or kept too long never
+   reaches a connection opened since. */
+static int llmres__posix_id(const llmres_posix_t *px, const llmres_posix_conn_t *k) {
+    return (int)(k->gen * (unsigned)LLMRES_POSIX_MAX_CONNECTIONS + (unsigned)(k - px->conn));
+}
+
+static llmres_posix_conn_t *llmres__posix_at(llmres_posix_t *px, int id) {
+    llmres_posix_conn_t *k;
+    if (id < 0) return NULL;
+    k = &px->conn[id % LLMRES_POSIX_MAX_CONNECTIONS];
+    return k->gen == (unsigned)id / LLMRES_POSIX_MAX_CONNECTIONS && k->slot == LLMRES__PX_TAKEN ? k : NULL;
+}
+
+LLMRES_POSIX_FN void llmres_posix_close(void *ctx, int conn) {
+    llmres_posix_t *px = (llmres_posix_t *)ctx;
+    llmres_posix_conn_t *k;
+    int slot = LLMRES__PX_FREE;
+    pthread_mutex_lock(&px->slots); /* a second close of one id must find it gone */
+    k = llmres__posix_at(px, conn);
+    if (k) k->gen = (k->gen + 1u) & 0xFFFFFu;
+    pthread_mutex_unlock(&px->slots);
+    if (!k) return;
+    if (k->fd >= 0) close(k->fd);
+    if (k->addrs) freeaddrinfo(k->addrs);
+#ifdef LLMRES__POSIX_GAI_A
+    if (k->state == LLMRES__PX_RESOLVING) {
+        int rc = gai_cancel(&k->gai);
+        if (rc == EAI_NOTCANCELED) slot = LLMRES__PX_ORPHAN; /* the resolver still owns k->gai */
+        else if (rc == EAI_ALLDONE && k->gai.ar_result) freeaddrinfo(k->gai.ar_result);
+    }
+#endif
+    k->fd = -1;
+    k->addrs = NULL;
+    llmres__posix_release(px, k, slot);
+}
+
+/* With timeout_ms 0 it returns at once (LLMRES_TRANSPORT_ASYNC_OPEN): the name and the
+   connect go on in send and recv. */
+LLMRES_POSIX_FN int llmres_posix_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
+    llmres_posix_t *px = (llmres_posix_t *)ctx;
+    llmres_posix_conn_t *k;
+    int rc, id;
+    if (!host || strlen(host) >= LLMRES_MAX_HOST) return LLMRES_ERR_INVALID;
+    if (!(k = llmres__posix_claim(px))) return LLMRES_ERR_NO_SLOT;
+    id = llmres__posix_id(px, k);
+    rc = llmres__posix_resolve(px, k, host, port);
+    if (rc == 0 && k->state == LLMRES__PX_CONNECTING) rc = llmres__posix_dial(px, k);
+    if (rc >= 0 && timeout_ms) rc = llmres__posix_progress(px, k, timeout_ms);
+    if (rc == 0 && timeout_ms) {
+        llmres__posix_errno(px, k, ETIMEDOUT);
+        rc = LLMRES_ERR_TIMEOUT;
+    }
+    if (rc < 0) {
+        llmres_posix_close(px, id);
+        return rc;
+    }
+    return id;
 }
 
 LLMRES_POSIX_FN int llmres_posix_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
     llmres_posix_t *px = (llmres_posix_t *)ctx;
+    llmres_posix_conn_t *k = llmres__posix_at(px, conn);
+    uint32_t start = llmres_posix_now_ms(px), spent;
     ssize_t n;
-    int rc = llmres_posix_wait(px, conn, POLLOUT, timeout_ms);
+    int rc;
+    if (!k) return LLMRES_ERR_INVALID;
+    if (k->state != LLMRES__PX_UP && (rc = llmres__posix_progress(px, k, timeout_ms)) <= 0) return rc;
+    spent = llmres_posix_now_ms(px) - start;
+    rc = llmres_posix_wait(px, k->fd, POLLOUT, spent < timeout_ms ? timeout_ms - spent : 0);
     if (rc <= 0) return rc;
-    n = send(conn, buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = send(k->fd, buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) return (int)n;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
-    px->last_errno = errno;
+    llmres__posix_errno(px, k, errno);
     return LLMRES_ERR_IO; /* EPIPE, ECONNRESET... */
 }
 
 LLMRES_POSIX_FN int llmres_posix_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms) {
     llmres_posix_t *px = (llmres_posix_t *)ctx;
+    llmres_posix_conn_t *k = llmres__posix_at(px, conn);
+    uint32_t start = llmres_posix_now_ms(px), spent;
     ssize_t n;
-    int rc = llmres_posix_wait(px, conn, POLLIN, timeout_ms);
+    int rc;
+    if (!k) return LLMRES_ERR_INVALID;
+    if (k->state != LLMRES__PX_UP && (rc = llmres__posix_progress(px, k, timeout_ms)) <= 0) return rc;
+    spent = llmres_posix_now_ms(px) - start;
+    rc = llmres_posix_wait(px, k->fd, POLLIN, spent < timeout_ms ? timeout_ms - spent : 0);
     if (rc <= 0) return rc;
-    n = recv(conn, buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len, MSG_DONTWAIT);
+    n = recv(k->fd, buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len, MSG_DONTWAIT);
     if (n > 0) return (int)n;
     if (n == 0) return LLMRES_ERR_CLOSED; /* orderly: the peer sent FIN */
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
-    px->last_errno = errno;
+    llmres__posix_errno(px, k, errno);
     return LLMRES_ERR_IO; /* ECONNRESET... */
-}
-
-LLMRES_POSIX_FN void llmres_posix_close(void *ctx, int conn) {
-    (void)ctx;
-    if (conn >= 0) close(conn);
 }
 
 #ifndef LLMRES_NO_LLM
@@ -222,6 +471,7 @@ LLMRES_POSIX_FN int llmres_posix_init(llmres_port_t *port, llmres_posix_t *ctx) 
     if (!port || !ctx) return LLMRES_ERR_INVALID;
     memset(ctx, 0, sizeof(*ctx));
     if (pthread_mutex_init(&ctx->mutex, NULL) != 0) return LLMRES_ERR_INVALID;
+    if (pthread_mutex_init(&ctx->slots, NULL) != 0) { pthread_mutex_destroy(&ctx->mutex); return LLMRES_ERR_INVALID; }
     memset(port, 0, sizeof(*port));
     port->ctx = ctx;
     port->now_ms = llmres_posix_now_ms;
@@ -234,6 +484,7 @@ LLMRES_POSIX_FN int llmres_posix_init(llmres_port_t *port, llmres_posix_t *ctx) 
     port->tcp.send = llmres_posix_send;
     port->tcp.recv = llmres_posix_recv;
     port->tcp.close = llmres_posix_close;
+    port->tcp.flags = LLMRES_TRANSPORT_ASYNC_OPEN;
     return LLMRES_OK;
 }
 

@@ -37,7 +37,7 @@ test_sources() {
 # test_libs NAME: what test NAME links against beyond libc.
 test_libs() {
     case $1 in
-    integration) echo "-lpthread" ;;
+    integration | stepped) echo "-lpthread" ;;
     tls | llm_tls) echo "$TLSLIBS" ;;
     esac
 }

@@ -65,7 +65,7 @@ for t in $(tests_in unit); do
     if step "g++ builds $t as C++" g++ -x c++ -std=c++11 -Wall -Wextra -Werror -O2 tests/unit/$t.c -o "$OUT/$t-cxx"; then
         run "$t (C++)" "$OUT/$t-cxx"
     fi
-    run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/$t-gcc"
+    run "$t (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full --suppressions=tests/valgrind.supp "$OUT/$t-gcc"
 done
 
 # The exports, read by real parsers: python3's json module, and promtool.
@@ -85,13 +85,27 @@ trap 'exit 130' INT TERM
 if step "gcc builds link_down" gcc $TESTFLAGS -O2 tests/integration/link_down.c -o "$OUT/link_down"; then
     run "link_down (unshare -n)" unshare -n "$OUT/link_down"
 fi
+# A stepped call never blocks: a connect that never completes and a resolver that never
+# answers, beside answered jobs in the same superloop; in a network and mount namespace of
+# its own whose resolver is the test's silent socket on 127.0.0.1:53.
+printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n' >"$OUT/resolv.conf"
+if step "gcc builds stepped" gcc $TESTFLAGS -O2 tests/integration/stepped.c -o "$OUT/stepped" -lpthread; then
+    run "stepped (unshare -n -m)" unshare -n -m sh -c \
+        'ip link set lo up && mount --bind "$1" /etc/resolv.conf && exec "$2"' sh "$OUT/resolv.conf" "$OUT/stepped"
+fi
+if step "clang builds stepped with ThreadSanitizer" clang $TESTFLAGS -O1 -fsanitize=thread tests/integration/stepped.c -o "$OUT/stepped-tsan" -lpthread; then
+    run "stepped (clang TSan)" "$OUT/stepped-tsan"
+fi
 if step "fault server starts on 127.0.0.1" start_fault; then
     if step "gcc builds integration" gcc $TESTFLAGS -O2 tests/integration/integration.c -o "$OUT/integration" -lpthread; then
         run "integration (gcc)" "$OUT/integration"
-        run "integration (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/integration"
+        run "integration (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full --suppressions=tests/valgrind.supp "$OUT/integration"
     fi
     if step "clang builds integration with ASan+UBSan" clang $TESTFLAGS $SAN tests/integration/integration.c -o "$OUT/integration-san" -lpthread; then
         run "integration (clang ASan+UBSan)" "$OUT/integration-san"
+    fi
+    if step "clang builds integration with ThreadSanitizer" clang $TESTFLAGS -O1 -fsanitize=thread tests/integration/integration.c -o "$OUT/integration-tsan" -lpthread; then
+        run "integration (clang TSan)" "$OUT/integration-tsan"
     fi
     if step "musl-gcc builds integration, static" musl-gcc $TESTFLAGS -O2 -static tests/integration/integration.c -o "$OUT/integration-musl"; then
         run "integration (musl static)" "$OUT/integration-musl"
@@ -100,7 +114,7 @@ if step "fault server starts on 127.0.0.1" start_fault; then
        step "fault server starts over TLS" start_fault_tls; then
         if step "gcc builds tls" gcc $TESTFLAGS -O2 tests/integration/tls.c -o "$OUT/tls" $TLSLIBS; then
             run "tls (gcc)" "$OUT/tls"
-            run "tls (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full "$OUT/tls"
+            run "tls (valgrind)" valgrind -q --error-exitcode=99 --leak-check=full --suppressions=tests/valgrind.supp "$OUT/tls"
         fi
         if step "clang builds tls with ASan+UBSan" clang $TESTFLAGS $SAN tests/integration/tls.c -o "$OUT/tls-san" $TLSLIBS; then
             run "tls (clang ASan+UBSan)" "$OUT/tls-san"
@@ -155,7 +169,7 @@ if step "mock LLM starts over TLS, overloaded (10 requests/s, 429 beyond)" start
    step "mock LLM starts over TLS, Anthropic's 429 beyond 2 requests/s" start_mock_a429; then
     if step "gcc builds llm_tls" gcc $TESTFLAGS -O2 tests/integration/llm_tls.c -o "$OUT/llm_tls" $TLSLIBS; then
         run "llm_tls (gcc)" "$OUT/llm_tls"
-        run "llm_tls (valgrind)" env LLMRES_SLOW=1 valgrind -q --error-exitcode=99 --leak-check=full "$OUT/llm_tls"
+        run "llm_tls (valgrind)" env LLMRES_SLOW=1 valgrind -q --error-exitcode=99 --leak-check=full --suppressions=tests/valgrind.supp "$OUT/llm_tls"
     fi
     if step "clang builds llm_tls with ASan+UBSan" clang $TESTFLAGS $SAN tests/integration/llm_tls.c -o "$OUT/llm_tls-san" $TLSLIBS; then
         run "llm_tls (clang ASan+UBSan)" "$OUT/llm_tls-san"

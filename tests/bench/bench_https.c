@@ -1,7 +1,7 @@
 /* N sequential HTTPS GETs over one keep-alive connection with llmres (POSIX port and
    mbedTLS), for the side-by-side comparison with tests/bench/bench_curl.c run by
    tests/bench/bench_https.sh. Prints: requests/s, handshakes, peak RSS in KB. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_posix.h"

@@ -2,7 +2,7 @@
    fault-injecting Python server (tests/servers/fault_server.py), started by
    tests/common.sh for make test and make check, which passes its port in
    LLMRES_FAULT_PORT. Every fault must end in its own error code within its deadline. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_posix.h"
@@ -125,6 +125,46 @@ static void port_basics(void) {
     port.unlock(port.ctx);
 }
 
+/* Threads sharing one port, each with its own HTTP client, against a server that resets
+   mid-body and refuses: every connection's state is its own (built with
+   ThreadSanitizer by make test, which finds nothing). */
+#define SHARERS 4
+static llmres_http_client_t sharer_client[SHARERS];
+static llmres_http_response_t sharer_resp[SHARERS];
+static uint8_t sharer_body[SHARERS][4096];
+static int sharer_wrong[SHARERS];
+
+static void *sharer(void *arg) {
+    int me = (int)(intptr_t)arg, i;
+    llmres_http_request_t q;
+    memset(&q, 0, sizeof(q));
+    q.method = "GET";
+    q.host = "127.0.0.1";
+    q.port = fault_port;
+    for (i = 0; i < 20; i++) {
+        q.path = i % 2 ? "/ok" : "/reset-mid-body";
+        llmres_http_response_init(&sharer_resp[me], sharer_body[me], sizeof(sharer_body[me]), NULL, NULL, 0);
+        if (llmres_http_exchange(&sharer_client[me], &q, &sharer_resp[me], 5000) != (i % 2 ? 200 : LLMRES_ERR_IO))
+            sharer_wrong[me]++;
+    }
+    llmres_http_client_close(&sharer_client[me]);
+    return NULL;
+}
+
+static void threads_sharing_the_port_do_not_race(void) {
+    pthread_t t[SHARERS];
+    int i;
+    for (i = 0; i < SHARERS; i++) {
+        CHECK_EQ(llmres_http_client_init(&sharer_client[i], &port, NULL), LLMRES_OK);
+        CHECK_EQ(pthread_create(&t[i], NULL, sharer, (void *)(intptr_t)i), 0);
+    }
+    for (i = 0; i < SHARERS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ(sharer_wrong[i], 0);
+    }
+    CHECK(llmres_posix_last_errno(&posix) != 0); /* the resets were seen */
+}
+
 static void config_from_the_environment(void) {
     llmres_config_t c;
     char err[160];
@@ -157,6 +197,7 @@ int main(int argc, char **argv) {
     RUN(server_dropping_idle_connection_is_retried_once);
     RUN(faults_get_their_own_errors_in_time);
     RUN(connect_refused_and_no_tls);
+    RUN(threads_sharing_the_port_do_not_race);
     RUN(config_from_the_environment);
     llmres_http_client_close(&client);
     return T_DONE();

@@ -2,7 +2,7 @@
    (unshare -n), where every connect fails with ENETUNREACH. The POSIX port says
    LLMRES_ERR_LINK_DOWN, and the client holds it against nothing: no attempt, no breaker
    failure, no overload signal, no retry budget spent. Sends nothing anywhere. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_posix.h"

@@ -8,7 +8,7 @@
    mock that serves 2 requests a second; and the mock taking the Bearer form of an
    Anthropic key, as the current SDK sends it.
    Environment: LLMRES_MOCK_PORT, LLMRES_MOCK_A429_PORT, LLMRES_CA_FILE. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_posix.h"

@@ -3,7 +3,7 @@
    by tests/common.sh for make test and make check, which passes where they are in the
    environment. Host name "localhost": mbedTLS 2.28 does not match IP addresses in
    certificates. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_posix.h"
