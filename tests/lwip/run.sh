@@ -1,0 +1,72 @@
+#!/bin/sh
+# llmres on Debian's real lwIP stack (liblwip-dev, 2.1.3): builds tests/lwip/lwip.c,
+# then, in a network namespace of its own (unshare -n), makes a TAP device tap0 with
+# 10.77.0.1/24 on the kernel's side, starts the mock LLM and the fault server there
+# (TLS with a CA made for the run, by PID, polled for readiness) and runs the test, in
+# which lwIP drives tap0 as 10.77.0.2. Nothing leaves the namespace; it goes away with
+# its last process. Needs root (the namespace and the TAP): prints a SKIP line otherwise.
+#   sh tests/lwip/run.sh [FILTER]           a FILTER runs only the tests whose name has it
+#   LLMRES_LWIP_SKIP_SUPERLOOP=1 sh tests/lwip/run.sh   skips the superloop test
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+OUT=${OUT:-build/test}/lwip
+if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP lwip: needs root, for a network namespace and a TAP device"
+    exit 0
+fi
+
+if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
+    mkdir -p "$OUT"
+    . tests/common.sh
+    [ -f /usr/include/lwip/lwipopts.h ] || { echo "FAIL lwip: liblwip-dev is missing (sh tests/setup.sh installs it)"; exit 1; }
+    # shellcheck disable=SC2086 # flags are words
+    gcc $TESTFLAGS -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip" -llwip $TLSLIBS ||
+        { echo "FAIL lwip: the test does not build"; exit 1; }
+    exec env LLMRES_LWIP_INSIDE=1 unshare -n sh tests/lwip/run.sh "$@"
+fi
+
+# In the namespace from here on.
+. tests/common.sh
+trap stop_servers EXIT
+trap 'exit 130' INT TERM
+fail() { echo "FAIL lwip: $*"; exit 1; }
+# MTU 576: Debian's liblwip 2.1.3 makes its pool pbufs 616 bytes (memp.c sees glibc's
+# TCP_MSS 512 from <netinet/tcp.h>) while pbuf.c fills them as if TCP_MSS were 1460, so a
+# frame over 592 bytes from the kernel would overrun the heap. The kernel then sends
+# segments of at most 536 bytes.
+ip link set lo up && ip tuntap add dev tap0 mode tap && ip addr add 10.77.0.1/24 dev tap0 &&
+    ip link set tap0 mtu 576 && ip link set tap0 up || fail "no TAP device in the namespace"
+
+# A CA and a server certificate for 10.77.0.1 (mbedTLS 2.28 checks an IP host against the
+# certificate's DNS names, so the address is one of them too).
+C=$OUT/certs
+mkdir -p "$C"
+{
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -keyout "$C/ca.key" -out "$C/ca.pem" -subj "/CN=llmres lwip test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$C/server.key" -out "$C/server.csr" -subj "/CN=10.77.0.1" &&
+    printf 'subjectAltName=DNS:10.77.0.1,IP:10.77.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$C/ext.cnf" &&
+    openssl x509 -req -in "$C/server.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+        -days 2 -extfile "$C/ext.cnf" -out "$C/server.pem"
+} >"$C/openssl.log" 2>&1 || fail "openssl: $(tail -n 3 "$C/openssl.log")"
+
+# The servers, on the kernel's side of the TAP.
+export LLMRES_LISTEN_HOST=10.77.0.1
+TLS="--cert $C/server.pem --key $C/server.key"
+at() { serve "$1" python3 tests/lwip/serve.py "$2" $3 || fail "$1 did not start"; }
+at mock mock_llm.py "$TLS"
+at busy mock_llm.py "$TLS --capacity 1 --seed 3"          # one request a second, 429 beyond
+at outage mock_llm.py "$TLS --outage 0:100000"            # closes or 503s every request
+at fault fault_server.py "$TLS --stall-max 10"            # /stall, /reset-mid-body
+at plain mock_llm.py ""
+LLMRES_MOCK_PORT=$(cat "$OUT/mock.ready")
+LLMRES_BUSY_PORT=$(cat "$OUT/busy.ready")
+LLMRES_OUTAGE_PORT=$(cat "$OUT/outage.ready")
+LLMRES_FAULT_PORT=$(cat "$OUT/fault.ready")
+LLMRES_PLAIN_PORT=$(cat "$OUT/plain.ready")
+LLMRES_CA_FILE=$C/ca.pem
+export LLMRES_MOCK_PORT LLMRES_BUSY_PORT LLMRES_OUTAGE_PORT LLMRES_FAULT_PORT LLMRES_PLAIN_PORT LLMRES_CA_FILE
+export PRECONFIGURED_TAPIF=tap0   # lwIP's tapif opens this one and runs no ifconfig
+timeout 120 ${LLMRES_LWIP_WRAP:-} "$OUT/lwip" "$@"
