@@ -17,6 +17,7 @@
 #include <time.h>
 #include "lwip/tcpip.h"
 #include "lwip/netif.h"
+#include "lwip/timeouts.h"
 #include "netif/tapif.h"
 #include "../../port/llmres_lwip.h"
 #include "../../port/llmres_mbedtls.h"
@@ -127,13 +128,16 @@ static void refused_connect_and_link_down(void) {
     const llmres_transport_t *t = &lw.transport;
     uint32_t t0 = now();
     int id = t->open(t->ctx, HOST, 9, 0), rc = 0, i; /* nothing listens on port 9 */
-    CHECK(id >= 0);
-    for (i = 0; i < 50 && rc == 0; i++) rc = t->send(t->ctx, id, "x", 1, 20);
-    CHECK_EQ(rc, LLMRES_ERR_CONNECT);
-    CHECK(llmres_lwip_errno(&lw, id) != 0); /* kept in the connection */
+    if (id >= 0) { /* the usual case; the RST may also beat open's own poll */
+        for (i = 0; i < 50 && rc == 0; i++) rc = t->send(t->ctx, id, "x", 1, 20);
+        CHECK_EQ(rc, LLMRES_ERR_CONNECT);
+        CHECK(llmres_lwip_errno(&lw, id) != 0); /* kept in the connection */
+        CHECK_EQ(t->recv(t->ctx, id, &rc, 1, 0), LLMRES_ERR_CONNECT); /* it stays failed */
+        t->close(t->ctx, id);
+    } else {
+        CHECK_EQ(id, LLMRES_ERR_CONNECT);
+    }
     CHECK(now() - t0 < 500);
-    CHECK_EQ(t->recv(t->ctx, id, &rc, 1, 0), LLMRES_ERR_CONNECT); /* it stays failed */
-    t->close(t->ctx, id);
     CHECK_EQ(t->open(t->ctx, HOST, 9, 1000), LLMRES_ERR_CONNECT); /* blocking: the same */
     /* no link: no route from this device, told at once */
     set_link(0);
@@ -319,6 +323,116 @@ static void a_reset_is_a_network_failure(void) {
     llmres_worker_close(&workers[0]);
 }
 
+#if LWIP_DNS
+/* ---- names, through lwIP's callback resolver ----
+   Debian builds lwIP with LWIP_DNS 0, so this build (-DLWIP_DNS=1) brings its own
+   dns_gethostbyname with lwIP's contract: called in the tcpip thread (checked), ERR_OK
+   for a cached name, else ERR_INPROGRESS and the callback later in the tcpip thread
+   (from a sys_timeout here), with NULL when the name does not resolve. */
+struct query { dns_found_callback found; void *arg; int answer; };
+static struct query queries[8];
+static int cached;
+
+static void answer(void *arg) {
+    struct query *q = (struct query *)arg;
+    ip_addr_t a;
+    IP_ADDR4(&a, 10, 77, 0, 1);
+    if (q->answer) cached = 1;
+    q->found("", q->answer ? &a : NULL, q->arg);
+    q->found = NULL;
+}
+
+err_t dns_gethostbyname(const char *name, ip_addr_t *addr, dns_found_callback found, void *arg) {
+    struct query *q = NULL;
+    int i;
+    sys_check_core_locking(); /* aborts unless in the tcpip thread (or holding its lock) */
+    if (!strcmp(name, "mock.lwip.test") && cached) { IP_ADDR4(addr, 10, 77, 0, 1); return ERR_OK; }
+    for (i = 0; i < 8 && !q; i++) if (!queries[i].found) q = &queries[i];
+    if (!q) return ERR_MEM;
+    q->found = found;
+    q->arg = arg;
+    q->answer = !strcmp(name, "mock.lwip.test");
+    if (q->answer) sys_timeout(50, answer, q);                          /* a resolver's round trip */
+    else if (!strcmp(name, "nx.lwip.test")) sys_timeout(30, answer, q); /* NXDOMAIN */
+    else if (!strcmp(name, "silent.lwip.test")) sys_timeout(1500, answer, q); /* gives up late */
+    else { q->found = NULL; return ERR_ARG; }
+    return ERR_INPROGRESS;
+}
+
+/* A name resolves inside send's own timeout; the next open finds it cached. */
+static void a_name_resolves_in_steps(void) {
+    const llmres_transport_t *t = &lw.transport;
+    uint32_t t0 = now(), r0 = lw.resolves;
+    int id = t->open(t->ctx, "mock.lwip.test", plain_port, 0), rc = 0, i;
+    CHECK(id >= 0);
+    CHECK(now() - t0 <= 5);
+    CHECK_EQ(t->send(t->ctx, id, "G", 1, 0), 0); /* resolving */
+    for (i = 0; i < 20 && rc == 0; i++) rc = t->send(t->ctx, id, "G", 1, 50);
+    CHECK_EQ(rc, 1);
+    CHECK(now() - t0 >= 45 && now() - t0 < 500);
+    CHECK_EQ(lw.resolves - r0, 1);
+    t->close(t->ctx, id);
+    id = t->open(t->ctx, "mock.lwip.test", plain_port, 1000); /* cached now */
+    CHECK(id >= 0);
+    t->close(t->ctx, id);
+    /* a name that does not resolve: DNS, from send (stepped) or open (blocking) */
+    t0 = now();
+    id = t->open(t->ctx, "nx.lwip.test", plain_port, 0);
+    CHECK(id >= 0);
+    for (i = 0, rc = 0; i < 20 && rc == 0; i++) rc = t->send(t->ctx, id, "G", 1, 20);
+    CHECK_EQ(rc, LLMRES_ERR_DNS);
+    t->close(t->ctx, id);
+    CHECK_EQ(t->open(t->ctx, "nx.lwip.test", plain_port, 1000), LLMRES_ERR_DNS);
+    /* the resolver refuses at once, but in the tcpip thread: the next send tells it */
+    id = t->open(t->ctx, "refused.lwip.test", plain_port, 0);
+    CHECK(id >= 0);
+    for (i = 0, rc = 0; i < 20 && rc == 0; i++) rc = t->send(t->ctx, id, "G", 1, 20);
+    CHECK_EQ(rc, LLMRES_ERR_DNS);
+    t->close(t->ctx, id);
+    CHECK(now() - t0 < 300);
+}
+
+/* A resolver that is slow to give up: open's timeout ends the wait; the slot stays
+   taken until lwIP's resolver answers (it cannot be cancelled), then is free again. */
+static void a_silent_resolver_ends_by_the_timeout(void) {
+    const llmres_transport_t *t = &lw.transport;
+    uint32_t t0 = now();
+    int id[LLMRES_LWIP_MAX_CONNECTIONS], i;
+    CHECK_EQ(t->open(t->ctx, "silent.lwip.test", plain_port, 100), LLMRES_ERR_TIMEOUT);
+    CHECK(now() - t0 >= 95 && now() - t0 <= 200);
+    for (i = 0; i < LLMRES_LWIP_MAX_CONNECTIONS - 1; i++) CHECK((id[i] = t->open(t->ctx, DROPPED, 80, 0)) >= 0);
+    CHECK_EQ(t->open(t->ctx, DROPPED, 80, 0), LLMRES_ERR_NO_SLOT);
+    for (i = 0; i < LLMRES_LWIP_MAX_CONNECTIONS - 1; i++) t->close(t->ctx, id[i]);
+    while (now() - t0 < 1700) sys_msleep(20); /* the resolver gives up at 1500 ms */
+    for (i = 0; i < LLMRES_LWIP_MAX_CONNECTIONS; i++) CHECK((id[i] = t->open(t->ctx, DROPPED, 80, 0)) >= 0);
+    for (i = 0; i < LLMRES_LWIP_MAX_CONNECTIONS; i++) t->close(t->ctx, id[i]);
+}
+
+/* The client over TLS to a provider named, not numbered. */
+static void client_by_name_over_tls(void) {
+    llmres_config_t cfg;
+    llmres_provider_t p;
+    llmres_call_t call;
+    llmres_result_t res;
+    char out[64];
+    config(&cfg);
+    memset(&p, 0, sizeof(p));
+    p.format = LLMRES_PROVIDER_OPENAI;
+    p.host = "mock.lwip.test";
+    p.port = mock_port;
+    p.tls = 1;
+    p.api_key = "sk-test";
+    p.model = "mock-model";
+    CHECK_EQ(llmres_client_init(&client, &port, &tls[0].transport, &cfg, &p, 1), LLMRES_OK);
+    CHECK_EQ(llmres_worker_init(&workers[0], &client, &tls[0].transport), LLMRES_OK);
+    llmres_call_init(&call, "by name", out, sizeof(out));
+    call.timeout_ms = 3000;
+    CHECK_EQ(llmres_call(&client, &workers[0], &call, &res), LLMRES_OK);
+    CHECK(strcmp(out, "echo: by name") == 0);
+    llmres_worker_close(&workers[0]);
+}
+#endif
+
 /* ---- the superloop over lwIP ---- */
 #define JOBS 6
 static llmres_job_t job[JOBS];
@@ -427,6 +541,13 @@ int main(int argc, char **argv) {
             printf("FAIL lwip: TLS setup: %s\n", tls[i].reason);
             return 1;
         }
+#if LWIP_DNS
+    RUN(a_name_resolves_in_steps);
+    RUN(a_silent_resolver_ends_by_the_timeout);
+    RUN(client_by_name_over_tls);
+    for (i = 0; i < SLOTS; i++) llmres_mbedtls_free(&tls[i]);
+    return T_DONE();
+#endif
     RUN(connect_in_steps_to_a_dropped_address);
     RUN(refused_connect_and_link_down);
     RUN(eof_timeout_and_partial_send);

@@ -22,6 +22,10 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
     # shellcheck disable=SC2086 # flags are words
     gcc $TESTFLAGS -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip" -llwip $TLSLIBS ||
         { echo "FAIL lwip: the test does not build"; exit 1; }
+    # again with LWIP_DNS 1 (Debian's build has 0) and a resolver of the test's own
+    # shellcheck disable=SC2086
+    gcc $TESTFLAGS -DLWIP_DNS=1 -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip-dns" -llwip $TLSLIBS ||
+        { echo "FAIL lwip: the test does not build with LWIP_DNS 1"; exit 1; }
     exec env LLMRES_LWIP_INSIDE=1 unshare -n sh tests/lwip/run.sh "$@"
 fi
 
@@ -47,7 +51,7 @@ mkdir -p "$C"
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" &&
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
         -keyout "$C/server.key" -out "$C/server.csr" -subj "/CN=10.77.0.1" &&
-    printf 'subjectAltName=DNS:10.77.0.1,IP:10.77.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$C/ext.cnf" &&
+    printf 'subjectAltName=DNS:10.77.0.1,DNS:mock.lwip.test,IP:10.77.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$C/ext.cnf" &&
     openssl x509 -req -in "$C/server.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
         -days 2 -extfile "$C/ext.cnf" -out "$C/server.pem"
 } >"$C/openssl.log" 2>&1 || fail "openssl: $(tail -n 3 "$C/openssl.log")"
@@ -69,4 +73,15 @@ LLMRES_PLAIN_PORT=$(cat "$OUT/plain.ready")
 LLMRES_CA_FILE=$C/ca.pem
 export LLMRES_MOCK_PORT LLMRES_BUSY_PORT LLMRES_OUTAGE_PORT LLMRES_FAULT_PORT LLMRES_PLAIN_PORT LLMRES_CA_FILE
 export PRECONFIGURED_TAPIF=tap0   # lwIP's tapif opens this one and runs no ifconfig
-timeout 120 ${LLMRES_LWIP_WRAP:-} "$OUT/lwip" "$@"
+# Both builds; with a FILTER, a build with no test of that name says nothing.
+rc=0
+nomatch=0
+for t in lwip-dns lwip; do
+    if ! timeout 120 ${LLMRES_LWIP_WRAP:-} "$OUT/$t" "$@" >"$OUT/$t.log" 2>&1; then
+        if [ $# -gt 0 ] && grep -q '^FAIL filter' "$OUT/$t.log"; then nomatch=$((nomatch + 1)); continue; fi
+        rc=1
+    fi
+    grep -v ' passed, .* failed$' "$OUT/$t.log"
+done
+[ "$nomatch" -lt 2 ] || { echo "FAIL lwip: no test name contains $1"; exit 1; }
+exit $rc
