@@ -10,15 +10,31 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 OUT=${OUT:-build/test}/lwip
-if [ "$(id -u)" -ne 0 ]; then
-    echo "SKIP lwip: needs root, for a network namespace and a TAP device"
-    exit 0
-fi
 
 if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
     mkdir -p "$OUT"
     . tests/common.sh
     [ -f /usr/include/lwip/lwipopts.h ] || { echo "FAIL lwip: liblwip-dev is missing (sh tests/setup.sh installs it)"; exit 1; }
+    # The port alone, strict: gcc and clang, LWIP_DNS 0 and 1, C++; and its lwip_select
+    # path (Debian's lwIP has LWIP_SOCKET_SELECT 0: compiled, not linked).
+    printf '#define _POSIX_C_SOURCE 200809L\n#define LLMRES_IMPLEMENTATION\n#include "llmres.h"\n#include "port/llmres_lwip.h"\nint main(void) { static llmres_lwip_t lw; return llmres_lwip_init(&lw); }\n' >"$OUT/port.c"
+    mkdir -p "$OUT/select"
+    printf '#include "/usr/include/lwip/lwipopts.h"\n#undef LWIP_SOCKET_SELECT\n#define LWIP_SOCKET_SELECT 1\n#define LWIP_SOCKET_POLL 0\n' >"$OUT/select/lwipopts.h"
+    check() { name=$1; shift; if "$@" >"$OUT/check.log" 2>&1; then echo "PASS $name"; else echo "FAIL $name"; head -20 "$OUT/check.log"; BUILD_FAILED=1; fi; }
+    BUILD_FAILED=0
+    for cc in gcc clang; do
+        for dns in 0 1; do
+            # shellcheck disable=SC2086
+            check "$cc strict build of port/llmres_lwip.h, LWIP_DNS $dns" $cc $STRICT -DLWIP_DNS=$dns -I. -I/usr/include/lwip -c "$OUT/port.c" -o "$OUT/port.o"
+        done
+    done
+    check "g++ builds port/llmres_lwip.h as C++" g++ -x c++ -std=c++11 -pedantic -Wall -Wextra -Wshadow -Wconversion -Werror -I. -I/usr/include/lwip -c "$OUT/port.c" -o "$OUT/port.o"
+    # shellcheck disable=SC2086
+    check "port/llmres_lwip.h builds over lwip_select (LWIP_SOCKET_POLL 0)" gcc $STRICT -I. -I"$OUT/select" -I/usr/include/lwip -c "$OUT/port.c" -o "$OUT/port.o"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP lwip: running on lwIP needs root, for a network namespace and a TAP device"
+        exit $BUILD_FAILED
+    fi
     # shellcheck disable=SC2086 # flags are words
     gcc $TESTFLAGS -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip" -llwip $TLSLIBS ||
         { echo "FAIL lwip: the test does not build"; exit 1; }
@@ -26,7 +42,7 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
     # shellcheck disable=SC2086
     gcc $TESTFLAGS -DLWIP_DNS=1 -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip-dns" -llwip $TLSLIBS ||
         { echo "FAIL lwip: the test does not build with LWIP_DNS 1"; exit 1; }
-    exec env LLMRES_LWIP_INSIDE=1 unshare -n sh tests/lwip/run.sh "$@"
+    exec env LLMRES_LWIP_INSIDE=1 BUILD_FAILED=$BUILD_FAILED unshare -n sh tests/lwip/run.sh "$@"
 fi
 
 # In the namespace from here on.
@@ -74,7 +90,7 @@ LLMRES_CA_FILE=$C/ca.pem
 export LLMRES_MOCK_PORT LLMRES_BUSY_PORT LLMRES_OUTAGE_PORT LLMRES_FAULT_PORT LLMRES_PLAIN_PORT LLMRES_CA_FILE
 export PRECONFIGURED_TAPIF=tap0   # lwIP's tapif opens this one and runs no ifconfig
 # Both builds; with a FILTER, a build with no test of that name says nothing.
-rc=0
+rc=${BUILD_FAILED:-0}
 nomatch=0
 for t in lwip-dns lwip; do
     if ! timeout 120 ${LLMRES_LWIP_WRAP:-} "$OUT/$t" "$@" >"$OUT/$t.log" 2>&1; then
