@@ -187,6 +187,46 @@ static void eof_timeout_and_partial_send(void) {
     printf("  a 256 KB send took %d bytes\n", n);
 }
 
+/* Three threads share the transport, each with its own connections, 10 requests each:
+   slots are claimed under SYS_ARCH_PROTECT and every connection keeps its own state. */
+#define THREADS 3
+static sys_sem_t finished;
+static int answered[THREADS];
+
+static void fetcher(void *arg) {
+    static const char req[] = "GET /_stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const llmres_transport_t *t = &lw.transport;
+    int me = (int)(intptr_t)arg, round;
+    for (round = 0; round < 10; round++) {
+        char buf[256], head[13] = "";
+        int id = t->open(t->ctx, HOST, plain_port, 0), rc = 0, got = 0, i;
+        if (id < 0) continue;
+        for (i = 0; i < 100 && rc == 0; i++) rc = t->send(t->ctx, id, req, sizeof(req) - 1, 20);
+        if (rc == (int)sizeof(req) - 1) {
+            for (i = 0; i < 200; i++) {
+                rc = t->recv(t->ctx, id, buf, sizeof(buf), 20);
+                if (rc < 0) break;
+                if (got < 12) memcpy(head + got, buf, (size_t)(rc < 12 - got ? rc : 12 - got));
+                got += rc;
+            }
+            if (rc == LLMRES_ERR_CLOSED && got > 12 && !strcmp(head, "HTTP/1.1 200")) answered[me]++;
+            else printf("  thread %d: rc %d after %d bytes: %s\n", me, rc, got, head);
+        }
+        t->close(t->ctx, id);
+    }
+    sys_sem_signal(&finished);
+}
+
+static void threads_share_the_transport(void) {
+    int i, done = 0;
+    CHECK_EQ(sys_sem_new(&finished, 0), ERR_OK);
+    for (i = 0; i < THREADS; i++) sys_thread_new("fetcher", fetcher, (void *)(intptr_t)i, 0, 0);
+    for (i = 0; i < THREADS; i++) done += sys_arch_sem_wait(&finished, 10000) != SYS_ARCH_TIMEOUT;
+    CHECK_EQ(done, THREADS);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(answered[i], 10);
+    sys_sem_free(&finished);
+}
+
 /* ---- the client, TLS over lwIP ---- */
 
 static int setup(uint16_t on_port, const char *path, const llmres_config_t *cfg) {
@@ -551,6 +591,7 @@ int main(int argc, char **argv) {
     RUN(connect_in_steps_to_a_dropped_address);
     RUN(refused_connect_and_link_down);
     RUN(eof_timeout_and_partial_send);
+    RUN(threads_share_the_transport);
     RUN(answers_over_tls_with_keepalive);
     RUN(overload_is_retried);
     RUN(breaker_opens_on_an_outage);
