@@ -42,6 +42,31 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
     # shellcheck disable=SC2086
     gcc $TESTFLAGS -DLWIP_DNS=1 -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip-dns" -llwip $TLSLIBS ||
         { echo "FAIL lwip: the test does not build with LWIP_DNS 1"; exit 1; }
+    # A third build with lwIP's real resolver: dns.c from Debian's source package of the
+    # installed lwIP (a private apt state, as tests/mbedtls36.sh does; fetched once).
+    DNS_SRC=build/lwip-src/dns.c
+    if [ ! -f "$DNS_SRC" ]; then
+        ver=$(dpkg-query -W -f='${Version}' liblwip-dev)
+        W=build/lwip-src.work
+        rm -rf "$W" && mkdir -p "$W/etc/sources.list.d" "$W/state/lists/partial" "$W/cache/archives/partial" "$W/src"
+        echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" >"$W/etc/sources.list"
+        A="-o Dir::Etc::sourcelist=$PWD/$W/etc/sources.list -o Dir::Etc::sourceparts=$PWD/$W/etc/sources.list.d
+           -o Dir::State=$PWD/$W/state -o Dir::Cache=$PWD/$W/cache -o APT::Sandbox::User=root"
+        # shellcheck disable=SC2086
+        if apt-get -q $A update >"$W/apt.log" 2>&1 && (cd "$W/src" && apt-get -q $A source --download-only "lwip=$ver") >>"$W/apt.log" 2>&1 &&
+           tar xJf "$W"/src/lwip_*.orig.tar.xz -C "$W/src" --wildcards '*/src/core/dns.c'; then
+            mkdir -p build/lwip-src && cp "$W"/src/lwip-*/src/core/dns.c "$DNS_SRC" && rm -rf "$W"
+        fi
+    fi
+    if [ -f "$DNS_SRC" ]; then
+        gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -DLWIP_DNS=1 -DDNS_MAX_RETRIES=2 -I/usr/include/lwip -c "$DNS_SRC" -o "$OUT/dns.o" &&
+        # shellcheck disable=SC2086
+        gcc $TESTFLAGS -DLWIP_DNS=1 -DDNS_MAX_RETRIES=2 -DLLMRES_TEST_REAL_DNS -I/usr/include/lwip tests/lwip/lwip.c "$OUT/dns.o" \
+            -o "$OUT/lwip-realdns" -llwip $TLSLIBS || { echo "FAIL lwip: the test does not build with lwIP's dns.c"; exit 1; }
+    else
+        rm -f "$OUT/lwip-realdns"
+        echo "SKIP lwip with lwIP's own resolver: could not fetch lwIP's source ($W/apt.log)"
+    fi
     exec env LLMRES_LWIP_INSIDE=1 BUILD_FAILED=$BUILD_FAILED unshare -n sh tests/lwip/run.sh "$@"
 fi
 
@@ -81,6 +106,7 @@ at busy mock_llm.py "$TLS --capacity 1 --seed 3"          # one request a second
 at outage mock_llm.py "$TLS --outage 0:100000"            # closes or 503s every request
 at fault fault_server.py "$TLS --stall-max 10"            # /stall, /reset-mid-body
 at plain mock_llm.py ""
+serve dns python3 tests/lwip/dns_server.py || fail "the DNS server did not start"
 LLMRES_MOCK_PORT=$(cat "$OUT/mock.ready")
 LLMRES_BUSY_PORT=$(cat "$OUT/busy.ready")
 LLMRES_OUTAGE_PORT=$(cat "$OUT/outage.ready")
@@ -92,12 +118,14 @@ export PRECONFIGURED_TAPIF=tap0   # lwIP's tapif opens this one and runs no ifco
 # Both builds; with a FILTER, a build with no test of that name says nothing.
 rc=${BUILD_FAILED:-0}
 nomatch=0
-for t in lwip-dns lwip; do
+for t in lwip-realdns lwip-dns lwip; do
+    [ -x "$OUT/$t" ] || continue
     if ! timeout 120 ${LLMRES_LWIP_WRAP:-} "$OUT/$t" "$@" >"$OUT/$t.log" 2>&1; then
         if [ $# -gt 0 ] && grep -q '^FAIL filter' "$OUT/$t.log"; then nomatch=$((nomatch + 1)); continue; fi
         rc=1
     fi
-    grep -v ' passed, .* failed$' "$OUT/$t.log"
+    case $t in lwip-realdns) tag="[lwIP's dns.c] " ;; lwip-dns) tag="[a resolver of the test's] " ;; *) tag="" ;; esac
+    grep -v ' passed, .* failed$' "$OUT/$t.log" | sed "s/^\(PASS\|FAIL\) /\1 $tag/"
 done
-[ "$nomatch" -lt 2 ] || { echo "FAIL lwip: no test name contains $1"; exit 1; }
+[ "$nomatch" -lt "$(ls "$OUT"/lwip "$OUT"/lwip-dns "$OUT"/lwip-realdns 2>/dev/null | wc -l)" ] || { echo "FAIL lwip: no test name contains $1"; exit 1; }
 exit $rc
