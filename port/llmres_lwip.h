@@ -42,8 +42,12 @@
    lwIP sets (the C library's, or its own with LWIP_PROVIDE_ERRNO).
 
    lwIP 2.1.3 has no way to cancel a DNS query: a connection closed while its name
-   resolves keeps its slot until lwIP's resolver answers or gives up (at most about
-   DNS_MAX_RETRIES * 2 s), so LLMRES_LWIP_MAX_CONNECTIONS should leave room for that.
+   resolves keeps its slot until lwIP's resolver answers or gives up (7 s with the
+   default DNS_MAX_RETRIES 4, 2 s with 2), so LLMRES_LWIP_MAX_CONNECTIONS should leave
+   room for that. While a name resolves, send and recv look again every 5 ms (no
+   semaphore per connection: that would be heap). close is lwip_close, which returns at
+   once (the FIN goes out behind any unsent data), except when lwIP has no memory for
+   the FIN: then it waits for some, up to LWIP_TCP_CLOSE_TIMEOUT_MS_DEFAULT (20 s).
    A connect to an address that never answers stays in progress until the caller's
    deadline closes it (lwIP itself gives up after TCP_SYNMAXRTX retransmissions). */
 #ifndef LLMRES_LWIP_H
