@@ -88,5 +88,11 @@ fuzz:
 demo:
 	@sh examples/demo.sh
 
+# The lwIP port on Debian's real lwIP stack over a TAP in a network namespace (root;
+# otherwise it prints SKIP). LLMRES_LWIP_SKIP_SUPERLOOP=1 skips the superloop test.
+.PHONY: lwip
+lwip:
+	@sh tests/lwip/run.sh
+
 clean:
 	rm -rf $(BUILD)
