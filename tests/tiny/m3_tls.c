@@ -10,7 +10,7 @@
    Checks: a verified handshake; the request answered 529 (Anthropic's overloaded JSON)
    then 200, so two attempts, one retry, one breaker failure and the answer's text; a
    server whose CA is not trusted and a certificate past its end date are refused
-   (LLMRES_ERR_CERT). Prints PASS/FAIL lines and the figures (arena peak, stack high-water
+   (LLMRES_ERR_CERT); AES-128-GCM and ChaCha20-Poly1305 both work. Prints PASS/FAIL lines and the figures (arena peak, stack high-water
    mark); exits 0 only if every check passed. */
 #define LLMRES_MAX_CONNECTIONS 1
 #define LLMRES_IMPLEMENTATION
@@ -96,6 +96,7 @@ static struct {
     mbedtls_ssl_context ssl;
     int open, phase, last_error;
     uint32_t handshakes, requests, bad_requests;
+    const char *suite; /* of the last handshake */
     char req[2048];
     size_t req_len, sent;
     const unsigned char *resp;
@@ -161,7 +162,12 @@ static void srv_run(void) {
     for (rounds = 0; srv.open && rounds < 64; rounds++) {
         if (srv.phase == SRV_HANDSHAKE) {
             ret = mbedtls_ssl_handshake(&srv.ssl);
-            if (ret == 0) { srv.handshakes++; srv.phase = SRV_READ; continue; }
+            if (ret == 0) {
+                srv.handshakes++;
+                srv.suite = mbedtls_ssl_get_ciphersuite(&srv.ssl);
+                srv.phase = SRV_READ;
+                continue;
+            }
         } else if (srv.phase == SRV_READ) {
             ret = mbedtls_ssl_read(&srv.ssl, (unsigned char *)srv.req + srv.req_len, sizeof(srv.req) - 1 - srv.req_len);
             if (ret > 0) { srv.req_len += (size_t)ret; if (srv_request_complete()) srv_answer(); continue; }
@@ -213,6 +219,7 @@ static __attribute__((noinline)) void srv_enter(void) {
         uint32_t *low = lowest_touched();
         if (!use.client_low || low < use.client_low) use.client_low = low;
     }
+    paint(); /* the client's marks go: the server's are measured alone */
 }
 static __attribute__((noinline)) void srv_leave(void) {
     size_t after = arena_now(), peak = arena_peak_since(after), client_live = at.before - use.server_live;
@@ -333,6 +340,18 @@ static void answered_after_529(void) {
           "the breaker recorded one failure in two calls and stays closed");
     check(!strcmp(answer, "Hello from the edge.\tTabs \\ and \"quotes\" survive."), "the answer's text, unescaped");
     check(res.input_tokens == 12 && res.output_tokens == 14, "the usage counts");
+    check(srv.suite && !strcmp(srv.suite, "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"), "ECDHE-ECDSA with AES-128-GCM");
+}
+
+/* A server that offers only ChaCha20-Poly1305. */
+static void chacha(void) {
+    static const int only[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0};
+    llmres_result_t res;
+    mbedtls_ssl_conf_ciphersuites(&srv.conf, only);
+    check(ask(ca_der, sizeof(ca_der), &res) == 0 && res.error == LLMRES_OK && res.attempts == 1 && srv.suite &&
+          !strcmp(srv.suite, "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256") && strstr(answer, "Hello from the edge."),
+          "ECDHE-ECDSA with ChaCha20-Poly1305: answered at once");
+    mbedtls_ssl_conf_ciphersuites(&srv.conf, mbedtls_ssl_list_ciphersuites());
 }
 
 static void refused(const void *ca, size_t ca_len, int64_t offset, const char *what) {
@@ -363,11 +382,13 @@ int main(void) {
     check(srv_init() == 0, "the server's certificate, key and configuration");
     srv_leave();
     answered_after_529();
+    chacha();
     refused(other_ca_der, sizeof(other_ca_der), 0, "a server whose CA is not trusted is refused (LLMRES_ERR_CERT)");
     refused(ca_der, sizeof(ca_der), 8 * 86400, "a certificate past its end date is refused (LLMRES_ERR_CERT)");
     arena_peak_since(arena_now());
     deepest = lowest_touched();
     if (use.client_low == NULL || deepest < use.client_low) use.client_low = deepest;
+    deepest = use.client_low;
     if (use.server_deepest && use.server_deepest < deepest) deepest = use.server_deepest;
     printf("arena: peak %u bytes (client %u, server %u; headers of 32 bytes on %u blocks at most), of %u\n",
            (unsigned)use.total_peak, (unsigned)use.client_peak, (unsigned)use.server_peak, (unsigned)use.blocks_peak,
