@@ -16,11 +16,12 @@ if [ -f "$OUT/libmbedtls.a" ] && [ "$(cat "$OUT/key" 2>/dev/null)" = "$KEY" ]; t
 fi
 rm -rf "$OUT" && mkdir -p "$OUT/obj"
 # one file a call, two at a time (the machine is shared)
+# shellcheck disable=SC2016 # $1 and $o are cc.sh's own
 {
     echo 'o='"$OUT"'/obj/$(basename "$1" .c).o'
     echo "$CC $FLAGS"' -c "$1" -o "$o" 2>"$o.log" || { cat "$o.log" >&2; exit 255; }'
 } >"$OUT/cc.sh"
-ls "$SRC"/library/*.c | xargs -P 2 -n 1 sh "$OUT/cc.sh"
+printf '%s\n' "$SRC"/library/*.c | xargs -P 2 -n 1 sh "$OUT/cc.sh"
 "${CC%gcc}ar" rcs "$OUT/libmbedtls.a" "$OUT"/obj/*.o 2>/dev/null || ar rcs "$OUT/libmbedtls.a" "$OUT"/obj/*.o
 echo "$KEY" >"$OUT/key"
 echo "$OUT"

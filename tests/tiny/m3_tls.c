@@ -10,7 +10,8 @@
    Checks: a verified handshake; the request answered 529 (Anthropic's overloaded JSON)
    then 200, so two attempts, one retry, one breaker failure and the answer's text; a
    server whose CA is not trusted and a certificate past its end date are refused
-   (LLMRES_ERR_CERT); AES-128-GCM and ChaCha20-Poly1305 both work. Prints PASS/FAIL lines and the figures (arena peak, stack high-water
+   (LLMRES_ERR_CERT); AES-128-GCM and ChaCha20-Poly1305 both work; a second connection
+   resumes the session from the server's ticket. Prints PASS/FAIL lines and the figures (arena peak, stack high-water
    mark); exits 0 only if every check passed. */
 #define LLMRES_MAX_CONNECTIONS 1
 #define LLMRES_IMPLEMENTATION
@@ -19,6 +20,7 @@
 #include <mbedtls/memory_buffer_alloc.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_time.h>
+#include <mbedtls/ssl_ticket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "data.h" /* generated: certificates, keys, responses, TINY_EPOCH */
@@ -94,6 +96,7 @@ static struct {
     mbedtls_x509_crt cert;
     mbedtls_pk_context key;
     mbedtls_ssl_context ssl;
+    mbedtls_ssl_ticket_context tickets;
     int open, phase, last_error;
     uint32_t handshakes, requests, bad_requests;
     const char *suite; /* of the last handshake */
@@ -120,14 +123,18 @@ static int srv_init(void) {
     mbedtls_ctr_drbg_init(&srv.drbg);
     mbedtls_x509_crt_init(&srv.cert);
     mbedtls_pk_init(&srv.key);
+    mbedtls_ssl_ticket_init(&srv.tickets);
     if ((ret = mbedtls_ctr_drbg_seed(&srv.drbg, drbg_entropy, NULL, NULL, 0)) != 0 ||
         (ret = mbedtls_x509_crt_parse_der(&srv.cert, server_der, sizeof(server_der))) != 0 ||
         (ret = mbedtls_pk_parse_key(&srv.key, server_key_der, sizeof(server_key_der), NULL, 0,
                                     mbedtls_ctr_drbg_random, &srv.drbg)) != 0 ||
         (ret = mbedtls_ssl_config_defaults(&srv.conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
                                            MBEDTLS_SSL_PRESET_DEFAULT)) != 0 ||
-        (ret = mbedtls_ssl_conf_own_cert(&srv.conf, &srv.cert, &srv.key)) != 0)
+        (ret = mbedtls_ssl_conf_own_cert(&srv.conf, &srv.cert, &srv.key)) != 0 ||
+        (ret = mbedtls_ssl_ticket_setup(&srv.tickets, mbedtls_ctr_drbg_random, &srv.drbg, MBEDTLS_CIPHER_AES_128_GCM,
+                                        86400)) != 0)
         return ret;
+    mbedtls_ssl_conf_session_tickets_cb(&srv.conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, &srv.tickets);
     mbedtls_ssl_conf_rng(&srv.conf, mbedtls_ctr_drbg_random, &srv.drbg);
     return 0;
 }
@@ -285,12 +292,11 @@ static llmres_client_t client;
 static llmres_worker_t worker;
 static char answer[256];
 
-static int ask(const void *ca, size_t ca_len, llmres_result_t *res) {
+/* A client with TLS that trusts `ca`, asking Anthropic's API at "localhost". */
+static int client_setup(const void *ca, size_t ca_len) {
     static const char key[] = "sk-ant-test";
-    llmres_provider_t prov;
+    static llmres_provider_t prov;
     llmres_config_t cfg;
-    llmres_llm_message_t msg;
-    llmres_call_t call;
     memset(&prov, 0, sizeof(prov));
     prov.format = LLMRES_PROVIDER_ANTHROPIC;
     prov.host = "localhost";
@@ -305,6 +311,15 @@ static int ask(const void *ca, size_t ca_len, llmres_result_t *res) {
     if (llmres_client_init(&client, &port, &tls.transport, &cfg, &prov, 1) != LLMRES_OK ||
         llmres_worker_init(&worker, &client, NULL) != LLMRES_OK)
         return -1;
+    return 0;
+}
+static void client_teardown(void) {
+    llmres_worker_close(&worker);
+    llmres_mbedtls_free(&tls);
+}
+static void one_call(llmres_result_t *res) {
+    llmres_llm_message_t msg;
+    llmres_call_t call;
     msg.role = "user";
     msg.content = "Why is the sky blue?";
     memset(&call, 0, sizeof(call));
@@ -316,22 +331,27 @@ static int ask(const void *ca, size_t ca_len, llmres_result_t *res) {
     call.text_cap = sizeof(answer);
     memset(answer, 0, sizeof(answer));
     (void)llmres_call(&client, &worker, &call, res);
-    llmres_worker_close(&worker);
-    llmres_mbedtls_free(&tls);
+}
+static int ask(const void *ca, size_t ca_len, llmres_result_t *res) {
+    if (client_setup(ca, ca_len) != 0) return -1;
+    one_call(res);
+    client_teardown();
     return 0;
 }
 
 static void answered_after_529(void) {
     llmres_result_t res;
-    uint32_t requests = srv.requests;
-    check(ask(ca_der, sizeof(ca_der), &res) == 0, "client, TLS and CA set up");
+    uint32_t requests = srv.requests, handshakes;
+    check(client_setup(ca_der, sizeof(ca_der)) == 0, "client, TLS and CA set up");
+    one_call(&res);
     printf("    error %d (%s), status %d, attempts %u, retries %u, 529s %u, breaker failures %u of %u calls, "
            "handshakes %u (server %u), reason '%s'\n",
            (int)res.error, llmres_strerror(res.error), res.status, (unsigned)res.attempts, (unsigned)client.retries,
            (unsigned)client.status_529, (unsigned)client.breaker[0].failures, (unsigned)client.breaker[0].calls,
            (unsigned)tls.handshakes, (unsigned)srv.handshakes, tls.reason);
     check(res.error == LLMRES_OK && res.status == 200, "the call is answered (200)");
-    check(tls.handshakes >= 1 && tls.resumed == 0 && tls.conn[0].verified, "a full handshake that verified the server's certificate");
+    check(tls.handshakes == 1 && tls.resumed == 0 && tls.conn[0].used && tls.conn[0].verified,
+          "a full handshake that verified the server's certificate");
     check(srv.requests - requests == 2 && srv.bad_requests == 0, "the server saw two well-formed Anthropic requests");
     check(res.attempts == 2 && client.attempts == 2 && client.retries == 1, "two attempts, one retry");
     check(client.status_529 == 1, "one 529 counted");
@@ -341,6 +361,14 @@ static void answered_after_529(void) {
     check(!strcmp(answer, "Hello from the edge.\tTabs \\ and \"quotes\" survive."), "the answer's text, unescaped");
     check(res.input_tokens == 12 && res.output_tokens == 14, "the usage counts");
     check(srv.suite && !strcmp(srv.suite, "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"), "ECDHE-ECDSA with AES-128-GCM");
+    /* the connection dropped: the next one resumes the session with the server's ticket */
+    llmres_worker_close(&worker);
+    handshakes = srv.handshakes;
+    one_call(&res);
+    check(res.error == LLMRES_OK && res.attempts == 1 && srv.handshakes == handshakes + 1 && tls.handshakes == 2 &&
+          tls.resumed == 1 && tls.conn[0].used && !tls.conn[0].verified,
+          "a new connection resumes the session from its ticket (no certificate, no ECDHE)");
+    client_teardown();
 }
 
 /* A server that offers only ChaCha20-Poly1305. */

@@ -23,9 +23,12 @@ if ! ls "$T"/mbedtls_3.6.*.orig.tar.bz2 >/dev/null 2>&1; then
     mv "$W"/src/mbedtls_3.6.*.orig.tar.bz2 "$T/"
     rm -rf "$W"
 fi
-TARBALL=$(ls "$T"/mbedtls_3.6.*.orig.tar.bz2 | head -n 1)
-if ! ls -d "$T"/src/mbedtls-3.6.*/library >/dev/null 2>&1; then
+set -- "$T"/mbedtls_3.6.*.orig.tar.bz2
+TARBALL=$1
+set -- "$T"/src/mbedtls-3.6.*/library
+if [ ! -d "$1" ]; then
     rm -rf "$T/src" && mkdir -p "$T/src"
     tar xjf "$TARBALL" -C "$T/src"
+    set -- "$T"/src/mbedtls-3.6.*/library
 fi
-ls -d "$T"/src/mbedtls-3.6.*/ | head -n 1 | sed 's:/$::'
+dirname "$1"
