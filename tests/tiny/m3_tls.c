@@ -425,6 +425,9 @@ int main(void) {
            (unsigned)((char *)__stack - (char *)deepest), (unsigned)((char *)__stack - (char *)use.client_low),
            (unsigned)use.server_stack, (unsigned)((char *)__stack - (char *)__heap_end));
     check(deepest > __heap_end, "the stack stayed within its region");
+    /* m3_client.c gives a device's client a 32 KB arena: its peak, each block's header
+       counted (the blocks of both ends: more than its own), must fit */
+    check(use.client_peak + 32 * use.blocks_peak <= 32768, "the client's arena peak fits the 32 KB a device gives it");
     printf("%d failed\n", failures);
     return failures ? 1 : 0;
 }

@@ -6,7 +6,12 @@ import sys
 
 totals = {}
 pending = None
+placed = False  # the input sections gc-sections kept are listed after this line
 for line in open(sys.argv[1], errors="replace"):
+    if line.startswith("Linker script and memory map"):
+        placed = True
+    if not placed:
+        continue
     m = re.match(r"^ (\.(?:text|rodata|data)\S*)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+))?\s*$", line)
     if m and m.group(2) is None:
         pending = m.group(1)          # the name was too long: the numbers follow on the next line

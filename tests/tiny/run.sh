@@ -129,11 +129,29 @@ m3_part() {
     grep '^PASS ' "$D/run.log" | sed 's/^PASS /PASS M3: /'
     grep '^FAIL ' "$D/run.log" | sed 's/^FAIL /FAIL M3: /'
     FAILED=$((FAILED + $(grep -c '^FAIL ' "$D/run.log")))
-    [ $rc -eq 0 ] && [ "$(grep -c '^PASS ' "$D/run.log")" -ge 16 ]
+    [ $rc -eq 0 ] && [ "$(grep -c '^PASS ' "$D/run.log")" -ge 17 ]
     ok $? "the Cortex-M3 image runs under qemu-system-arm -M mps2-an385 and exits 0 (exit $rc)"
     # shellcheck disable=SC2046
     set -- $(arm-none-eabi-size "$D/img.elf" | tail -n 1)
-    echo "    M3 image: flash $(($1 + $2)) bytes ($(python3 tests/tiny/mapsum.py "$D/img.map")), static RAM $(($2 + $3)) bytes (the arena included)"
+    echo "    M3 test image: flash $(($1 + $2)) bytes ($(python3 tests/tiny/mapsum.py "$D/img.map")), static RAM $(($2 + $3)) bytes (the arena included)"
+
+    # What a device carries: the client alone (tests/tiny/m3_client.c), no server, no accounting.
+    C3F="-mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections --specs=picolibc.specs"
+    # shellcheck disable=SC2086
+    LIB=$(sh tests/tiny/build_mbedtls.sh m3-client arm-none-eabi-gcc $C3F) || { fail "mbedTLS 3.6 built for a Cortex-M3 client"; return; }
+    # shellcheck disable=SC2086,SC2090
+    arm-none-eabi-gcc $C3F -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror $CONFIG -I"$D" -DLLMRES_MBEDTLS_HEAP_BYTES=32768 \
+        --oslib=semihost --crt0=semihost -Wl,--defsym=__flash=0 -Wl,--defsym=__flash_size=0x400000 \
+        -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000 -Tpicolibc.ld -Wl,--gc-sections \
+        -Wl,-Map="$D/client.map" tests/tiny/m3_client.c "$LIB/libmbedtls.a" -o "$D/client.elf"
+    ok $? "arm-none-eabi-gcc links a Cortex-M3 client image (llmres and the minimal mbedTLS)" || return
+    timeout 60 qemu-system-arm -M mps2-an385 -nographic -serial none -monitor none -chardev stdio,id=semi \
+        -semihosting-config enable=on,target=native,chardev=semi -kernel "$D/client.elf" >"$D/client.log" 2>&1
+    rc=$?
+    [ $rc -eq 11 ]; ok $? "the client image boots, sets TLS up and ends its call as a transient network failure (exit $rc)"
+    # shellcheck disable=SC2046
+    set -- $(arm-none-eabi-size "$D/client.elf" | tail -n 1)
+    echo "    M3 client: flash $(($1 + $2)) bytes ($(python3 tests/tiny/mapsum.py "$D/client.map")), static RAM $(($2 + $3)) bytes (a 32 KB arena included)"
 }
 
 case $WHAT in
