@@ -100,6 +100,7 @@ static struct {
     int open, phase, last_error;
     uint32_t handshakes, requests, bad_requests;
     const char *suite; /* of the last handshake */
+    char sni[32];      /* the name the client asked for */
     char req[2048];
     size_t req_len, sent;
     const unsigned char *resp;
@@ -115,6 +116,14 @@ static int srv_recv(void *p, unsigned char *buf, size_t len) {
     size_t n = wire_take(&to_server, buf, len);
     (void)p;
     return n ? (int)n : MBEDTLS_ERR_SSL_WANT_READ;
+}
+
+static int srv_sni(void *p, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len) {
+    (void)p; (void)ssl;
+    if (len >= sizeof(srv.sni)) return -1;
+    memcpy(srv.sni, name, len);
+    srv.sni[len] = 0;
+    return 0;
 }
 
 static int srv_init(void) {
@@ -136,6 +145,7 @@ static int srv_init(void) {
         return ret;
     mbedtls_ssl_conf_session_tickets_cb(&srv.conf, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse, &srv.tickets);
     mbedtls_ssl_conf_rng(&srv.conf, mbedtls_ctr_drbg_random, &srv.drbg);
+    mbedtls_ssl_conf_sni(&srv.conf, srv_sni, NULL);
     return 0;
 }
 
@@ -352,6 +362,7 @@ static void answered_after_529(void) {
     check(res.error == LLMRES_OK && res.status == 200, "the call is answered (200)");
     check(tls.handshakes == 1 && tls.resumed == 0 && tls.conn[0].used && tls.conn[0].verified,
           "a full handshake that verified the server's certificate");
+    check(!strcmp(srv.sni, "localhost"), "the client named the host (SNI)");
     check(srv.requests - requests == 2 && srv.bad_requests == 0, "the server saw two well-formed Anthropic requests");
     check(res.attempts == 2 && client.attempts == 2 && client.retries == 1, "two attempts, one retry");
     check(client.status_529 == 1, "one 529 counted");
