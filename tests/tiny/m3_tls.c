@@ -10,9 +10,10 @@
    Checks: a verified handshake; the request answered 529 (Anthropic's overloaded JSON)
    then 200, so two attempts, one retry, one breaker failure and the answer's text; a
    server whose CA is not trusted and a certificate past its end date are refused
-   (LLMRES_ERR_CERT); AES-128-GCM and ChaCha20-Poly1305 both work; a second connection
-   resumes the session from the server's ticket. Prints PASS/FAIL lines and the figures (arena peak, stack high-water
-   mark); exits 0 only if every check passed. */
+   (LLMRES_ERR_CERT); SNI; AES-128-GCM and ChaCha20-Poly1305 both work; a second
+   connection resumes the session from the server's ticket; the clock wraps on the way.
+   Prints PASS/FAIL lines and the figures (the arena's peak, the stack's high-water mark,
+   each for the client and the server apart); exits 0 only if every check passed. */
 #define LLMRES_MAX_CONNECTIONS 1
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
@@ -51,7 +52,8 @@ static uint32_t *lowest_touched(void) {
 }
 
 /* ---- the fake clock, the port ----------------------------------------------------- */
-static uint32_t now_ms = 1000, rng = 0x9E3779B9u;
+#define CLOCK_START 0xFFFFFF00u /* 256 ms before the wrap: the first retry crosses it */
+static uint32_t now_ms = CLOCK_START, rng = 0x9E3779B9u;
 static int64_t wall_offset; /* seconds added to the build's time (to expire the certificate) */
 static uint32_t fake_now(void *ctx) { (void)ctx; return now_ms; }
 static void fake_sleep(void *ctx, uint32_t ms) { (void)ctx; now_ms += ms; }
@@ -68,7 +70,7 @@ static mbedtls_time_t wall_clock(mbedtls_time_t *t) {
     if (t) *t = v;
     return v;
 }
-mbedtls_ms_time_t mbedtls_ms_time(void) { return (mbedtls_ms_time_t)now_ms; }
+mbedtls_ms_time_t mbedtls_ms_time(void) { return (mbedtls_ms_time_t)(uint32_t)(now_ms - CLOCK_START); }
 
 /* ---- the in-memory wire ----------------------------------------------------------- */
 typedef struct { unsigned char buf[20000]; size_t len; } wire_t;
@@ -436,6 +438,8 @@ int main(void) {
            (unsigned)((char *)__stack - (char *)deepest), (unsigned)((char *)__stack - (char *)use.client_low),
            (unsigned)use.server_stack, (unsigned)((char *)__stack - (char *)__heap_end));
     check(deepest > __heap_end, "the stack stayed within its region");
+    printf("    fake clock: %u ms passed\n", (unsigned)(now_ms - CLOCK_START));
+    check(now_ms < CLOCK_START, "the fake clock wrapped during the run");
     /* m3_client.c gives a device's client a 32 KB arena: its peak, each block's header
        counted (the blocks of both ends: more than its own), must fit */
     check(use.client_peak + 32 * use.blocks_peak <= 32768, "the client's arena peak fits the 32 KB a device gives it");
