@@ -96,3 +96,10 @@ lwip:
 
 clean:
 	rm -rf $(BUILD)
+
+# llmres with TLS, small: examples/chat fully static with musl and the minimal mbedTLS
+# (port/llmres_mbedtls_config.h), at most 250 KB, beside curl; and one Cortex-M3 image
+# with an llmres client and a TLS server, run under qemu-system-arm.
+.PHONY: tiny
+tiny:
+	@sh tests/tiny/run.sh

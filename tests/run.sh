@@ -225,5 +225,9 @@ step "the reference tables agree with the code (tests/doc_check.py)" python3 tes
 # 7. Cross builds: Cortex-M0, Cortex-M4, RV32; no soft-float helper; the flash budget.
 step "cross builds with no soft-float (make cross)" make -s cross
 
+# make tiny: examples/chat fully static with musl and the minimal mbedTLS (at most 250 KB),
+# answering the mock over TLS; the whole stack with TLS in one Cortex-M3 image under qemu.
+run tiny sh tests/tiny/run.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -18,6 +18,7 @@ PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-ar
       nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
 PKGS="$PKGS iproute2"  # ip: the namespaces of the stepped and lwIP tests (lo, a TAP)
 PKGS="$PKGS liblwip-dev"  # make lwip: the real lwIP stack
+PKGS="$PKGS qemu-system-arm picolibc-arm-none-eabi curl"  # make tiny: the Cortex-M3 TLS image under qemu; curl for the size comparison
 
 case ${1:-all} in
 all) ;;
