@@ -171,6 +171,12 @@ CONFIGURATION
    LLMRES_POSIX_NO_GAI_A              off  resolve names inside open (getaddrinfo, the
                                            resolver's own timeouts) even where glibc's
                                            getaddrinfo_a could resolve in the background
+   LLMRES_LWIP_MAX_CONNECTIONS          4  connection slots of the lwIP port (lwIP's
+                                           default MEMP_NUM_NETCONN)
+   LLMRES_MBEDTLS_CONFIG_SERVER       off  port/llmres_mbedtls_config.h: add the TLS
+                                           server and its tickets (the Cortex-M3 test)
+   LLMRES_MBEDTLS_CONFIG_DEBUG_MEMORY off  port/llmres_mbedtls_config.h: mbedTLS's
+                                           allocator counts its peak
    LLMRES_SIM_CONNECTIONS               4  simulated connections, each 2 x LLMRES_SIM_IO_BYTES
    LLMRES_SIM_IO_BYTES               4096  one request in and one answer out, per
                                            simulated connection

@@ -194,9 +194,9 @@ done
 step "make demo answers every request exactly once, within 60 s" sh -c "timeout 60 sh examples/demo.sh > '$OUT/demo.log' 2>&1"
 grep -E '^\| (successes|requests without|wall time)' "$OUT/demo.log" | sed 's/^/    /'
 
-# The lwIP port on the real lwIP stack, TAP in a namespace, TLS to the mock (root only).
-# The superloop test waits for the stepped connect in the HTTP client: skipped until then.
-run "lwip (Debian's lwIP 2.1.3 over a TAP)" env LLMRES_LWIP_SKIP_SUPERLOOP=1 sh tests/lwip/run.sh
+# The lwIP port on the real lwIP stack, TAP in a namespace, TLS to the mock (root only),
+# and a superloop over it with a provider whose packets are dropped.
+run "lwip (Debian's lwIP 2.1.3 over a TAP)" sh tests/lwip/run.sh
 
 # 5. Fuzz: the HTTP parser and the header-value parsers, seeded with the provider
 #    vectors, for a bounded time; any split must agree with the whole feed.

@@ -8,8 +8,7 @@
    a retried overload, an open breaker, a stall and a reset, each ending by its deadline.
    Last, the superloop: one thread steps a dispatcher whose slots connect in steps.
    Environment (run.sh sets it): LLMRES_MOCK_PORT, LLMRES_BUSY_PORT, LLMRES_OUTAGE_PORT,
-   LLMRES_FAULT_PORT (TLS), LLMRES_PLAIN_PORT (no TLS), LLMRES_CA_FILE;
-   LLMRES_LWIP_SKIP_SUPERLOOP=1 skips the superloop test. */
+   LLMRES_FAULT_PORT (TLS), LLMRES_PLAIN_PORT (no TLS), LLMRES_CA_FILE. */
 #define _POSIX_C_SOURCE 200809L /* not _DEFAULT_SOURCE: glibc's TCP_MSS would clash with lwIP's */
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
@@ -621,10 +620,7 @@ int main(int argc, char **argv) {
     RUN(breaker_opens_on_an_outage);
     RUN(a_stall_ends_at_the_deadline);
     RUN(a_reset_is_a_network_failure);
-    if (getenv("LLMRES_LWIP_SKIP_SUPERLOOP") && *getenv("LLMRES_LWIP_SKIP_SUPERLOOP") == '1')
-        printf("SKIP superloop_with_a_dropped_provider (LLMRES_LWIP_SKIP_SUPERLOOP=1)\n");
-    else
-        RUN(superloop_with_a_dropped_provider);
+    RUN(superloop_with_a_dropped_provider);
     for (i = 0; i < SLOTS; i++) llmres_mbedtls_free(&tls[i]);
     return T_DONE();
 }

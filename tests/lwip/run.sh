@@ -6,7 +6,6 @@
 # which lwIP drives tap0 as 10.77.0.2. Nothing leaves the namespace; it goes away with
 # its last process. Needs root (the namespace and the TAP): prints a SKIP line otherwise.
 #   sh tests/lwip/run.sh [FILTER]           a FILTER runs only the tests whose name has it
-#   LLMRES_LWIP_SKIP_SUPERLOOP=1 sh tests/lwip/run.sh   skips the superloop test
 #   LLMRES_LWIP_WRAP="valgrind -q" sh tests/lwip/run.sh  runs the test binaries under a tool
 set -u
 cd "$(dirname "$0")/../.." || exit 2
