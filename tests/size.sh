@@ -62,6 +62,20 @@ C
     $prefix-nm -S "$OUT/sizes-$1.o" | while read -r _ size _ name; do printf '%s=%d ' "$name" "$((0x$size))"; done
 }
 
+# linked TARGET DEFINES: the flash of tests/size_call.c (one resilient call, linked with
+# --gc-sections) with llmres minus without it, libc's part included.
+linked() {
+    f=$(flags "$1"); prefix=${f%% *}; arch=${f#* }
+    case $1 in rv32) sys="" ;; *) sys="--specs=nosys.specs" ;; esac
+    for w in with without; do
+        d=""; [ $w = with ] && d="-DWITH_LLMRES $2"
+        # shellcheck disable=SC2086
+        $prefix-gcc $arch $COMMON $sys -Wl,--gc-sections $d tests/size_call.c -o "$OUT/call-$1-$w.elf"
+    done
+    echo $(( $($prefix-size -A "$OUT/call-$1-with.elf" | awk '$1 == ".text" || $1 == ".rodata" { s += $2 } END { print s }') -
+             $($prefix-size -A "$OUT/call-$1-without.elf" | awk '$1 == ".text" || $1 == ".rodata" { s += $2 } END { print s }') ))
+}
+
 TARGETS="m0 m4 rv32"
 case $MODE in
 --cross)
@@ -102,6 +116,8 @@ for t in $TARGETS; do
     set -- $(build "$t" all "")
     eval "flash_${t}_all=$1 ram_${t}_all=$2"
     eval "state_$t=\"$(state_sizes $t)\""
+    eval "call_$t=$(linked $t '')"
+    eval "call_nostats_$t=$(linked $t -DLLMRES_NO_STATS)"
 done
 
 echo "Flash = text + rodata, static RAM = data + bss, in bytes, gcc -Os (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion), riscv64-unknown-elf-gcc $(riscv64-unknown-elf-gcc -dumpversion))."
@@ -126,6 +142,8 @@ echo "| statistics: the JSON and Prometheus exports | $((flash_m0_all - flash_m0
 echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** (one object, the core included) | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
 echo "| everything (primitives, overload, HTTP, LLM, client, dispatcher, statistics) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
+echo "| a program's one resilient call, linked (--gc-sections; libc's part in; no TLS) | $call_m0 | $call_m4 | $call_rv32 | 0 | client $(st client), worker $(st worker) |"
+echo "| the same, built with LLMRES_NO_STATS | $call_nostats_m0 | $call_nostats_m4 | $call_nostats_rv32 | 0 | - |"
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo
