@@ -515,7 +515,10 @@ static int llmres__sim_recv_now(llmres_sim_t *s, int id, void *buf, size_t len, 
     n = c->out_len - c->out_at < len ? c->out_len - c->out_at : len;
     memcpy(buf, c->out + c->out_at, n);
     c->out_at += n;
-    if (c->out_at == c->out_len && !c->streaming) { c->answered = 0; c->in_len = c->out_len = c->out_at = 0; }
+    if (c->out_at == c->out_len && !c->streaming && !c->closed) { /* closed: it stays at EOF */
+        c->answered = 0;
+        c->in_len = c->out_len = c->out_at = 0;
+    }
     return (int)n;
 }
 
