@@ -207,5 +207,9 @@ step "the reference tables agree with the code (tests/doc_check.py)" python3 tes
 # 7. Cross builds: Cortex-M0, Cortex-M4, RV32; no soft-float helper; the flash budget.
 step "cross builds with no soft-float (make cross)" make -s cross
 
+# 8. The ports: FreeRTOS on stand-in kernel headers, examples/baremetal, the conformance
+#    test on the POSIX and sim ports, 8 threads on one client under TSan (tests/ports.sh).
+run "ports" sh tests/ports.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

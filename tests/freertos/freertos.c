@@ -6,6 +6,14 @@
    2^32 ms wrap; sleeps round up to whole ticks; the lock is the static mutex; many
    tasks read one monotonic clock. */
 #define _DEFAULT_SOURCE
+/* the port needs only llmres_port_t and the error codes: the rest stays out (fast builds) */
+#define LLMRES_NO_HTTP
+#define LLMRES_NO_BUCKET
+#define LLMRES_NO_BREAKER
+#define LLMRES_NO_BACKOFF
+#define LLMRES_NO_CACHE
+#define LLMRES_NO_QUEUE
+#define LLMRES_NO_OVERLOAD
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_freertos.h"
