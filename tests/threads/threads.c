@@ -5,7 +5,8 @@
    Checks: every call's outcome is accounted for (answers + errors = calls), the client's
    counters and the statistics agree with what the threads saw, and the client's lock is
    never held by a thread while it is in the transport, a sleep or the log hook (the port
-   below wraps the sim's and records it). The sim's own state is shared too: its optional
+   below wraps the sim's and records it), while two threads also read the statistics
+   (llmres_stats_tick, llmres_stats_json). The sim's own state is shared too: its optional
    lock (sim.lock) is a mutex of its own.
    LLMRES_CALLS=n runs n calls instead (a quick look). */
 #define _DEFAULT_SOURCE
@@ -27,7 +28,7 @@ static llmres_worker_t workers[THREADS];
 static pthread_mutex_t client_mu = PTHREAD_MUTEX_INITIALIZER, sim_mu = PTHREAD_MUTEX_INITIALIZER,
                        tally_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t holding; /* set while this thread holds the client's lock */
-static uint32_t held_in_io, held_in_sleep, held_in_log, lock_count, calls_per_thread;
+static uint32_t held_in_io, held_in_sleep, held_in_log, lock_count, calls_per_thread, log_lines, exports;
 static char prompts[PROMPTS][48];
 
 typedef struct tally {
@@ -68,6 +69,7 @@ static int w_entropy(void *ctx, void *buf, size_t len) { return sim.port.entropy
 static void w_log(void *ctx, int level, const char *msg) {
     (void)ctx; (void)level; (void)msg;
     if (held()) count(&held_in_log);
+    count(&log_lines);
 }
 static int w_open(void *ctx, const char *host, uint16_t p, uint32_t timeout_ms) {
     if (held()) count(&held_in_io);
@@ -91,7 +93,10 @@ static void *caller(void *arg) {
     tally_t *t = &tallies[id];
     uint32_t i;
     char text[64];
+    static char json[2][32768]; /* threads 0 and 1 read the statistics while the others call */
     for (i = 0; i < calls_per_thread; i++) {
+        if (id < 2 && i % 500 == 0 && llmres_stats_json(&client, json[id], sizeof(json[id]), NULL) > 0) count(&exports);
+        if (id == 0) llmres_stats_tick(&client);
         llmres_call_t call;
         llmres_result_t res;
         llmres_call_init(&call, prompts[(i * 7u + (uint32_t)id) % PROMPTS], text, sizeof(text));
@@ -204,15 +209,17 @@ static void eight_threads_share_one_client(void) {
     CHECK_EQ(held_in_io, 0);
     CHECK_EQ(held_in_sleep, 0);
     CHECK_EQ(held_in_log, 0);
+    CHECK(log_lines > 0); /* the log ran: breaker changes, the statistics' line */
+    CHECK_EQ(exports, 2 * ((calls_per_thread + 499) / 500));
     /* the run exercised what is shared: failures, the fallback, the cache */
     CHECK(sum.errors > 0 || client.retries > 0);
     CHECK(client.answered_by[1] > 0);
     CHECK(client.cache_hits > 0);
     printf("  %u calls on %d threads: %u answered (%u by the fallback, %u from the cache, %u coalesced), %u errors; "
-           "%u attempts, %u retries, %u lock acquisitions; %u s of virtual time\n",
+           "%u attempts, %u retries, %u lock acquisitions, %u log lines; %u s of virtual time\n",
            (unsigned)calls, THREADS, (unsigned)sum.answers, (unsigned)client.answered_by[1], (unsigned)client.cache_hits,
            (unsigned)client.coalesced, (unsigned)sum.errors, (unsigned)client.attempts, (unsigned)client.retries,
-           (unsigned)lock_count, (unsigned)((sim.now - sim.start) / 1000u));
+           (unsigned)lock_count, (unsigned)log_lines, (unsigned)((sim.now - sim.start) / 1000u));
     for (i = 0; i < THREADS; i++) llmres_worker_close(&workers[i]);
 }
 
