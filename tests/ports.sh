@@ -49,20 +49,25 @@ fi
 build "examples/baremetal" gcc $STRICT -O1 $SAN examples/baremetal.c -o "$OUT/baremetal" &&
     check "examples/baremetal" sh -c "'$OUT/baremetal' > '$OUT/baremetal.log' && echo 'PASS examples/baremetal: every job ends once, no step waits for an answer'"
 
-# The conformance test: the sim port, and the POSIX port. As root, the POSIX one runs in
-# a network namespace with a TUN device nobody reads, so that 10.99.0.2 drops packets.
+# The conformance test: the sim port, the POSIX port, and the test of the test (ports
+# broken one rule at a time must fail it). As root they run in a network namespace with
+# a TUN device nobody reads, so that 10.99.0.2 drops packets; without, those checks skip.
+netns() {
+    if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then
+        env LLMRES_CONFORMANCE_OUTSIDE_NETNS="$(readlink /proc/self/ns/net)" unshare -n sh -c \
+            "ip link set lo up && ip tuntap add dev llmres0 mode tun && ip link set llmres0 up &&
+             ip addr add 10.99.0.1/24 dev llmres0 && LLMRES_CONFORMANCE_DROPPED=10.99.0.2 $*"
+    else
+        "$@"
+    fi
+}
+[ "$(id -u)" -eq 0 ] || echo "SKIP the conformance test's dropped address: needs root (unshare -n, ip tuntap)"
 build "conformance (sim)" gcc $TESTFLAGS -O0 tests/conformance/sim.c -o "$OUT/conformance-sim" &&
     check "conformance (sim)" "$OUT/conformance-sim"
-if build "conformance (posix)" gcc $TESTFLAGS -O1 $SAN tests/conformance/posix.c -o "$OUT/conformance-posix" -lpthread; then
-    if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then
-        check "conformance (posix)" unshare -n sh -c "ip link set lo up && ip tuntap add dev llmres0 mode tun &&
-            ip link set llmres0 up && ip addr add 10.99.0.1/24 dev llmres0 &&
-            LLMRES_CONFORMANCE_DROPPED=10.99.0.2 '$OUT/conformance-posix'"
-    else
-        echo "SKIP conformance (posix) in a network namespace: needs root, unshare and ip; the dropped-address check is skipped"
-        check "conformance (posix)" "$OUT/conformance-posix"
-    fi
-fi
+build "conformance (posix)" gcc $TESTFLAGS -O1 $SAN tests/conformance/posix.c -o "$OUT/conformance-posix" -lpthread &&
+    check "conformance (posix)" netns "$OUT/conformance-posix"
+build "conformance selftest" gcc $TESTFLAGS -O1 tests/conformance/selftest.c -o "$OUT/conformance-selftest" -lpthread &&
+    check "conformance selftest" netns "$OUT/conformance-selftest"
 
 # Eight threads, one client, 100,000 calls on the sim port, under ThreadSanitizer.
 build "threads under TSan" clang $TESTFLAGS -O1 -fsanitize=thread tests/threads/threads.c -o "$OUT/threads-tsan" -lpthread &&
