@@ -62,6 +62,10 @@
 #define LLMRES_FREERTOS_FN static
 #endif
 
+#if !configSUPPORT_STATIC_ALLOCATION || !configUSE_MUTEXES || !INCLUDE_vTaskDelay
+#error "port/llmres_freertos.h needs configSUPPORT_STATIC_ALLOCATION, configUSE_MUTEXES and INCLUDE_vTaskDelay set to 1"
+#endif
+
 #define LLMRES__FREERTOS_HZ ((uint32_t)(configTICK_RATE_HZ))
 /* 16-bit ticks wrap every 65 s at 1 kHz: too often for a clock read only when calls run */
 typedef char llmres__freertos_tick_width[sizeof(TickType_t) >= 4 ? 1 : -1];

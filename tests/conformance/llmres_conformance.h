@@ -23,7 +23,8 @@
      reset    a reset is an error, never LLMRES_ERR_CLOSED
      partial  a large send through a slow reader arrives whole, however the port cut it
      open     refused: LLMRES_ERR_CONNECT; dropped: LLMRES_ERR_TIMEOUT within its timeout
-     close    in every state and twice; ids are given back (64 opens and closes)
+     close    in every state (after a timeout, EOF, a reset, mid-connect) and twice;
+              ids are given back (64 opens and closes)
      async    with LLMRES_TRANSPORT_ASYNC_OPEN: open with 0 returns at once, send
               returns 0 until connected, then moves bytes; a refused connect comes back
               as LLMRES_ERR_CONNECT from send
@@ -228,7 +229,10 @@ static void llmres__cf_eof(llmres__cf_t *c) {
     if (!why && rc != LLMRES_ERR_CLOSED) why = llmres_strerror(rc);
     if (!why && c->t->recv(c->t->ctx, id, c->rx, sizeof(c->rx), 100) != LLMRES_ERR_CLOSED) why = "EOF did not stay EOF";
     llmres__cf_say(c, "EOF is told from a timeout", why, 0);
-    c->t->close(c->t->ctx, id); /* after EOF */
+    /* after EOF, twice: the peer has closed its end, so a peer in this process (sockets
+       in a thread) opens nothing in between that could take the id */
+    c->t->close(c->t->ctx, id);
+    c->t->close(c->t->ctx, id);
 }
 
 static void llmres__cf_reset(llmres__cf_t *c) {
@@ -295,16 +299,16 @@ static void llmres__cf_open_checks(llmres__cf_t *c) {
     }
 }
 
+/* Close in every state is exercised by the checks above (after a timeout, with unsent
+   bytes, after EOF and twice, after a reset, while connecting); here, ids come back. */
 static void llmres__cf_close(llmres__cf_t *c) {
     int i, id = 0;
-    if (llmres__cf_prepare(c, "close twice; ids given back", LLMRES_CONFORMANCE_STALL, 0) != 0) return;
+    if (llmres__cf_prepare(c, "close gives ids back (64 opens)", LLMRES_CONFORMANCE_STALL, 0) != 0) return;
     for (i = 0; i < 64 && id >= 0; i++) {
         id = llmres__cf_open(c, 5000);
-        if (id < 0) break;
-        c->t->close(c->t->ctx, id);
-        if (i == 0) c->t->close(c->t->ctx, id); /* twice, nothing opened between */
+        if (id >= 0) c->t->close(c->t->ctx, id);
     }
-    llmres__cf_say(c, "close twice; ids given back", id < 0 ? llmres_strerror(id) : NULL, 0);
+    llmres__cf_say(c, "close gives ids back (64 opens)", id < 0 ? llmres_strerror(id) : NULL, 0);
 }
 
 /* LLMRES_TRANSPORT_ASYNC_OPEN: open(0) at once, send 0 until connected. */
