@@ -28,7 +28,8 @@
      async    with LLMRES_TRANSPORT_ASYNC_OPEN: open with 0 returns at once, send
               returns 0 until connected, then moves bytes; a refused connect comes back
               as LLMRES_ERR_CONNECT from send
-   Needs about 70 KB of static RAM and, on a real network, a few seconds. */
+   Needs 20 KB of static RAM (LLMRES_CONFORMANCE_CHUNK, 16 KB, is the largest send: a
+   larger one makes partial sends likelier) and, on a real network, a few seconds. */
 #ifndef LLMRES_CONFORMANCE_H
 #define LLMRES_CONFORMANCE_H
 
@@ -64,9 +65,13 @@ typedef struct llmres_conformance_peer {
                            fill, eof, reset, partial, open, close, async); NULL: all */
 } llmres_conformance_peer_t;
 
+#ifndef LLMRES_CONFORMANCE_CHUNK
+#define LLMRES_CONFORMANCE_CHUNK 16384u /* the largest single send; the pattern repeats at it */
+#endif
+
 /* The byte at offset i of every stream the test and the peers send. */
 static unsigned char llmres_conformance_byte(uint32_t i) {
-    return (unsigned char)(((i & 0x3FFFu) * 2654435761u) >> 24 | 0x80u); /* never CR or LF */
+    return (unsigned char)(((i % LLMRES_CONFORMANCE_CHUNK) * 2654435761u) >> 24 | 0x80u); /* never CR or LF */
 }
 /* FNV-1a over len bytes, continuing from h (start with 2166136261). */
 static uint32_t llmres_conformance_hash(uint32_t h, const void *buf, size_t len) {
@@ -75,7 +80,7 @@ static uint32_t llmres_conformance_hash(uint32_t h, const void *buf, size_t len)
     return h;
 }
 
-#define LLMRES__CF_CHUNK 16384u /* the pattern repeats every 16 KB: one buffer sends any length */
+#define LLMRES__CF_CHUNK LLMRES_CONFORMANCE_CHUNK /* one buffer of the pattern sends any length */
 
 typedef struct llmres__cf {
     const char *name;
@@ -89,7 +94,7 @@ typedef struct llmres__cf {
     const char *host;
     uint16_t at;
     unsigned char buf[LLMRES__CF_CHUNK];
-    unsigned char rx[LLMRES__CF_CHUNK];
+    unsigned char rx[4096];
 } llmres__cf_t;
 
 static llmres__cf_t llmres__cf;
