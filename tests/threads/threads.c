@@ -8,7 +8,10 @@
    below wraps the sim's and records it), while two threads also read the statistics
    (llmres_stats_tick, llmres_stats_json). The sim's own state is shared too: its optional
    lock (sim.lock) is a mutex of its own.
-   LLMRES_CALLS=n runs n calls instead (a quick look). */
+   Then one dispatcher: 4 threads submit 20,000 jobs (a pool of 16 each, resubmitted once
+   ended, so the queue pushes back) while 4 threads step a slot each: every accepted job
+   ends exactly once, the answers are the client's successes, the same lock rules hold.
+   LLMRES_CALLS=n runs n calls (and n / 5 jobs) instead (a quick look). */
 #define _DEFAULT_SOURCE
 #define LLMRES_SIM_CONNECTIONS 16 /* 8 workers x LLMRES_MAX_CONNECTIONS (2) */
 #define LLMRES_IMPLEMENTATION
@@ -16,6 +19,7 @@
 #include "../../port/llmres_sim.h"
 #include "../test.h"
 #include <pthread.h>
+#include <sched.h>
 
 #define THREADS 8
 #define PROMPTS 40
@@ -223,11 +227,112 @@ static void eight_threads_share_one_client(void) {
     for (i = 0; i < THREADS; i++) llmres_worker_close(&workers[i]);
 }
 
+/* ---- the dispatcher: 4 threads submit, 4 threads step a slot each ------------------- */
+#define SUBMITTERS 4
+#define POOL 16 /* jobs per submitter, resubmitted once ended: 64 > the queue + the slots */
+static llmres_dispatch_t dispatch;
+static llmres_job_t jobs[SUBMITTERS][POOL];
+static char job_text[SUBMITTERS][POOL][64];
+static int busy[SUBMITTERS][POOL]; /* under tally_mu: submitted and not yet ended */
+static uint32_t jobs_per_submitter, accepted, refused, ended_ok, ended_err, ended_twice;
+static int stepping;
+
+static void job_done(llmres_job_t *job, void *user) {
+    int *flag = (int *)user;
+    pthread_mutex_lock(&tally_mu);
+    if (*flag != 1) ended_twice++;
+    *flag = 0;
+    if (job->result.error == LLMRES_OK) ended_ok++;
+    else ended_err++;
+    pthread_mutex_unlock(&tally_mu);
+}
+
+static void *submitter(void *arg) {
+    int id = (int)(intptr_t)arg, k, free;
+    uint32_t n = 0, i = 0;
+    while (n < jobs_per_submitter) {
+        llmres_job_t *j;
+        k = (int)(i++ % POOL);
+        pthread_mutex_lock(&tally_mu);
+        free = !busy[id][k];
+        if (free) busy[id][k] = 1;
+        pthread_mutex_unlock(&tally_mu);
+        if (!free) { sched_yield(); continue; }
+        j = &jobs[id][k];
+        llmres_call_init(&j->call, prompts[(n * 3u + (uint32_t)id) % PROMPTS], job_text[id][k], sizeof(job_text[id][k]));
+        if (n % 2) j->call.temperature_milli = 0;
+        j->call.timeout_ms = 20000;
+        j->priority = (uint8_t)(n % LLMRES_QUEUE_LEVELS);
+        j->on_done = job_done;
+        j->user = &busy[id][k];
+        if (llmres_dispatch_submit(&dispatch, j) == LLMRES_OK) {
+            n++;
+            count(&accepted);
+        } else { /* backpressure: not taken, no on_done; try again later */
+            pthread_mutex_lock(&tally_mu);
+            busy[id][k] = 0;
+            refused++;
+            pthread_mutex_unlock(&tally_mu);
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+static void *stepper(void *arg) {
+    uint32_t slot = (uint32_t)(intptr_t)arg, wait;
+    while (__atomic_load_n(&stepping, __ATOMIC_SEQ_CST)) {
+        llmres_dispatch_step_slot(&dispatch, slot, &wait);
+        if (wait) port.sleep_ms(port.ctx, wait > 50 ? 50 : wait); /* virtual time */
+        else sched_yield();
+    }
+    return NULL;
+}
+
+static void four_submit_four_step_one_dispatcher(void) {
+    pthread_t sub[SUBMITTERS], step[LLMRES_DISPATCH_SLOTS];
+    llmres_worker_t *w[LLMRES_DISPATCH_SLOTS];
+    uint32_t i, ended = 0, spins;
+    held_in_io = held_in_sleep = held_in_log = 0;
+    setup();
+    for (i = 0; i < LLMRES_DISPATCH_SLOTS; i++) w[i] = &workers[i];
+    CHECK_EQ(llmres_dispatch_init(&dispatch, &client, w, LLMRES_DISPATCH_SLOTS), LLMRES_OK);
+    stepping = 1;
+    for (i = 0; i < LLMRES_DISPATCH_SLOTS; i++) pthread_create(&step[i], NULL, stepper, (void *)(intptr_t)i);
+    for (i = 0; i < SUBMITTERS; i++) pthread_create(&sub[i], NULL, submitter, (void *)(intptr_t)i);
+    for (i = 0; i < SUBMITTERS; i++) pthread_join(sub[i], NULL);
+    for (spins = 0; spins < 60000; spins++) { /* bounded: every accepted job ends */
+        struct timespec ms = {0, 1000000};
+        pthread_mutex_lock(&tally_mu);
+        ended = ended_ok + ended_err;
+        pthread_mutex_unlock(&tally_mu);
+        if (ended == accepted) break;
+        nanosleep(&ms, NULL);
+    }
+    __atomic_store_n(&stepping, 0, __ATOMIC_SEQ_CST);
+    for (i = 0; i < LLMRES_DISPATCH_SLOTS; i++) pthread_join(step[i], NULL);
+    CHECK_EQ(accepted, SUBMITTERS * jobs_per_submitter);
+    CHECK_EQ(ended, accepted);   /* every accepted job ended */
+    CHECK_EQ(ended_twice, 0);    /* and exactly once */
+    CHECK_EQ(ended_ok, client.successes);
+    CHECK(ended_ok > 0);
+    CHECK(refused > 0);          /* the queue pushed back */
+    CHECK_EQ(held_in_io, 0);
+    CHECK_EQ(held_in_sleep, 0);
+    CHECK_EQ(held_in_log, 0);
+    printf("  %u jobs from %d threads through a dispatcher stepped by %d threads: %u answered, %u errors, "
+           "%u submits refused (queue full)\n", (unsigned)accepted, SUBMITTERS, LLMRES_DISPATCH_SLOTS,
+           (unsigned)ended_ok, (unsigned)ended_err, (unsigned)refused);
+    for (i = 0; i < THREADS; i++) llmres_worker_close(&workers[i]);
+}
+
 int main(int argc, char **argv) {
     const char *n = getenv("LLMRES_CALLS");
     T_INIT(argc, argv);
     calls_per_thread = (n && atoi(n) > 0 ? (uint32_t)atoi(n) : 100000u) / THREADS;
+    jobs_per_submitter = calls_per_thread * THREADS / 5u / SUBMITTERS; /* 20,000 jobs */
     pthread_key_create(&holding, NULL);
     RUN(eight_threads_share_one_client);
+    RUN(four_submit_four_step_one_dispatcher);
     return T_DONE();
 }
