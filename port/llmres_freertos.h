@@ -4,12 +4,13 @@
 
        static llmres_freertos_t rtos;
        static llmres_port_t port;
-       llmres_freertos_init(&port, &rtos);   // once, before the tasks that call share it
+       llmres_freertos_init(&port, &rtos);   // once, before the tasks that share it start
        port.entropy = board_entropy;         // the board's, see below
        port.tcp = lw.transport;              // from port/llmres_lwip.h
 
-   What it uses, to check against your kernel (FreeRTOS-Kernel V10 and V11 declare them so):
-     FreeRTOS.h  TickType_t (32 or 64 bits), configTICK_RATE_HZ, portMAX_DELAY, pdTRUE
+   What it uses, to check against your kernel (FreeRTOS-Kernel V10.4 to V11 declare them so):
+     FreeRTOS.h  TickType_t (32 or 64 bits: 16-bit ticks, which wrap every 65 s at 1 kHz,
+                 are refused), configTICK_RATE_HZ (up to 1 MHz), portMAX_DELAY, pdTRUE
      task.h      TickType_t xTaskGetTickCount( void );
                  void vTaskDelay( const TickType_t xTicksToDelay );   INCLUDE_vTaskDelay 1
                  taskENTER_CRITICAL(), taskEXIT_CRITICAL()
