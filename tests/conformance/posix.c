@@ -2,7 +2,7 @@
    peer_posix.h on 127.0.0.1. tests/ports.sh runs it as root inside a network namespace
    it creates (unshare -n) with a TUN device nobody reads, and LLMRES_CONFORMANCE_DROPPED
    set to an address routed there, whose packets vanish. */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../../llmres.h"
 #include "../../port/llmres_posix.h"
