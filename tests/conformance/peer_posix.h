@@ -90,7 +90,9 @@ static void *serve(void *arg) {
         switch (peer.behaviour) {
         case LLMRES_CONFORMANCE_SEND_CLOSE: send_close(fd); break;
         case LLMRES_CONFORMANCE_SINK: sink(fd); break;
-        case LLMRES_CONFORMANCE_RESET:
+        case LLMRES_CONFORMANCE_RESET: /* once the client has seen its connect complete */
+            readable(fd);
+            readable(fd);
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
             close(fd);
             break;
