@@ -77,6 +77,12 @@ $(BUILD)/fleet/fleet: tests/bench/fleet.c llmres.h
 	@mkdir -p $(BUILD)/fleet
 	$(CC) -std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -O2 tests/bench/fleet.c -o $@ -lm
 
+# The FreeRTOS and bare-metal ports, the port conformance test (POSIX, sim), 8 threads
+# sharing one client under ThreadSanitizer (also part of make test).
+.PHONY: ports
+ports:
+	@sh tests/ports.sh
+
 # A longer fuzzing run of the HTTP parser (FUZZ_SECONDS, default 300).
 fuzz:
 	@mkdir -p $(BUILD)/fuzz

@@ -396,8 +396,11 @@ PORT
    connects in steps (open with timeout 0 starts; send and recv finish the connect), so
    that a superloop's step never waits on a name, a connect or a handshake. TLS
    is a transport stacked on another (port/llmres_mbedtls.h). port/llmres_posix.h is a
-   complete port; port/llmres_sim.h is a simulated one (virtual clock, scripted provider)
-   for tests of your own firmware. The comment above llmres_transport_t is the contract.
+   complete port; port/llmres_lwip.h is TCP over lwIP's sockets; port/llmres_freertos.h
+   and port/llmres_baremetal.h give an RTOS or a bare-metal board its clock, sleep and
+   lock; port/llmres_sim.h is a simulated port (virtual clock, scripted provider) for
+   tests of your own firmware. docs/PORTING.md tells how to write one and
+   tests/conformance checks it. The comment above llmres_transport_t is the contract.
 
 THREADING
    The primitives are not locked: use one from one thread, or hold your lock around each
@@ -418,7 +421,12 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
-   next   Connecting in steps: LLMRES_TRANSPORT_ASYNC_OPEN in llmres_transport_t.flags
+   next   Ports: lwIP (a connect in steps, lwIP's callback DNS, fixed slots), FreeRTOS
+          (a clock right across the tick wrap at any tick rate, a static mutex), bare
+          metal (a skeleton, examples/baremetal.c); a port conformance test; the sim can
+          be shared between threads (sim.lock); port/llmres_mbedtls_config.h, a minimal
+          mbedTLS 3.6 configuration for devices.
+          Connecting in steps: LLMRES_TRANSPORT_ASYNC_OPEN in llmres_transport_t.flags
           (a new field: zero the struct). llmres_http_begin only starts over such a
           transport; llmres_http_poll connects, handshakes and sends within its wait,
           so no step of a call or a dispatcher waits on the network. The POSIX port

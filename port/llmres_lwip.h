@@ -108,6 +108,8 @@ typedef struct llmres_lwip_conn {
     uint16_t port;
     volatile uint8_t state;
     volatile uint8_t dns_busy; /* lwIP's resolver still owes this slot an answer */
+    uint8_t eof;           /* the peer's FIN came: every later recv says so (lwIP would
+                              say ENOTCONN) */
     ip_addr_t addr;
     char host[LLMRES_MAX_HOST];
 } llmres_lwip_conn_t;
@@ -302,6 +304,7 @@ static int llmres__lw_open(void *ctx, const char *host, uint16_t port, uint32_t 
     id = (int)(c - lw->conn) + (int)c->gen * LLMRES_LWIP_MAX_CONNECTIONS;
     c->lw = lw;
     c->sock = -1;
+    c->eof = 0;
     c->error = 0;
     c->last_errno = 0;
     c->port = port;
@@ -352,12 +355,16 @@ static int llmres__lw_recv(void *ctx, int id, void *buf, size_t len, uint32_t ti
     int rc;
     if (!c) return LLMRES_ERR_INVALID;
     if ((rc = llmres__lw_progress(c, timeout_ms)) != 1) return rc;
+    if (c->eof) return LLMRES_ERR_CLOSED;
     spent = (uint32_t)sys_now() - start;
     rc = llmres__lw_wait(c, 0, spent < timeout_ms ? timeout_ms - spent : 0);
     if (rc <= 0) return rc;
     rc = (int)lwip_recv(c->sock, buf, len > 0x7FFFFFFF ? 0x7FFFFFFF : len, MSG_DONTWAIT);
     if (rc > 0) return rc;
-    if (rc == 0) return LLMRES_ERR_CLOSED; /* the peer's FIN */
+    if (rc == 0) { /* the peer's FIN */
+        c->eof = 1;
+        return LLMRES_ERR_CLOSED;
+    }
     if (errno == EWOULDBLOCK || errno == EAGAIN) return 0;
     return llmres__lw_fail(c, errno, 0);
 }

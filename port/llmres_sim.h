@@ -123,23 +123,46 @@ typedef struct llmres_sim {
     uint32_t rng;
     llmres_bucket_t capacity;
     llmres_sim_stats_t stats;
+    /* Optional, for threads that share one sim (each with its own worker): a mutex of
+       yours, taken around each of the port's functions, which share the clock, the
+       connections and the provider. Set them after llmres_sim_init. It is not the
+       client's lock (port.lock), which the client never holds across the sim's I/O. */
+    void (*lock)(void *lock_ctx);
+    void (*unlock)(void *lock_ctx);
+    void *lock_ctx;
     llmres_sim_conn_t conn[LLMRES_SIM_CONNECTIONS];
 } llmres_sim_t;
 
-static uint32_t llmres__sim_now(void *ctx) { return ((llmres_sim_t *)ctx)->now; }
-static void llmres__sim_sleep(void *ctx, uint32_t ms) { ((llmres_sim_t *)ctx)->now += ms; }
+static void llmres__sim_enter(const llmres_sim_t *s) { if (s->lock) s->lock(s->lock_ctx); }
+static void llmres__sim_leave(const llmres_sim_t *s) { if (s->unlock) s->unlock(s->lock_ctx); }
+
+static uint32_t llmres__sim_now(void *ctx) {
+    llmres_sim_t *s = (llmres_sim_t *)ctx;
+    uint32_t now;
+    llmres__sim_enter(s);
+    now = s->now;
+    llmres__sim_leave(s);
+    return now;
+}
+
+static void llmres__sim_sleep(void *ctx, uint32_t ms) {
+    llmres_sim_t *s = (llmres_sim_t *)ctx;
+    llmres__sim_enter(s);
+    s->now += ms;
+    llmres__sim_leave(s);
+}
 
 static int llmres__sim_entropy(void *ctx, void *buf, size_t len) {
     llmres_sim_t *s = (llmres_sim_t *)ctx;
     uint8_t *p = (uint8_t *)buf;
+    llmres__sim_enter(s);
     while (len--) *p++ = (uint8_t)llmres_xorshift32(&s->rng);
+    llmres__sim_leave(s);
     return 0;
 }
 
-static int llmres__sim_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
-    llmres_sim_t *s = (llmres_sim_t *)ctx;
+static int llmres__sim_open_now(llmres_sim_t *s, uint16_t port) {
     uint32_t i;
-    (void)host; (void)timeout_ms;
     for (i = 0; i < LLMRES_SIM_CONNECTIONS; i++)
         if (!s->conn[i].open) {
             memset(&s->conn[i], 0, offsetof(llmres_sim_conn_t, in));
@@ -150,6 +173,16 @@ static int llmres__sim_open(void *ctx, const char *host, uint16_t port, uint32_t
             return (int)i;
         }
     return LLMRES_ERR_NO_SLOT;
+}
+
+static int llmres__sim_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
+    llmres_sim_t *s = (llmres_sim_t *)ctx;
+    int id;
+    (void)host; (void)timeout_ms;
+    llmres__sim_enter(s);
+    id = llmres__sim_open_now(s, port);
+    llmres__sim_leave(s);
+    return id;
 }
 
 static llmres_sim_conn_t *llmres__sim_conn(llmres_sim_t *s, int id) {
@@ -446,10 +479,8 @@ static int llmres__sim_request_complete(const llmres_sim_conn_t *c) {
     return c->in_len >= head + body;
 }
 
-static int llmres__sim_send(void *ctx, int id, const void *buf, size_t len, uint32_t timeout_ms) {
-    llmres_sim_t *s = (llmres_sim_t *)ctx;
+static int llmres__sim_send_now(llmres_sim_t *s, int id, const void *buf, size_t len) {
     llmres_sim_conn_t *c = llmres__sim_conn(s, id);
-    (void)timeout_ms;
     if (!c) return LLMRES_ERR_INVALID;
     if (c->reset) return LLMRES_ERR_IO;
     if (c->closed) return LLMRES_ERR_CLOSED;
@@ -460,8 +491,7 @@ static int llmres__sim_send(void *ctx, int id, const void *buf, size_t len, uint
     return (int)len;
 }
 
-static int llmres__sim_recv(void *ctx, int id, void *buf, size_t len, uint32_t timeout_ms) {
-    llmres_sim_t *s = (llmres_sim_t *)ctx;
+static int llmres__sim_recv_now(llmres_sim_t *s, int id, void *buf, size_t len, uint32_t timeout_ms) {
     llmres_sim_conn_t *c = llmres__sim_conn(s, id);
     size_t n;
     if (!c) return LLMRES_ERR_INVALID;
@@ -485,14 +515,39 @@ static int llmres__sim_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
     n = c->out_len - c->out_at < len ? c->out_len - c->out_at : len;
     memcpy(buf, c->out + c->out_at, n);
     c->out_at += n;
-    if (c->out_at == c->out_len && !c->streaming) { c->answered = 0; c->in_len = c->out_len = c->out_at = 0; }
+    if (c->out_at == c->out_len && !c->streaming && !c->closed) { /* closed: it stays at EOF */
+        c->answered = 0;
+        c->in_len = c->out_len = c->out_at = 0;
+    }
     return (int)n;
+}
+
+static int llmres__sim_send(void *ctx, int id, const void *buf, size_t len, uint32_t timeout_ms) {
+    llmres_sim_t *s = (llmres_sim_t *)ctx;
+    int rc;
+    (void)timeout_ms;
+    llmres__sim_enter(s);
+    rc = llmres__sim_send_now(s, id, buf, len);
+    llmres__sim_leave(s);
+    return rc;
+}
+
+static int llmres__sim_recv(void *ctx, int id, void *buf, size_t len, uint32_t timeout_ms) {
+    llmres_sim_t *s = (llmres_sim_t *)ctx;
+    int rc;
+    llmres__sim_enter(s);
+    rc = llmres__sim_recv_now(s, id, buf, len, timeout_ms);
+    llmres__sim_leave(s);
+    return rc;
 }
 
 static void llmres__sim_close(void *ctx, int id) {
     llmres_sim_t *s = (llmres_sim_t *)ctx;
-    llmres_sim_conn_t *c = llmres__sim_conn(s, id);
+    llmres_sim_conn_t *c;
+    llmres__sim_enter(s);
+    c = llmres__sim_conn(s, id);
     if (c) c->open = 0;
+    llmres__sim_leave(s);
 }
 
 /* Sets up the simulator (clock at 0xFFFFFFFF - 60000, so runs cross the 32-bit wrap).

@@ -229,5 +229,9 @@ step "cross builds with no soft-float (make cross)" make -s cross
 # answering the mock over TLS; the whole stack with TLS in one Cortex-M3 image under qemu.
 run tiny sh tests/tiny/run.sh
 
+# 8. The ports: FreeRTOS on stand-in kernel headers, examples/baremetal, the conformance
+#    test on the POSIX and sim ports, 8 threads on one client under TSan (tests/ports.sh).
+run "ports" sh tests/ports.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -16,7 +16,7 @@ DEMO_PKGS="gcc libc6-dev python3 openssl libmbedtls-dev"
 PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi \
       gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
       nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
-PKGS="$PKGS iproute2"  # ip: the namespaces of the stepped and lwIP tests (lo, a TAP)
+PKGS="$PKGS iproute2"  # ip: the namespaces of the stepped, lwIP and port conformance tests
 PKGS="$PKGS liblwip-dev"  # make lwip: the real lwIP stack
 PKGS="$PKGS qemu-system-arm picolibc-arm-none-eabi curl"  # make tiny: the Cortex-M3 TLS image under qemu; curl for the size comparison
 

@@ -22,19 +22,7 @@
 #include "../../port/llmres_lwip.h"
 #include "../../port/llmres_mbedtls.h"
 #include "../test.h"
-
-#define HOST "10.77.0.1"
-#define DROPPED "10.77.0.99"
-#define SLOTS 3
-
-static llmres_port_t port;
-static sys_mutex_t lock;
-static llmres_lwip_t lw;
-static llmres_mbedtls_t tls[SLOTS];
-static struct netif tap;
-static llmres_client_t client;
-static llmres_worker_t workers[SLOTS];
-static uint16_t mock_port, busy_port, outage_port, fault_port, plain_port;
+#include "board.h"
 
 /* The test's own clock, apart from lwIP's (which the port uses). */
 static uint32_t now(void) {
@@ -43,40 +31,16 @@ static uint32_t now(void) {
     return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
-/* The RTOS side of the port, from lwIP's own sys layer: what a board running lwIP on an
-   RTOS has at hand. Entropy from the kernel here; a board's TRNG there. */
-static void rtos_sleep(void *ctx, uint32_t ms) { (void)ctx; sys_msleep(ms); }
-static void rtos_lock(void *ctx) { (void)ctx; sys_mutex_lock(&lock); }
-static void rtos_unlock(void *ctx) { (void)ctx; sys_mutex_unlock(&lock); }
-static int rtos_entropy(void *ctx, void *buf, size_t len) {
-    FILE *f = fopen("/dev/urandom", "rb");
-    size_t n = f ? fread(buf, 1, len, f) : 0;
-    (void)ctx;
-    if (f) fclose(f);
-    return n == len ? 0 : LLMRES_ERR_IO;
-}
+#define HOST "10.77.0.1"
+#define DROPPED "10.77.0.99"
+#define SLOTS 3
 
-static void tcpip_ready(void *arg) { sys_sem_signal((sys_sem_t *)arg); }
-
-/* tcpip_init, then tap0 as lwIP's default interface. tapif_init opens the TAP that
-   run.sh made (PRECONFIGURED_TAPIF) and starts the thread that reads it. */
-static int lwip_up(void) {
-    sys_sem_t ready;
-    ip4_addr_t ip, mask, gw;
-    if (sys_sem_new(&ready, 0) != ERR_OK) return -1;
-    tcpip_init(tcpip_ready, &ready);
-    sys_sem_wait(&ready);
-    sys_sem_free(&ready);
-    IP4_ADDR(&ip, 10, 77, 0, 2);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
-    IP4_ADDR(&gw, 10, 77, 0, 1);
-    LOCK_TCPIP_CORE();
-    if (!netif_add(&tap, &ip, &mask, &gw, NULL, tapif_init, tcpip_input)) { UNLOCK_TCPIP_CORE(); return -1; }
-    netif_set_default(&tap);
-    netif_set_up(&tap);
-    UNLOCK_TCPIP_CORE();
-    return 0;
-}
+static llmres_port_t port;
+static llmres_lwip_t lw;
+static llmres_mbedtls_t tls[SLOTS];
+static llmres_client_t client;
+static llmres_worker_t workers[SLOTS];
+static uint16_t mock_port, busy_port, outage_port, fault_port, plain_port;
 
 static void set_link(int up) {
     LOCK_TCPIP_CORE();
@@ -589,15 +553,7 @@ int main(int argc, char **argv) {
         printf("FAIL lwip: run it through tests/lwip/run.sh (it sets the servers' ports)\n");
         return 1;
     }
-    if (lwip_up() != 0) { printf("FAIL lwip: lwIP did not come up on tap0\n"); return 1; }
-    if (sys_mutex_new(&lock) != ERR_OK) return 1;
-    llmres_lwip_init(&lw);
-    port.now_ms = llmres_lwip_now_ms; /* lwIP's clock (sys_now) */
-    port.sleep_ms = rtos_sleep;
-    port.entropy = rtos_entropy;
-    port.lock = rtos_lock;
-    port.unlock = rtos_unlock;
-    port.tcp = lw.transport;
+    if (board_port(&port, &lw) != 0) { printf("FAIL lwip: lwIP did not come up on tap0\n"); return 1; }
     for (i = 0; i < SLOTS; i++)
         if (llmres_mbedtls_init(&tls[i], &port, &port.tcp) != LLMRES_OK || llmres_mbedtls_ca_file(&tls[i], ca) != LLMRES_OK) {
             printf("FAIL lwip: TLS setup: %s\n", tls[i].reason);

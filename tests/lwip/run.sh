@@ -67,7 +67,12 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
         rm -f "$OUT/lwip-realdns"
         echo "SKIP lwip with lwIP's own resolver: could not fetch lwIP's source ($W/apt.log)"
     fi
-    exec env LLMRES_LWIP_INSIDE=1 BUILD_FAILED=$BUILD_FAILED unshare -n sh tests/lwip/run.sh "$@"
+    # the port conformance test (tests/conformance) on this port, run in the namespace too
+    # shellcheck disable=SC2086
+    gcc $TESTFLAGS -I/usr/include/lwip tests/conformance/lwip.c -o "$OUT/conformance" -llwip -lpthread ||
+        { echo "FAIL lwip: the conformance runner does not build"; exit 1; }
+    exec env LLMRES_LWIP_INSIDE=1 BUILD_FAILED=$BUILD_FAILED LLMRES_CONFORMANCE_OUTSIDE_NETNS="$(readlink /proc/self/ns/net)" \
+        unshare -n sh tests/lwip/run.sh "$@"
 fi
 
 # In the namespace from here on.
@@ -127,5 +132,11 @@ for t in lwip-realdns lwip-dns lwip; do
     case $t in lwip-realdns) tag="[lwIP's dns.c] " ;; lwip-dns) tag="[a resolver of the test's] " ;; *) tag="" ;; esac
     grep -v ' passed, .* failed$' "$OUT/$t.log" | sed "s/^\(PASS\|FAIL\) /\1 $tag/"
 done
+# The conformance test, unless a FILTER asks for other tests.
+if [ $# -eq 0 ] || [ "$1" = conformance ]; then
+    if LLMRES_CONFORMANCE_DROPPED=10.77.0.99 timeout 120 "$OUT/conformance" >"$OUT/conformance.log" 2>&1; then :; else rc=1; fi
+    grep -E '^(PASS|FAIL|SKIP) ' "$OUT/conformance.log"
+    [ $# -eq 0 ] || exit $rc
+fi
 [ "$nomatch" -lt "$(ls "$OUT"/lwip "$OUT"/lwip-dns "$OUT"/lwip-realdns 2>/dev/null | wc -l)" ] || { echo "FAIL lwip: no test name contains $1"; exit 1; }
 exit $rc
