@@ -76,6 +76,25 @@ linked() {
              $($prefix-size -A "$OUT/call-$1-without.elf" | awk '$1 == ".text" || $1 == ".rodata" { s += $2 } END { print s }') ))
 }
 
+# ported TARGET HEADER INCLUDES: the flash of a port header alone (llmres.h declarations
+# only), from one function that sets it up.
+ported() {
+    f=$(flags "$1"); prefix=${f%% *}; arch=${f#* }
+    case $2 in
+    lwip) body='llmres_lwip_t s; int f(void) { return llmres_lwip_init(&s); }' ;;
+    freertos) body='llmres_freertos_t s; llmres_port_t p; int f(void) { return llmres_freertos_init(&p, &s); }' ;;
+    baremetal) body='llmres_baremetal_t s; llmres_port_t p; int f(const llmres_transport_t *t) { return llmres_baremetal_init(&p, &s, t); }' ;;
+    esac
+    printf '#include "../../llmres.h"\n#include "../../port/llmres_%s.h"\n%s\n' "$2" "$body" >"$OUT/port-$2.c"
+    # shellcheck disable=SC2086
+    $prefix-gcc $arch $COMMON $3 -c "$OUT/port-$2.c" -o "$OUT/port-$1-$2.o"
+    $prefix-size -B "$OUT/port-$1-$2.o" | awk 'NR == 2 { print $1 + $2 }'
+}
+PORTS="lwip freertos baremetal"
+port_includes() {
+    case $1 in lwip) echo "-Itests/lwip/mcu -I/usr/include/lwip" ;; freertos) echo "-Itests/freertos" ;; *) echo "" ;; esac
+}
+
 TARGETS="m0 m4 rv32"
 case $MODE in
 --cross)
@@ -118,6 +137,10 @@ for t in $TARGETS; do
     eval "state_$t=\"$(state_sizes $t)\""
     eval "call_$t=$(linked $t '')"
     eval "call_nostats_$t=$(linked $t -DLLMRES_NO_STATS)"
+    for p in $PORTS; do
+        if [ "$p" = lwip ] && [ ! -f /usr/include/lwip/lwip/sockets.h ]; then eval "port_${t}_$p=-"; continue; fi
+        eval "port_${t}_$p=$(ported $t $p "$(port_includes $p)")"
+    done
 done
 
 echo "Flash = text + rodata, static RAM = data + bss, in bytes, gcc -Os (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion), riscv64-unknown-elf-gcc $(riscv64-unknown-elf-gcc -dumpversion))."
@@ -144,6 +167,22 @@ echo "| **the five primitives** (one object, the core included) | **$flash_m0_fi
 echo "| everything (primitives, overload, HTTP, LLM, client, dispatcher, statistics) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo "| a program's one resilient call, linked (--gc-sections; libc's part in; no TLS) | $call_m0 | $call_m4 | $call_rv32 | 0 | client $(st client), worker $(st worker) |"
 echo "| the same, built with LLMRES_NO_STATS | $call_nostats_m0 | $call_nostats_m4 | $call_nostats_rv32 | 0 | - |"
+echo
+echo "The ports for devices, each header alone (its state struct is the caller's; the lwIP port against a device's lwipopts.h, tests/lwip/mcu):"
+echo
+echo "| port | Cortex-M0 flash | Cortex-M4 flash | RV32IMAC flash |"
+echo "|---|---:|---:|---:|"
+for p in $PORTS; do
+    eval "echo \"| port/llmres_$p.h | \$port_m0_$p | \$port_m4_$p | \$port_rv32_$p |\""
+done
+echo
+if command -v qemu-system-arm >/dev/null 2>&1 && [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ]; then
+    echo "The whole stack with TLS on a Cortex-M3 (tests/tiny/run.sh m3: llmres, mbedTLS with port/llmres_mbedtls_config.h, picolibc; run under qemu):"
+    echo
+    sh tests/tiny/run.sh m3 | grep -E '^ +(M3 |arena|stack)' | sed 's/^ */- /'
+else
+    echo "The Cortex-M3 TLS image: qemu-system-arm and picolibc-arm-none-eabi are needed (sh tests/setup.sh)"
+fi
 echo
 echo "Helpers the objects call besides memcpy/memset/memcmp (integer only):"
 echo
