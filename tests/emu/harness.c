@@ -1,0 +1,38 @@
+/* Linked into every bare-metal test image (tests/emu/run.sh): what picolibc on QEMU lacks
+   for tests/unit, and the stack high-water mark. Not part of llmres. */
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <semihost.h>
+
+/* picolibc 1.8's clock() counts semihosting ticks (ns on QEMU) but says CLOCKS_PER_SEC is
+   100: SYS_CLOCK gives centiseconds, which is what the tests expect. */
+clock_t clock(void) {
+    return (clock_t)sys_semihost_clock();
+}
+
+/* Stack painting: the stack region is filled with a pattern before main (below the
+   frame of the code that paints it), and at exit the deepest overwritten word says how
+   much of it the run used (a destructor: picolibc's exit runs them). The linker script places the region [__stack - __stack_size,
+   __stack); the build passes __stack_size. */
+extern char __stack[];
+extern char __stack_size[];
+#define EMU_PAINT 0xC5A5C5A5u
+
+static uint32_t *emu_stack_bottom(void) {
+    return (uint32_t *)(void *)(__stack - (uintptr_t)__stack_size);
+}
+
+__attribute__((destructor)) static void emu_stack_report(void) {
+    uint32_t *p = emu_stack_bottom(), *top = (uint32_t *)(void *)__stack;
+    while (p < top && *p == EMU_PAINT) p++;
+    printf("emu: stack high-water %lu of %lu bytes\n", (unsigned long)((char *)top - (char *)p),
+           (unsigned long)(uintptr_t)__stack_size);
+}
+
+__attribute__((constructor)) static void emu_stack_paint(void) {
+    volatile uint32_t here = 0;
+    uintptr_t end = (uintptr_t)&here - 64; /* a margin below this frame */
+    uint32_t *p = emu_stack_bottom();
+    while ((uintptr_t)p < end) *p++ = EMU_PAINT;
+}
