@@ -207,5 +207,9 @@ step "the reference tables agree with the code (tests/doc_check.py)" python3 tes
 # 7. Cross builds: Cortex-M0, Cortex-M4, RV32; no soft-float helper; the flash budget.
 step "cross builds with no soft-float (make cross)" make -s cross
 
+# 8. On emulated hardware (QEMU): the primitives and the client on bare-metal Cortex-M3,
+#    Cortex-M0 (16 KB) and RV32; unit, client and sim in armhf, i386 and s390x user mode.
+run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run.sh --quick
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

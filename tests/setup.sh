@@ -16,6 +16,7 @@ DEMO_PKGS="gcc libc6-dev python3 openssl libmbedtls-dev"
 PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi \
       gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
       nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
+PKGS="$PKGS qemu-system-arm qemu-system-misc qemu-user picolibc-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross lib32gcc-12-dev libc6-dev-i386"  # make emu: QEMU, picolibc for Cortex-M, armhf/s390x/i386 toolchains (not gcc-multilib: it removes the ARM cross compiler)
 
 case ${1:-all} in
 all) ;;
