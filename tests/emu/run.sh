@@ -24,7 +24,7 @@ TARGETS=${*:-m3 m0 rv32 armhf i386 s390x}
 mkdir -p "$EMU"
 : >"$EMU/results"
 
-WARN="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror -g"
+WARN="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror" # no -g: a quarter of the build time
 PICO="--specs=picolibc.specs --oslib=semihost --crt0=semihost -Os -ffunction-sections -fdata-sections"
 # no filter: picolibc's argv[1] is the first semihosting argument, so give an empty one
 QEMU_SEMI="-serial none -monitor none -nographic -chardev stdio,id=semi
@@ -71,12 +71,24 @@ emit() {
     if [ "$3" -ne 0 ] && ! grep -q '^FAIL ' "$2"; then echo "FAIL $1 (exit $3)" | tee -a "$EMU/results"; fi
 }
 
-# build LABEL CMD...: compiles; on failure a FAIL line and the compiler's first words.
-build() {
-    label=$1; shift
-    if "$@" >"$EMU/build.log" 2>&1; then return 0; fi
-    echo "FAIL $label (build)" | tee -a "$EMU/results"
-    sed 's/^/    /' "$EMU/build.log" | head -20
+# spawn DIR NAME CMD...: compiles in the background, EMU_JOBS at a time (2: the CI machine's
+# cores); its output and exit status land in DIR/NAME.build and DIR/NAME.rc.
+JOBS=${EMU_JOBS:-2}
+spawned=0
+spawn() {
+    dir=$1 name=$2; shift 2
+    rm -f "$dir/$name.rc"
+    { "$@" >"$dir/$name.build" 2>&1; echo $? >"$dir/$name.rc"; } &
+    spawned=$((spawned + 1))
+    if [ $spawned -ge "$JOBS" ]; then wait; spawned=0; fi
+}
+
+# built LABEL DIR NAME: after `wait`, whether NAME compiled; if not, a FAIL line and the
+# compiler's first words.
+built() {
+    [ "$(cat "$2/$3.rc" 2>/dev/null)" = 0 ] && return 0
+    echo "FAIL $1 (build)" | tee -a "$EMU/results"
+    sed 's/^/    /' "$2/$3.build" | head -20
     return 1
 }
 
@@ -89,27 +101,28 @@ run() {
 
 # The Linux user-mode targets: TARGET, its compiler, its runner.
 user_target() {
-    t=$1 cc=$2 runner=$3
-    mkdir -p "$EMU/$t"
+    t=$1 cc=$2 runner=$3 d=$EMU/$1
+    mkdir -p "$d"
+    # shellcheck disable=SC2086
+    for name in $USER_TESTS; do spawn "$d" "$name" $cc $WARN -O2 "tests/unit/$name.c" -o "$d/$name"; done
+    # shellcheck disable=SC2086 # size macros that differ between files: init refuses them
+    spawn "$d" mismatch $cc $WARN -O2 tests/unit/mismatch_lib.c tests/unit/mismatch_user.c -o "$d/mismatch"
+    # shellcheck disable=SC2086 # firmware with no threads on the sim port: its own invariants
+    [ $QUICK = 1 ] || spawn "$d" superloop $cc $WARN -O2 examples/superloop.c -o "$d/superloop"
+    wait; spawned=0
     for name in $USER_TESTS; do
         # shellcheck disable=SC2086
-        build "$t $name" $cc $WARN -O2 "tests/unit/$name.c" -o "$EMU/$t/$name" && run "$t $name" $runner "$EMU/$t/$name"
+        built "$t $name" "$d" "$name" && run "$t $name" $runner "$d/$name"
     done
-    # size macros that differ between files: init refuses them (the endianness-free sizeof check)
-    # shellcheck disable=SC2086
-    if build "$t mismatch" $cc $WARN -O2 tests/unit/mismatch_lib.c tests/unit/mismatch_user.c -o "$EMU/$t/mismatch"; then
+    for prog in mismatch superloop; do
+        [ $QUICK = 1 ] && [ $prog = superloop ] && continue
+        built "$t $prog" "$d" $prog || continue
         # shellcheck disable=SC2086
-        if $runner "$EMU/$t/mismatch" >"$EMU/run.log" 2>&1; then r=PASS; else r=FAIL; fi
-        echo "$r $t mismatch.init_refuses_other_size_macros" | tee -a "$EMU/results"
-    fi
-    if [ $QUICK = 0 ]; then # firmware with no threads on the sim port: its own invariants
-        # shellcheck disable=SC2086
-        if build "$t superloop" $cc $WARN -O2 examples/superloop.c -o "$EMU/$t/superloop"; then
-            # shellcheck disable=SC2086
-            if timeout 600 $runner "$EMU/$t/superloop" >"$EMU/run.log" 2>&1; then r=PASS; else r=FAIL; fi
-            echo "$r $t examples.superloop" | tee -a "$EMU/results"
-        fi
-    fi
+        if timeout 600 $runner "$d/$prog" </dev/null >"$EMU/run.log" 2>&1; then r=PASS; else r=FAIL; fi
+        case $prog in mismatch) what=mismatch.init_refuses_other_size_macros ;; *) what=examples.superloop ;; esac
+        echo "$r $t $what" | tee -a "$EMU/results"
+        [ $r = PASS ] || sed 's/^/    /' "$EMU/run.log" | head -20
+    done
 }
 
 # m0_source NAME: a file that compiles tests/unit/NAME.c whole but runs only the tests that
@@ -124,22 +137,24 @@ m0_source() {
 
 # The bare-metal targets: TARGET, compiler and flags, memory, QEMU command line.
 bare_target() {
-    t=$1 cc=$2 mem=$3 qemu=$4
-    mkdir -p "$EMU/$t"
+    t=$1 cc=$2 mem=$3 qemu=$4 d=$EMU/$1
+    mkdir -p "$d"
     if [ "$t" = m0 ]; then tests=$M0_TESTS; else tests=$BARE_TESTS; fi
     for name in $tests; do
         src=tests/unit/$name.c defs=""
         if [ "$t" = m0 ]; then
-            src=$EMU/m0/$name.c defs=-DLLMRES_CONFIG_FILE='"tests/emu/small.h"'
+            src=$d/$name.c defs=-DLLMRES_CONFIG_FILE='"tests/emu/small.h"'
             m0_source "$name" >"$src"
         fi
-        elf=$EMU/$t/$name.elf
         # shellcheck disable=SC2086
-        build "$t $name" $cc $WARN $PICO $defs $mem "$src" tests/emu/harness.c -o "$elf" || continue
-        ram_fits "$t $name" "$elf" || continue
+        spawn "$d" "$name" $cc $WARN $PICO $defs $mem "$src" tests/emu/harness.c -o "$d/$name.elf"
+    done
+    wait; spawned=0
+    for name in $tests; do
+        built "$t $name" "$d" "$name" && ram_fits "$t $name" "$d/$name.elf" || continue
         # shellcheck disable=SC2086
-        run "$t $name" $qemu $QEMU_SEMI -kernel "$elf"
-        image_report "$t" "$name" "$elf"
+        run "$t $name" $qemu $QEMU_SEMI -kernel "$d/$name.elf"
+        image_report "$t" "$name" "$d/$name.elf"
     done
 }
 
@@ -172,13 +187,13 @@ start=$(date +%s)
 for t in $TARGETS; do
     case $t in
     m3) bare_target m3 "arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb" \
-        "-Wl,--defsym=__flash=0,--defsym=__flash_size=0x400000,--defsym=__ram=0x20000000,--defsym=__ram_size=0x400000,--defsym=__stack_size=0xC000" \
+        "-Wl,--defsym=__flash=0,--defsym=__flash_size=0x400000,--defsym=__ram=0x20000000,--defsym=__ram_size=0x400000,--defsym=__stack_size=0x10000" \
         "qemu-system-arm -M mps2-an385" ;;
     m0) bare_target m0 "arm-none-eabi-gcc -mcpu=cortex-m0 -mthumb -mfloat-abi=soft" \
         "-Wl,--defsym=__flash=0,--defsym=__flash_size=0x40000,--defsym=__ram=0x20000000,--defsym=__ram_size=0x4000,--defsym=__stack_size=0xC00" \
         "qemu-system-arm -M microbit" ;;
     rv32) bare_target rv32 "riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -mcmodel=medany" \
-        "-Wl,--defsym=__flash=0x80000000,--defsym=__flash_size=0x400000,--defsym=__ram=0x80400000,--defsym=__ram_size=0x400000,--defsym=__stack_size=0xC000" \
+        "-Wl,--defsym=__flash=0x80000000,--defsym=__flash_size=0x400000,--defsym=__ram=0x80400000,--defsym=__ram_size=0x400000,--defsym=__stack_size=0x10000" \
         "qemu-system-riscv32 -M virt -bios none" ;;
     armhf) user_target armhf arm-linux-gnueabihf-gcc "qemu-arm -L /usr/arm-linux-gnueabihf" ;;
     i386) user_target i386 "gcc -m32" qemu-i386 ;;
