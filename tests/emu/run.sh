@@ -95,7 +95,7 @@ built() {
 # run LABEL CMD...: runs a test binary or image, bounded, and emits its lines.
 run() {
     label=$1; shift
-    timeout 600 "$@" </dev/null >"$EMU/run.log" 2>&1
+    timeout 300 "$@" </dev/null >"$EMU/run.log" 2>&1
     emit "$label" "$EMU/run.log" $?
 }
 
@@ -118,7 +118,7 @@ user_target() {
         [ $QUICK = 1 ] && [ $prog = superloop ] && continue
         built "$t $prog" "$d" $prog || continue
         # shellcheck disable=SC2086
-        if timeout 600 $runner "$d/$prog" </dev/null >"$EMU/run.log" 2>&1; then r=PASS; else r=FAIL; fi
+        if timeout 300 $runner "$d/$prog" </dev/null >"$EMU/run.log" 2>&1; then r=PASS; else r=FAIL; fi
         case $prog in mismatch) what=mismatch.init_refuses_other_size_macros ;; *) what=examples.superloop ;; esac
         echo "$r $t $what" | tee -a "$EMU/results"
         [ $r = PASS ] || sed 's/^/    /' "$EMU/run.log" | head -20
@@ -143,15 +143,16 @@ bare_target() {
     for name in $tests; do
         src=tests/unit/$name.c defs=""
         if [ "$t" = m0 ]; then
+            # shellcheck disable=SC2089 # the quotes are the macro's: #include "tests/emu/small.h"
             src=$d/$name.c defs=-DLLMRES_CONFIG_FILE='"tests/emu/small.h"'
             m0_source "$name" >"$src"
         fi
-        # shellcheck disable=SC2086
+        # shellcheck disable=SC2086,SC2090
         spawn "$d" "$name" $cc $WARN $PICO $defs $mem "$src" tests/emu/harness.c -o "$d/$name.elf"
     done
     wait; spawned=0
     for name in $tests; do
-        built "$t $name" "$d" "$name" && ram_fits "$t $name" "$d/$name.elf" || continue
+        if ! built "$t $name" "$d" "$name" || ! ram_fits "$t $name" "$d/$name.elf"; then continue; fi
         # shellcheck disable=SC2086
         run "$t $name" $qemu $QEMU_SEMI -kernel "$d/$name.elf"
         image_report "$t" "$name" "$d/$name.elf"
@@ -162,17 +163,20 @@ bare_target() {
 # picolibc's linker script reserves 2 KB for the stack whatever __stack_size says, so the
 # check is done here, from the symbols.
 ram_fits() {
-    eval "$(${cc%%-gcc*}-nm "$2" | awk '$3 ~ /^__(bss_end|ram|ram_size|stack|stack_size)$/ { print substr($3, 3) "=$((0x" $1 "))" }')"
+    syms=$("${cc%%-gcc*}-nm" "$2")
+    bss_end=$(($(sym __bss_end))) ram=$(($(sym __ram))) ram_size=$(($(sym __ram_size)))
+    stack_size=$(($(sym __stack_size)))
     static=$((bss_end - ram))
     [ $((bss_end + stack_size)) -le $((ram + ram_size)) ] && return 0
     echo "FAIL $1 (static RAM $static bytes and a $stack_size-byte stack exceed $ram_size bytes of RAM)" | tee -a "$EMU/results"
     return 1
 }
+sym() { printf '%s\n' "$syms" | awk -v n="$1" '$3 == n { print "0x" $1 }'; }
 
 # image_report TARGET NAME ELF: flash and RAM of the image; on the M0, a test that the
 # stack stayed within its region (the paint at its bottom is intact).
 image_report() {
-    flash=$(${cc%%-gcc*}-size "$3" | awk 'NR == 2 { print $1 + $2 }')
+    flash=$("${cc%%-gcc*}-size" "$3" | awk 'NR == 2 { print $1 + $2 }')
     hw=$(sed -n 's/^emu: stack high-water \([0-9]*\) of \([0-9]*\) bytes.*/\1/p' "$EMU/run.log")
     echo "    $1 $2: flash $flash bytes, static RAM $static bytes, stack high-water ${hw:-?} of $stack_size bytes" \
         | tee -a "$EMU/sizes"
