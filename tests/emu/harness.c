@@ -11,10 +11,11 @@ clock_t clock(void) {
     return (clock_t)sys_semihost_clock();
 }
 
-/* Stack painting: the stack region is filled with a pattern before main (below the
-   frame of the code that paints it), and at exit the deepest overwritten word says how
-   much of it the run used (a destructor: picolibc's exit runs them). The linker script places the region [__stack - __stack_size,
-   __stack); the build passes __stack_size. */
+/* Stack painting: before main the stack region [__stack - __stack_size, __stack) is
+   filled with a pattern below the painter's own frame; at exit (a destructor: picolibc's
+   exit runs them) the deepest word overwritten says how much the run used, the frames
+   above the painter's counted as used. run.sh passes __stack_size and checks that the
+   region does not overlap static RAM. */
 extern char __stack[];
 extern char __stack_size[];
 #define EMU_PAINT 0xC5A5C5A5u
