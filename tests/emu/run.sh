@@ -15,6 +15,8 @@
 #   sh tests/emu/run.sh --quick          a shorter run for make test: every target runs some
 #   sh tests/emu/run.sh [--quick] m0 ... only these targets
 #   EMU_TESTS="sleep" sh tests/emu/run.sh s390x   only these files of tests/unit
+#   EMU_JOBS=1 ...                       compile one file at a time (default 2)
+#   EMU_OUT=dir ...                      where the images and logs go (default build/emu)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 unset T_FILTER
