@@ -6,7 +6,7 @@
 #     m0     Cortex-M0, qemu-system-arm -M microbit, 16 KB of RAM stack included (the stack
 #            has what static data leaves), the size macros of tests/emu/small.h
 #     rv32   RV32IMAC, qemu-system-riscv32 -M virt -bios none
-#   Linux user mode (qemu-user, no binfmt_misc needed):
+#   Linux user mode (qemu-user, no binfmt_misc needed), -O2 with UBSan (without in --quick):
 #     armhf  32-bit ARM hard-float, qemu-arm
 #     i386   32-bit x86, gcc -m32, qemu-i386
 #     s390x  64-bit big-endian, qemu-s390x
@@ -28,6 +28,9 @@ mkdir -p "$EMU"
 : >"$EMU/results"
 
 WARN="-std=c99 -pedantic -Wall -Wextra -Wshadow -Werror" # no -g: a quarter of the build time
+# user mode: optimised; in the full run any undefined behaviour (shifts, overflow,
+# alignment) also ends the run (UBSan doubles the build time, so not in the quick one)
+USER_CFLAGS="-O2 -fsanitize=undefined -fno-sanitize-recover=all"
 PICO="--specs=picolibc.specs --oslib=semihost --crt0=semihost -Os -ffunction-sections -fdata-sections"
 # no filter: picolibc's argv[1] is the first semihosting argument, so give an empty one
 QEMU_SEMI="-serial none -monitor none -nographic -chardev stdio,id=semi
@@ -37,6 +40,7 @@ QEMU_SEMI="-serial none -monitor none -nographic -chardev stdio,id=semi
 # there; the quick one the primitives and the client on the sim port.
 all_unit() { for f in tests/unit/*.c; do case $f in */mismatch_*) ;; *) basename "$f" .c ;; esac; done; }
 if [ $QUICK = 1 ]; then
+    USER_CFLAGS=-O2
     BARE_TESTS="unit client"
     M0_TESTS="unit client"
     USER_TESTS="unit client sim"
@@ -107,11 +111,11 @@ user_target() {
     t=$1 cc=$2 runner=$3 d=$EMU/$1
     mkdir -p "$d"
     # shellcheck disable=SC2086
-    for name in $USER_TESTS; do spawn "$d" "$name" $cc $WARN -O2 "tests/unit/$name.c" -o "$d/$name"; done
+    for name in $USER_TESTS; do spawn "$d" "$name" $cc $WARN $USER_CFLAGS "tests/unit/$name.c" -o "$d/$name"; done
     # shellcheck disable=SC2086 # size macros that differ between files: init refuses them
-    spawn "$d" mismatch $cc $WARN -O2 tests/unit/mismatch_lib.c tests/unit/mismatch_user.c -o "$d/mismatch"
+    spawn "$d" mismatch $cc $WARN $USER_CFLAGS tests/unit/mismatch_lib.c tests/unit/mismatch_user.c -o "$d/mismatch"
     # shellcheck disable=SC2086 # firmware with no threads on the sim port: its own invariants
-    [ $QUICK = 1 ] || spawn "$d" superloop $cc $WARN -O2 examples/superloop.c -o "$d/superloop"
+    [ $QUICK = 1 ] || spawn "$d" superloop $cc $WARN $USER_CFLAGS examples/superloop.c -o "$d/superloop"
     wait; spawned=0
     for name in $USER_TESTS; do
         # shellcheck disable=SC2086
