@@ -39,6 +39,13 @@ $(BUILD)/superloop: examples/superloop.c llmres.h port/llmres_sim.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) examples/superloop.c -o $@
 
+# The unit tests on emulated hardware (QEMU): bare-metal Cortex-M3, Cortex-M0 with 16 KB of
+# RAM and RV32 (picolibc, semihosting); armhf, i386 and big-endian s390x in Linux user mode.
+# make test runs a quicker part of it (tests/emu/run.sh --quick).
+.PHONY: emu
+emu: setup
+	@sh tests/emu/run.sh
+
 # Flash and RAM per primitive and target.
 size:
 	@sh tests/size.sh

@@ -233,5 +233,9 @@ run tiny sh tests/tiny/run.sh
 #    test on the POSIX and sim ports, 8 threads on one client under TSan (tests/ports.sh).
 run "ports" sh tests/ports.sh
 
+# 9. On emulated hardware (QEMU): the primitives and the client on bare-metal Cortex-M3,
+#    Cortex-M0 (16 KB) and RV32; unit, client and sim in armhf, i386 and s390x user mode.
+run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run.sh --quick
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
