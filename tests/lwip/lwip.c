@@ -477,11 +477,12 @@ static void submit(llmres_dispatch_t *d, int i, uint32_t *at) {
     CHECK_EQ(llmres_dispatch_submit(d, &job[i]), LLMRES_OK);
 }
 
-/* One thread steps a dispatcher of three slots, plain HTTP over lwIP. Job 0 goes to the
-   first provider, at an address that drops packets; then that provider's breaker is
-   forced open and jobs 1..5 go to the second, the mock. Every job ends by its deadline
-   (2 s) and no step takes longer than 50 ms: a connect in progress must not hold the
-   thread. */
+/* One thread steps a dispatcher of three slots over lwIP, each with its own TLS. Job 0
+   goes to the first provider, at an address that drops packets; then that provider's
+   breaker is forced open and jobs 1..5 go to the second, the mock over TLS. Every job
+   ends by its deadline (2 s) and no step takes longer than 50 ms: neither a connect in
+   progress nor a handshake's round trips may hold the thread (its arithmetic runs in a
+   step: a few ms here). */
 static void superloop_with_a_dropped_provider(void) {
     static llmres_dispatch_t d;
     llmres_provider_t p[2];
@@ -493,16 +494,17 @@ static void superloop_with_a_dropped_provider(void) {
     memset(ended, 0, sizeof(ended));
     p[0].format = p[1].format = LLMRES_PROVIDER_OPENAI;
     p[0].host = DROPPED;
-    p[0].port = 80;
+    p[0].port = 443;
     p[1].host = HOST;
-    p[1].port = plain_port;
+    p[1].port = mock_port;
+    p[0].tls = p[1].tls = 1;
     p[0].api_key = p[1].api_key = "sk-test";
     p[0].model = p[1].model = "mock-model";
     config(&cfg);
     cfg.max_retries = 0;
-    CHECK_EQ(llmres_client_init(&client, &port, NULL, &cfg, p, 2), LLMRES_OK);
+    CHECK_EQ(llmres_client_init(&client, &port, &tls[0].transport, &cfg, p, 2), LLMRES_OK);
     for (i = 0; i < SLOTS; i++) {
-        CHECK_EQ(llmres_worker_init(&workers[i], &client, NULL), LLMRES_OK);
+        CHECK_EQ(llmres_worker_init(&workers[i], &client, &tls[i].transport), LLMRES_OK);
         w[i] = &workers[i];
     }
     CHECK_EQ(llmres_dispatch_init(&d, &client, w, SLOTS), LLMRES_OK);
