@@ -166,7 +166,7 @@ echo "| core (strerror, xorshift) | $core_m0 | $core_m4 | $core_rv32 | 0 | - |"
 echo "| **the five primitives** (one object, the core included) | **$flash_m0_five** | **$flash_m4_five** | **$flash_rv32_five** | $ram_m4_five | - |"
 echo "| everything (primitives, overload, HTTP, LLM, client, dispatcher, statistics) | $flash_m0_all | $flash_m4_all | $flash_rv32_all | $ram_m4_all | - |"
 echo "| a program's one resilient call, linked (--gc-sections; libc's part in; no TLS) | $call_m0 | $call_m4 | $call_rv32 | 0 | client $(st client), worker $(st worker) |"
-echo "| the same, built with LLMRES_NO_STATS | $call_nostats_m0 | $call_nostats_m4 | $call_nostats_rv32 | 0 | - |"
+echo "| the same, built without statistics | $call_nostats_m0 | $call_nostats_m4 | $call_nostats_rv32 | 0 | - |"
 echo
 echo "The ports for devices, each header alone (its state struct is the caller's; the lwIP port against a device's lwipopts.h, tests/lwip/mcu):"
 echo
