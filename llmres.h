@@ -167,12 +167,19 @@ CONFIGURATION
                                            pool of this many bytes for every mbedTLS
                                            allocation (say 48000)
    LLMRES_POSIX_MAX_CONNECTIONS        16  connections open at once over every client of
-                                           one POSIX port, 224 bytes each on x86-64
+                                           one POSIX port, 64 bytes each on x86-64
+   LLMRES_POSIX_MAX_RESOLVING  LLMRES_POSIX_MAX_CONNECTIONS
+                                           names resolving in the background at once
+                                           (one given up holds its slot until glibc's
+                                           resolver is done), 184 bytes each
    LLMRES_POSIX_NO_GAI_A              off  resolve names inside open (getaddrinfo, the
                                            resolver's own timeouts) even where glibc's
                                            getaddrinfo_a could resolve in the background
    LLMRES_LWIP_MAX_CONNECTIONS          4  connection slots of the lwIP port (lwIP's
                                            default MEMP_NUM_NETCONN)
+   LLMRES_LWIP_MAX_QUERIES  LLMRES_LWIP_MAX_CONNECTIONS
+                                           names lwIP resolves at once for the port (a
+                                           query given up waits for lwIP's answer)
    LLMRES_MBEDTLS_CONFIG_SERVER       off  port/llmres_mbedtls_config.h: add the TLS
                                            server and its tickets (the Cortex-M3 test)
    LLMRES_MBEDTLS_CONFIG_DEBUG_MEMORY off  port/llmres_mbedtls_config.h: mbedTLS's
@@ -427,14 +434,18 @@ CHANGELOG
           be shared between threads (sim.lock); port/llmres_mbedtls_config.h, a minimal
           mbedTLS 3.6 configuration for devices.
           Connecting in steps: LLMRES_TRANSPORT_ASYNC_OPEN in llmres_transport_t.flags
-          (a new field: zero the struct). llmres_http_begin only starts over such a
+          (new fields, flags and resolving: zero the struct, or add 0, NULL to a
+          positional initialiser). llmres_http_begin only starts over such a
           transport; llmres_http_poll connects, handshakes and sends within its wait,
           so no step of a call or a dispatcher waits on the network. The POSIX port
           connects in steps, resolves names in the background with glibc's
           getaddrinfo_a (define _GNU_SOURCE: a silent resolver costs the deadline, not
           10 s), and keeps each connection's state in its own slot (ids carry a
           generation; llmres_posix_last_errno; no more race on last_errno); the TLS
-          transport handshakes in steps over it. LLMRES_POSIX_MAX_CONNECTIONS.
+          transport handshakes in steps over it. LLMRES_POSIX_MAX_CONNECTIONS,
+          LLMRES_POSIX_MAX_RESOLVING. llmres_transport_t.resolving: a deadline that
+          passes while a name resolves is DNS (this device's), not TIMEOUT (the
+          provider's). A failed connect no longer discards a TLS session.
           State that survives deep sleep: llmres_client_snapshot and llmres_client_restore
           (breakers, shared waits, the detector, buckets, the retry budget; versioned,
           checksummed, little-endian, tied to the chain), LLMRES_ERR_BAD_SNAPSHOT.
@@ -992,7 +1003,10 @@ LLMRES_API uint32_t llmres_queue_count(const llmres_queue_t *q);
    calls, each waiting no longer than its own timeout: until it is up they return 0
    (nothing moved); if it fails they return what open would have (LLMRES_ERR_DNS,
    _CONNECT, _TLS, _CERT, _LINK_DOWN). close may be called at any point of it. Without
-   the flag, open is always called with the time the caller can give it. */
+   the flag, open is always called with the time the caller can give it. Such a
+   transport may also say, through resolving, whether a connection still waits for its
+   name: when a deadline passes then, the failure is this device's resolver (DNS, held
+   against no provider), not the provider's (TIMEOUT). */
 #define LLMRES_TRANSPORT_ASYNC_OPEN 1u
 typedef struct llmres_transport {
     void *ctx;
@@ -1001,6 +1015,7 @@ typedef struct llmres_transport {
     int (*recv)(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms);
     void (*close)(void *ctx, int conn);
     uint32_t flags;  /* LLMRES_TRANSPORT_ASYNC_OPEN, or 0 */
+    int (*resolving)(void *ctx, int conn); /* optional: 1 while conn's name resolves, else 0 */
 } llmres_transport_t;
 
 /* The platform: a monotonic clock, sleep, entropy, TCP, and optional lock and log.
@@ -3547,6 +3562,15 @@ static uint32_t llmres__left(const llmres_port_t *port, uint32_t deadline) {
     return left > 0 ? (uint32_t)left : 0;
 }
 
+/* The deadline passed: TIMEOUT, or DNS when the connection still waits for its name
+   (a resolver that does not answer is this device's failure, not the provider's). */
+static int llmres__http_late(const llmres_http_client_t *c) {
+    const llmres_transport_t *t = llmres__transport(c, c->x_tls);
+    const llmres_http_conn_t *k = &c->conn[c->x_conn];
+    if (!c->x_reused && !c->x_sent && k->open && t->resolving && t->resolving(t->ctx, k->id) > 0) return LLMRES_ERR_DNS;
+    return LLMRES_ERR_TIMEOUT;
+}
+
 /* Sends what is left of the request (head, then body), waiting at most until `until`
    and never past the exchange's deadline: 0 all sent, 1 some left when the wait ran
    out, or the transport's error (also the connect's, on a connection still coming up). */
@@ -3560,7 +3584,7 @@ static int llmres__http_push(llmres_http_client_t *c, uint32_t until) {
                                             : (const uint8_t *)c->x_body + (c->x_sent - head);
         size_t len = c->x_sent < head ? head - c->x_sent : total - c->x_sent;
         int n;
-        if (!left) return LLMRES_ERR_TIMEOUT;
+        if (!left) return llmres__http_late(c);
         n = t->send(t->ctx, k->id, p, len, mine < left ? mine : left);
         if (n < 0) return n;
         if ((size_t)n > len) return LLMRES_ERR_IO; /* a transport out of contract */
@@ -3660,7 +3684,7 @@ LLMRES_API int llmres_http_poll(llmres_http_client_t *c, llmres_http_response_t 
         size_t used = 0;
         int n, rc = 0;
         if (!left) {
-            rc = LLMRES_ERR_TIMEOUT;
+            rc = llmres__http_late(c);
         } else if (c->x_sent < (size_t)c->x_head_len + c->x_body_len) { /* connecting, or sending */
             rc = llmres__http_push(c, until);
             if (rc == 1) return 0; /* the caller's time is up */

@@ -115,7 +115,7 @@ static int board_entropy(void *ctx, void *buf, size_t len) { /* a TRNG on the bo
 }
 
 int main(void) {
-    static const llmres_transport_t tcp = {NULL, modem_open, modem_send, modem_recv, modem_close, 0};
+    static const llmres_transport_t tcp = {NULL, modem_open, modem_send, modem_recv, modem_close, 0, NULL};
     static const llmres_provider_t provider = {LLMRES_PROVIDER_OPENAI, "llm.example", 80, 0, NULL, "sk-board", "small", NULL};
     llmres_worker_t *workers[1] = {&worker};
     llmres_config_t cfg;

@@ -42,9 +42,9 @@
    lwIP sets (the C library's, or its own with LWIP_PROVIDE_ERRNO).
 
    lwIP 2.1.3 has no way to cancel a DNS query: a connection closed while its name
-   resolves keeps its slot until lwIP's resolver answers or gives up (7 s with the
-   default DNS_MAX_RETRIES 4, 2 s with 2), so LLMRES_LWIP_MAX_CONNECTIONS should leave
-   room for that. While a name resolves, send and recv look again every 5 ms (no
+   resolves frees its slot at once, but its query keeps one of LLMRES_LWIP_MAX_QUERIES
+   until lwIP's resolver answers or gives up (7 s with the default DNS_MAX_RETRIES 4,
+   2 s with 2); with all of them taken, a name is LLMRES_ERR_NO_SLOT at once. While a name resolves, send and recv look again every 5 ms (no
    semaphore per connection: that would be heap). close is lwip_close, which returns at
    once (the FIN goes out behind any unsent data), except when lwIP has no memory for
    the FIN: then it waits for some, up to LWIP_TCP_CLOSE_TIMEOUT_MS_DEFAULT (20 s).
@@ -81,6 +81,9 @@
 #ifndef LLMRES_LWIP_MAX_CONNECTIONS
 #define LLMRES_LWIP_MAX_CONNECTIONS 4 /* connection slots: lwIP's default MEMP_NUM_NETCONN */
 #endif
+#ifndef LLMRES_LWIP_MAX_QUERIES
+#define LLMRES_LWIP_MAX_QUERIES LLMRES_LWIP_MAX_CONNECTIONS /* names being resolved at once */
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define LLMRES_LWIP_FN static __attribute__((unused))
@@ -107,18 +110,26 @@ typedef struct llmres_lwip_conn {
     uint16_t gen;          /* bumped at each open: part of the id */
     uint16_t port;
     volatile uint8_t state;
-    volatile uint8_t dns_busy; /* lwIP's resolver still owes this slot an answer */
+    struct llmres_lwip_query *q; /* its name's query, while RESOLVING */
     uint8_t eof;           /* the peer's FIN came: every later recv says so (lwIP would
                               say ENOTCONN) */
     ip_addr_t addr;
     char host[LLMRES_MAX_HOST];
 } llmres_lwip_conn_t;
 
+/* A DNS query: it outlives a connection closed first. */
+struct llmres_lwip_query {
+    llmres_lwip_conn_t *c;     /* the connection waiting for it; NULL once closed */
+    uint8_t busy;              /* lwIP's resolver still owes it an answer */
+    char host[LLMRES_MAX_HOST];
+};
+
 typedef struct llmres_lwip {
     llmres_transport_t transport;  /* give port.tcp this (or stack TLS on &port.tcp) */
     uint32_t connects;             /* TCP connects started (wraps) */
     uint32_t resolves;             /* names sent to lwIP's resolver (wraps) */
     llmres_lwip_conn_t conn[LLMRES_LWIP_MAX_CONNECTIONS];
+    struct llmres_lwip_query query[LLMRES_LWIP_MAX_QUERIES];
 } llmres_lwip_t;
 
 /* lwIP's millisecond clock: wraps, as llmres expects. For llmres_port_t.now_ms. */
@@ -174,11 +185,13 @@ static int llmres__lw_wait(llmres_lwip_conn_t *c, int writable, uint32_t timeout
 #if LWIP_DNS
 /* Runs in the tcpip thread: lwIP's resolver answered (ipaddr NULL: it could not). */
 static void llmres__lw_dns_found(const char *name, const ip_addr_t *ipaddr, void *arg) {
-    llmres_lwip_conn_t *c = (llmres_lwip_conn_t *)arg;
+    struct llmres_lwip_query *q = (struct llmres_lwip_query *)arg;
+    llmres_lwip_conn_t *c;
     SYS_ARCH_DECL_PROTECT(lev);
     (void)name;
     SYS_ARCH_PROTECT(lev);
-    if (c->state == LLMRES__LW_RESOLVING) { /* still wanted: not closed meanwhile */
+    c = q->c;
+    if (c && c->state == LLMRES__LW_RESOLVING) { /* still wanted: not closed meanwhile */
         if (ipaddr) {
             ip_addr_copy(c->addr, *ipaddr);
             c->state = LLMRES__LW_RESOLVED;
@@ -187,17 +200,19 @@ static void llmres__lw_dns_found(const char *name, const ip_addr_t *ipaddr, void
             c->state = LLMRES__LW_FAILED;
         }
     }
-    c->dns_busy = 0; /* a closed slot may be reused from now on */
+    if (c) c->q = NULL;
+    q->c = NULL;
+    q->busy = 0; /* free for another name */
     SYS_ARCH_UNPROTECT(lev);
 }
 
 /* Runs in the tcpip thread, where lwIP's resolver must be called. */
 static void llmres__lw_dns_start(void *arg) {
-    llmres_lwip_conn_t *c = (llmres_lwip_conn_t *)arg;
+    struct llmres_lwip_query *q = (struct llmres_lwip_query *)arg;
     ip_addr_t addr;
-    err_t e = dns_gethostbyname(c->host, &addr, llmres__lw_dns_found, c);
-    if (e == ERR_OK) llmres__lw_dns_found(c->host, &addr, c); /* cached: no callback comes */
-    else if (e != ERR_INPROGRESS) llmres__lw_dns_found(c->host, NULL, c);
+    err_t e = dns_gethostbyname(q->host, &addr, llmres__lw_dns_found, q);
+    if (e == ERR_OK) llmres__lw_dns_found(q->host, &addr, q); /* cached: no callback comes */
+    else if (e != ERR_INPROGRESS) llmres__lw_dns_found(q->host, NULL, q);
 }
 #endif
 
@@ -274,7 +289,9 @@ static void llmres__lw_close(void *ctx, int id) {
     if (c->sock >= 0) lwip_close(c->sock);
     c->sock = -1;
     SYS_ARCH_PROTECT(lev);
-    c->state = LLMRES__LW_FREE; /* dns_busy keeps it from reuse until the resolver answers */
+    if (c->q) c->q->c = NULL; /* its query answers no one now */
+    c->q = NULL;
+    c->state = LLMRES__LW_FREE;
     SYS_ARCH_UNPROTECT(lev);
 }
 
@@ -285,7 +302,7 @@ static llmres_lwip_conn_t *llmres__lw_claim(llmres_lwip_t *lw) {
     SYS_ARCH_DECL_PROTECT(lev);
     SYS_ARCH_PROTECT(lev);
     for (i = 0; i < LLMRES_LWIP_MAX_CONNECTIONS && !c; i++)
-        if (lw->conn[i].state == LLMRES__LW_FREE && !lw->conn[i].dns_busy) c = &lw->conn[i];
+        if (lw->conn[i].state == LLMRES__LW_FREE) c = &lw->conn[i];
     if (c) {
         c->state = LLMRES__LW_RESOLVING;
         c->gen = (uint16_t)((c->gen + 1u) & 0x7FFFu);
@@ -293,6 +310,26 @@ static llmres_lwip_conn_t *llmres__lw_claim(llmres_lwip_t *lw) {
     SYS_ARCH_UNPROTECT(lev);
     return c;
 }
+
+#if LWIP_DNS
+/* A free query for c's name (c->host), taken; NULL when all are owed answers. */
+static struct llmres_lwip_query *llmres__lw_query(llmres_lwip_t *lw, llmres_lwip_conn_t *c) {
+    struct llmres_lwip_query *q = NULL;
+    uint32_t i;
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    for (i = 0; i < LLMRES_LWIP_MAX_QUERIES && !q; i++)
+        if (!lw->query[i].busy) q = &lw->query[i];
+    if (q) {
+        q->busy = 1;
+        q->c = c;
+        c->q = q;
+        memcpy(q->host, c->host, strlen(c->host) + 1);
+    }
+    SYS_ARCH_UNPROTECT(lev);
+    return q;
+}
+#endif
 
 static int llmres__lw_open(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms) {
     llmres_lwip_t *lw = (llmres_lwip_t *)ctx;
@@ -314,14 +351,17 @@ static int llmres__lw_open(void *ctx, const char *host, uint16_t port, uint32_t 
         llmres__lw_connect(c);
     } else {
 #if LWIP_DNS
-        c->dns_busy = 1;
-        if (tcpip_try_callback(llmres__lw_dns_start, c) == ERR_OK) {
+        struct llmres_lwip_query *q = llmres__lw_query(lw, c);
+        if (!q) {
+            c->error = LLMRES_ERR_NO_SLOT; /* every query still owed an answer */
+            c->state = LLMRES__LW_FAILED;
+        } else if (tcpip_try_callback(llmres__lw_dns_start, q) == ERR_OK) {
             SYS_ARCH_DECL_PROTECT(lev);
             SYS_ARCH_PROTECT(lev);
             lw->resolves++;
             SYS_ARCH_UNPROTECT(lev);
         } else {
-            llmres__lw_dns_found(host, NULL, c); /* the tcpip thread's mailbox is full */
+            llmres__lw_dns_found(host, NULL, q); /* the tcpip thread's mailbox is full */
         }
 #else
         c->error = LLMRES_ERR_DNS; /* LWIP_DNS 0: numeric addresses only */
@@ -330,8 +370,9 @@ static int llmres__lw_open(void *ctx, const char *host, uint16_t port, uint32_t 
     }
     rc = llmres__lw_progress(c, timeout_ms);
     if (rc == 1 || (rc == 0 && timeout_ms == 0)) return id; /* up, or under way for a stepped caller */
+    if (rc == 0) rc = c->state == LLMRES__LW_RESOLVING ? LLMRES_ERR_DNS : LLMRES_ERR_TIMEOUT; /* the resolver's, or the provider's */
     llmres__lw_close(lw, id);
-    return rc == 0 ? LLMRES_ERR_TIMEOUT : rc;
+    return rc;
 }
 
 static int llmres__lw_send(void *ctx, int id, const void *buf, size_t len, uint32_t timeout_ms) {
@@ -369,6 +410,12 @@ static int llmres__lw_recv(void *ctx, int id, void *buf, size_t len, uint32_t ti
     return llmres__lw_fail(c, errno, 0);
 }
 
+/* 1 while connection id waits for its name, else 0 (llmres_transport_t.resolving). */
+static int llmres__lw_resolving(void *ctx, int id) {
+    const llmres_lwip_conn_t *c = llmres__lw_conn((llmres_lwip_t *)ctx, id);
+    return c && c->state == LLMRES__LW_RESOLVING;
+}
+
 /* lwIP's errno at connection id's last failure (0: none, or the id is closed). */
 LLMRES_LWIP_FN int llmres_lwip_errno(const llmres_lwip_t *lw, int id) {
     const llmres_lwip_conn_t *c = llmres__lw_conn((llmres_lwip_t *)(uintptr_t)lw, id);
@@ -386,6 +433,7 @@ LLMRES_LWIP_FN int llmres_lwip_init(llmres_lwip_t *lw) {
     lw->transport.open = llmres__lw_open;
     lw->transport.send = llmres__lw_send;
     lw->transport.recv = llmres__lw_recv;
+    lw->transport.resolving = llmres__lw_resolving;
     lw->transport.close = llmres__lw_close;
     lw->transport.flags = LLMRES_TRANSPORT_ASYNC_OPEN;
     return LLMRES_OK;

@@ -211,10 +211,7 @@ static int llmres__tls_handshake(llmres_mbedtls_t *t, llmres_mbedtls_conn_t *c) 
     while ((ret = mbedtls_ssl_handshake(&c->ssl)) != 0) {
         if (ret == LLMRES__TLS_TICKET) { llmres__tls_save_session(t, c); continue; }
         if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) break;
-        if (!llmres__tls_left(c)) { /* the reason, should the caller give up now */
-            strcpy(t->reason, "TLS handshake not finished in the time given");
-            return 0;
-        }
+        if (!llmres__tls_left(c)) return 0;
     }
     if (ret == 0) {
         c->shaking = 0;
@@ -228,8 +225,9 @@ static int llmres__tls_handshake(llmres_mbedtls_t *t, llmres_mbedtls_conn_t *c) 
         strcpy(t->reason, "the server closed the connection during the TLS handshake");
         ret = LLMRES_ERR_TLS;
     }
-    /* a session that failed to resume is not offered again */
-    cached = c->cached ? llmres__tls_session(t, c->host, c->port, 0) : NULL;
+    /* a session that failed to resume is not offered again (a failure below TLS, DNS or
+       a refused connect, says nothing of the session) */
+    cached = c->cached && !c->inner_error ? llmres__tls_session(t, c->host, c->port, 0) : NULL;
     if (cached) { mbedtls_ssl_session_free(&cached->session); cached->valid = 0; }
     c->failed = ret;
     return ret;
@@ -270,7 +268,7 @@ static int llmres__tls_open(void *ctx, const char *host, uint16_t port, uint32_t
     c->shaking = 1;
     if (timeout_ms == 0) return id; /* in steps: send and recv go on with the handshake */
     ret = llmres__tls_handshake(t, c);
-    if (ret == 0) ret = LLMRES_ERR_TIMEOUT;
+    if (ret == 0) ret = t->inner->resolving && t->inner->resolving(t->inner->ctx, c->inner) > 0 ? LLMRES_ERR_DNS : LLMRES_ERR_TIMEOUT;
     if (ret > 0) return id;
     llmres__tls_close(t, id);
     return ret;
@@ -323,13 +321,22 @@ static int llmres__tls_recv(void *ctx, int id, void *buf, size_t len, uint32_t t
     return llmres__tls_fail(t, c, ret);
 }
 
+/* Whether the connection below still waits for its name. */
+static int llmres__tls_resolving(void *ctx, int id) {
+    llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
+    const llmres_mbedtls_conn_t *c = id >= 0 && id < LLMRES_MBEDTLS_MAX_CONNECTIONS && t->conn[id].used ? &t->conn[id] : NULL;
+    return c && c->shaking && t->inner->resolving(t->inner->ctx, c->inner) > 0;
+}
+
 static void llmres__tls_close(void *ctx, int id) {
     llmres_mbedtls_t *t = (llmres_mbedtls_t *)ctx;
     llmres_mbedtls_conn_t *c = llmres__tls_conn(t, id, 0); /* close_notify only if it goes at once */
     if (!c) return;
-    if (!c->shaking) { /* a handshake cut short has no session and no one to notify */
+    if (!c->shaking) {
         llmres__tls_save_session(t, c);
         mbedtls_ssl_close_notify(&c->ssl);
+    } else if (!c->failed) { /* given up mid-handshake: no session, no one to notify */
+        strcpy(t->reason, "TLS handshake not finished in the time given");
     }
     t->inner->close(t->inner->ctx, c->inner);
     mbedtls_ssl_free(&c->ssl);
@@ -389,6 +396,7 @@ LLMRES_MBEDTLS_FN int llmres_mbedtls_init(llmres_mbedtls_t *t, const llmres_port
     t->transport.recv = llmres__tls_recv;
     t->transport.close = llmres__tls_close;
     t->transport.flags = inner->flags & LLMRES_TRANSPORT_ASYNC_OPEN;
+    t->transport.resolving = inner->resolving ? llmres__tls_resolving : NULL;
     return LLMRES_OK;
 }
 

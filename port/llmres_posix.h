@@ -69,11 +69,28 @@
 #define LLMRES__POSIX_GAI_A 1
 #endif
 
-/* A slot is free, taken, or an orphan (closed while its name resolves: free once the
-   resolver is done); it changes only under the slots mutex. A taken slot's connection
-   goes from resolving to connecting to up or failed, seen by its owner alone. */
+/* A connection slot is free or taken, and a resolver slot free, busy (a connection
+   waits for its answer) or an orphan (its connection was closed: free once glibc is
+   done, never cancelled: a cancelled request leaks glibc's own memory); both change
+   only under the slots mutex. A taken slot's connection goes from resolving to
+   connecting to up or failed, seen by its owner alone. */
 enum { LLMRES__PX_FREE, LLMRES__PX_TAKEN, LLMRES__PX_ORPHAN };
 enum { LLMRES__PX_RESOLVING, LLMRES__PX_CONNECTING, LLMRES__PX_UP, LLMRES__PX_FAILED };
+
+#ifdef LLMRES__POSIX_GAI_A
+#ifndef LLMRES_POSIX_MAX_RESOLVING
+#define LLMRES_POSIX_MAX_RESOLVING LLMRES_POSIX_MAX_CONNECTIONS /* names resolving at once */
+#endif
+/* One background resolution. It outlives its connection when that is closed first, so
+   a name that never resolves holds a resolver slot, never a connection slot. */
+typedef struct llmres_posix_resolver {
+    int slot;
+    struct gaicb gai;
+    struct addrinfo hints;
+    char host[LLMRES_MAX_HOST];
+    char service[8];
+} llmres_posix_resolver_t;
+#endif
 
 /* One connection: its socket and how far its connect has come. Only the thread that
    opened it touches it (the transport contract), so it needs no lock. */
@@ -87,11 +104,9 @@ typedef struct llmres_posix_conn {
     int last_gai;              /* the resolver's code when its name did not resolve */
     struct addrinfo *addrs;    /* the resolver's answer, tried in order */
     struct addrinfo *next;     /* the next address to try */
+    int refused;               /* a connect failed for more than a missing route */
 #ifdef LLMRES__POSIX_GAI_A
-    struct gaicb gai;
-    struct addrinfo hints;
-    char host[LLMRES_MAX_HOST];
-    char service[8];
+    llmres_posix_resolver_t *r; /* while RESOLVING */
 #endif
 } llmres_posix_conn_t;
 
@@ -101,6 +116,9 @@ typedef struct llmres_posix {
     int last_errno;            /* errno of the last failure of any connection (under slots) */
     uint32_t clock_offset;     /* added to now_ms: set it near 2^32 to test the wrap */
     llmres_posix_conn_t conn[LLMRES_POSIX_MAX_CONNECTIONS];
+#ifdef LLMRES__POSIX_GAI_A
+    llmres_posix_resolver_t resolver[LLMRES_POSIX_MAX_RESOLVING];
+#endif
 } llmres_posix_t;
 
 LLMRES_POSIX_FN uint32_t llmres_posix_now_ms(void *ctx) {
@@ -185,22 +203,13 @@ LLMRES_POSIX_FN int llmres_posix_wait(llmres_posix_t *px, int fd, short events, 
     }
 }
 
-/* A free connection slot, marked taken; orphans whose resolver finished are freed on
-   the way. NULL when every slot is in use. */
+/* A free connection slot, marked taken. NULL when every slot is in use. */
 static llmres_posix_conn_t *llmres__posix_claim(llmres_posix_t *px) {
     llmres_posix_conn_t *got = NULL;
     int i;
     pthread_mutex_lock(&px->slots);
-    for (i = 0; i < LLMRES_POSIX_MAX_CONNECTIONS && !got; i++) {
-        llmres_posix_conn_t *k = &px->conn[i];
-#ifdef LLMRES__POSIX_GAI_A
-        if (k->slot == LLMRES__PX_ORPHAN && gai_error(&k->gai) != EAI_INPROGRESS) {
-            if (k->gai.ar_result) freeaddrinfo(k->gai.ar_result);
-            k->slot = LLMRES__PX_FREE;
-        }
-#endif
-        if (k->slot == LLMRES__PX_FREE) got = k;
-    }
+    for (i = 0; i < LLMRES_POSIX_MAX_CONNECTIONS && !got; i++)
+        if (px->conn[i].slot == LLMRES__PX_FREE) got = &px->conn[i];
     if (got) {
         unsigned gen = got->gen;
         memset(got, 0, sizeof(*got));
@@ -227,6 +236,34 @@ static int llmres__posix_fail(llmres_posix_conn_t *k, int error) {
     return error;
 }
 
+#ifdef LLMRES__POSIX_GAI_A
+/* A free resolver slot, marked busy; orphans glibc is done with are freed on the way.
+   NULL when every one is in use. */
+static llmres_posix_resolver_t *llmres__posix_resolver(llmres_posix_t *px) {
+    llmres_posix_resolver_t *got = NULL;
+    int i;
+    pthread_mutex_lock(&px->slots);
+    for (i = 0; i < LLMRES_POSIX_MAX_RESOLVING && !got; i++) {
+        llmres_posix_resolver_t *r = &px->resolver[i];
+        if (r->slot == LLMRES__PX_ORPHAN && gai_error(&r->gai) != EAI_INPROGRESS) {
+            if (r->gai.ar_result) freeaddrinfo(r->gai.ar_result);
+            r->gai.ar_result = NULL;
+            r->slot = LLMRES__PX_FREE;
+        }
+        if (r->slot == LLMRES__PX_FREE) got = r;
+    }
+    if (got) got->slot = LLMRES__PX_TAKEN;
+    pthread_mutex_unlock(&px->slots);
+    return got;
+}
+
+static void llmres__posix_resolver_set(llmres_posix_t *px, llmres_posix_resolver_t *r, int slot) {
+    pthread_mutex_lock(&px->slots);
+    r->slot = slot;
+    pthread_mutex_unlock(&px->slots);
+}
+#endif
+
 /* Starts resolving host: the answer may be there at once (an address literal, or no
    background resolver here) or later (LLMRES__PX_RESOLVING). 0, or LLMRES_ERR_DNS. */
 static int llmres__posix_resolve(llmres_posix_t *px, llmres_posix_conn_t *k, const char *host, uint16_t port) {
@@ -241,17 +278,21 @@ static int llmres__posix_resolve(llmres_posix_t *px, llmres_posix_conn_t *k, con
     rc = getaddrinfo(host, service, &hints, &k->addrs); /* a literal: no resolver, no wait */
 #ifdef LLMRES__POSIX_GAI_A
     if (rc == EAI_NONAME) {
+        llmres_posix_resolver_t *r = llmres__posix_resolver(px);
         struct gaicb *list[1];
-        k->hints = hints;
-        k->hints.ai_flags = AI_NUMERICSERV;
-        memcpy(k->host, host, strlen(host) + 1);
-        memcpy(k->service, service, sizeof(service));
-        k->gai.ar_name = k->host;
-        k->gai.ar_service = k->service;
-        k->gai.ar_request = &k->hints;
-        list[0] = &k->gai;
+        if (!r) return llmres__posix_fail(k, LLMRES_ERR_NO_SLOT);
+        memset(&r->gai, 0, sizeof(r->gai));
+        r->hints = hints;
+        r->hints.ai_flags = AI_NUMERICSERV;
+        memcpy(r->host, host, strlen(host) + 1);
+        memcpy(r->service, service, sizeof(service));
+        r->gai.ar_name = r->host;
+        r->gai.ar_service = r->service;
+        r->gai.ar_request = &r->hints;
+        list[0] = &r->gai;
         rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-        if (rc == 0) return 0; /* resolving */
+        if (rc == 0) { k->r = r; return 0; } /* resolving */
+        llmres__posix_resolver_set(px, r, LLMRES__PX_FREE);
     }
 #else
     if (rc == EAI_NONAME) {
@@ -272,31 +313,41 @@ static int llmres__posix_resolve(llmres_posix_t *px, llmres_posix_conn_t *k, con
 /* Takes the background resolver's answer if it came, waiting up to timeout_ms: 1 the
    addresses are there, 0 not yet, LLMRES_ERR_DNS. */
 static int llmres__posix_resolved(llmres_posix_t *px, llmres_posix_conn_t *k, uint32_t timeout_ms) {
-    int rc = gai_error(&k->gai);
+    llmres_posix_resolver_t *r = k->r;
+    int rc = gai_error(&r->gai);
     if (rc == EAI_INPROGRESS && timeout_ms) {
         const struct gaicb *list[1];
         struct timespec ts;
-        list[0] = &k->gai;
+        list[0] = &r->gai;
         ts.tv_sec = (time_t)(timeout_ms / 1000u);
         ts.tv_nsec = (long)(timeout_ms % 1000u) * 1000000L;
         gai_suspend(list, 1, &ts); /* a timeout or a signal: the code below tells */
-        rc = gai_error(&k->gai);
+        rc = gai_error(&r->gai);
     }
     if (rc == EAI_INPROGRESS) return 0;
+    k->addrs = k->next = r->gai.ar_result; /* NULL on a failure */
+    r->gai.ar_result = NULL;
+    k->r = NULL;
+    llmres__posix_resolver_set(px, r, LLMRES__PX_FREE);
     if (rc != 0) {
         k->last_gai = rc;
         llmres__posix_errno(px, k, rc == EAI_SYSTEM ? errno : 0);
         return llmres__posix_fail(k, LLMRES_ERR_DNS);
     }
-    k->addrs = k->next = k->gai.ar_result;
-    k->gai.ar_result = NULL;
     k->state = LLMRES__PX_CONNECTING;
     return 1;
 }
 #endif
 
+/* Notes whether a failed connect was more than a missing route from this device (no
+   route, no interface, no IPv6 here): refused, reset, out of sockets... */
+static void llmres__posix_failed_at(llmres_posix_conn_t *k, int e) {
+    if (e != ENETUNREACH && e != ENETDOWN && e != EAFNOSUPPORT) k->refused = 1;
+}
+
 /* Starts a connect to the next address: 0 under way, 1 connected, or the error once
-   every address failed (LINK_DOWN when this device has no route). */
+   every address failed: LINK_DOWN when none had a route from this device (a refusal
+   from one address and no route to the next is the provider's CONNECT). */
 static int llmres__posix_dial(llmres_posix_t *px, llmres_posix_conn_t *k) {
     int e = 0;
     while (k->next) {
@@ -304,7 +355,7 @@ static int llmres__posix_dial(llmres_posix_t *px, llmres_posix_conn_t *k) {
         int fd, one = 1;
         k->next = ai->ai_next;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) { e = errno; continue; }
+        if (fd < 0) { e = errno; llmres__posix_failed_at(k, e); continue; }
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 #ifdef SO_NOSIGPIPE
@@ -314,13 +365,12 @@ static int llmres__posix_dial(llmres_posix_t *px, llmres_posix_conn_t *k) {
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) { k->state = LLMRES__PX_UP; return 1; }
         if (errno == EINPROGRESS) return 0;
         e = errno;
+        llmres__posix_failed_at(k, e);
         close(fd);
         k->fd = -1;
     }
     if (e) llmres__posix_errno(px, k, e);
-    else e = k->last_errno; /* the connect that failed last, in llmres__posix_progress */
-    /* no route from here: this device's network, not the provider, is down */
-    return llmres__posix_fail(k, e == ENETUNREACH || e == ENETDOWN ? LLMRES_ERR_LINK_DOWN : LLMRES_ERR_CONNECT);
+    return llmres__posix_fail(k, k->refused ? LLMRES_ERR_CONNECT : LLMRES_ERR_LINK_DOWN);
 }
 
 /* Moves the connection on (name, then connect, address after address), waiting at
@@ -348,6 +398,7 @@ static int llmres__posix_progress(llmres_posix_t *px, llmres_posix_conn_t *k, ui
             return 1;
         }
         llmres__posix_errno(px, k, err ? err : errno);
+        llmres__posix_failed_at(k, err ? err : errno);
         close(k->fd); /* refused, unreachable: the next address (IPv4 after IPv6, say) */
         k->fd = -1;
         if ((rc = llmres__posix_dial(px, k)) < 0) return rc;
@@ -370,24 +421,20 @@ static llmres_posix_conn_t *llmres__posix_at(llmres_posix_t *px, int id) {
 LLMRES_POSIX_FN void llmres_posix_close(void *ctx, int conn) {
     llmres_posix_t *px = (llmres_posix_t *)ctx;
     llmres_posix_conn_t *k;
-    int slot = LLMRES__PX_FREE;
     pthread_mutex_lock(&px->slots); /* a second close of one id must find it gone */
     k = llmres__posix_at(px, conn);
-    if (k) k->gen = (k->gen + 1u) & 0xFFFFFu;
+    if (k) k->gen = (k->gen + 1u) % (0x7FFFFFFFu / LLMRES_POSIX_MAX_CONNECTIONS); /* ids stay >= 0 */
     pthread_mutex_unlock(&px->slots);
     if (!k) return;
     if (k->fd >= 0) close(k->fd);
     if (k->addrs) freeaddrinfo(k->addrs);
 #ifdef LLMRES__POSIX_GAI_A
-    if (k->state == LLMRES__PX_RESOLVING) {
-        int rc = gai_cancel(&k->gai);
-        if (rc == EAI_NOTCANCELED) slot = LLMRES__PX_ORPHAN; /* the resolver still owns k->gai */
-        else if (rc == EAI_ALLDONE && k->gai.ar_result) freeaddrinfo(k->gai.ar_result);
-    }
+    if (k->r) llmres__posix_resolver_set(px, k->r, LLMRES__PX_ORPHAN); /* glibc finishes it */
+    k->r = NULL;
 #endif
     k->fd = -1;
     k->addrs = NULL;
-    llmres__posix_release(px, k, slot);
+    llmres__posix_release(px, k, LLMRES__PX_FREE);
 }
 
 /* With timeout_ms 0 it returns at once (LLMRES_TRANSPORT_ASYNC_OPEN): the name and the
@@ -402,15 +449,21 @@ LLMRES_POSIX_FN int llmres_posix_open(void *ctx, const char *host, uint16_t port
     rc = llmres__posix_resolve(px, k, host, port);
     if (rc == 0 && k->state == LLMRES__PX_CONNECTING) rc = llmres__posix_dial(px, k);
     if (rc >= 0 && timeout_ms) rc = llmres__posix_progress(px, k, timeout_ms);
-    if (rc == 0 && timeout_ms) {
+    if (rc == 0 && timeout_ms) { /* a name that did not resolve in time: this device's resolver */
         llmres__posix_errno(px, k, ETIMEDOUT);
-        rc = LLMRES_ERR_TIMEOUT;
+        rc = k->state == LLMRES__PX_RESOLVING ? LLMRES_ERR_DNS : LLMRES_ERR_TIMEOUT;
     }
     if (rc < 0) {
         llmres_posix_close(px, id);
         return rc;
     }
     return id;
+}
+
+/* 1 while connection conn waits for its name, else 0 (llmres_transport_t.resolving). */
+LLMRES_POSIX_FN int llmres_posix_resolving(void *ctx, int conn) {
+    const llmres_posix_conn_t *k = llmres__posix_at((llmres_posix_t *)ctx, conn);
+    return k && k->state == LLMRES__PX_RESOLVING;
 }
 
 LLMRES_POSIX_FN int llmres_posix_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
@@ -485,6 +538,7 @@ LLMRES_POSIX_FN int llmres_posix_init(llmres_port_t *port, llmres_posix_t *ctx) 
     port->tcp.recv = llmres_posix_recv;
     port->tcp.close = llmres_posix_close;
     port->tcp.flags = LLMRES_TRANSPORT_ASYNC_OPEN;
+    port->tcp.resolving = llmres_posix_resolving;
     return LLMRES_OK;
 }
 

@@ -242,14 +242,14 @@ static void check_sides(int stuck_jobs, int expect_error) {
 static llmres_provider_t ok_provider = {LLMRES_PROVIDER_OPENAI, "127.0.0.1", 0, 0, NULL, "sk-test", "m", NULL};
 
 /* Jobs to `stuck` and to the answering provider, side by side in one superloop. */
-static void stuck_beside_answered(const llmres_provider_t *stuck) {
+static void stuck_beside_answered(const llmres_provider_t *stuck, int expect_error) {
     uint32_t longest;
     side_init(&stuck_side, stuck, JOBS_STUCK);
     side_init(&ok_side, &ok_provider, JOBS_OK);
     longest = superloop();
     printf("    longest step: %u ms\n", (unsigned)longest);
     CHECK(longest <= STEP_BOUND_MS);
-    check_sides(JOBS_STUCK, LLMRES_ERR_TIMEOUT);
+    check_sides(JOBS_STUCK, expect_error);
     side_close(&stuck_side);
     side_close(&ok_side);
 }
@@ -257,7 +257,7 @@ static void stuck_beside_answered(const llmres_provider_t *stuck) {
 static void a_stuck_connect_holds_up_nothing(void) {
     llmres_provider_t stuck = ok_provider;
     stuck.port = stuck_port;
-    stuck_beside_answered(&stuck);
+    stuck_beside_answered(&stuck, LLMRES_ERR_TIMEOUT); /* the provider's: it drops packets */
 }
 
 /* ---- a resolver that never answers -------------------------------------------------------- */
@@ -306,12 +306,36 @@ static void a_silent_resolver_costs_only_the_deadline(void) {
     rc = llmres_call(&client, &worker, &call, &res);
     took = port.now_ms(port.ctx) - t0;
     printf("    a blocking call ended after %u ms: %s\n", (unsigned)took, llmres_strerror(rc));
-    CHECK_EQ(rc, LLMRES_ERR_TIMEOUT);
+    CHECK_EQ(rc, LLMRES_ERR_DNS); /* this device's resolver: held against no provider */
     CHECK(took >= DEADLINE_MS - 50 && took <= DEADLINE_MS + 100);
+    CHECK_EQ(res.attempts, 0);
+    CHECK_EQ(client.breaker[0].failures, 0);
+    CHECK_EQ(client.overload[0].answers, 0);
     llmres_worker_close(&worker);
 }
 
-static void a_stuck_name_holds_up_nothing(void) { stuck_beside_answered(&named); }
+static void a_stuck_name_holds_up_nothing(void) { stuck_beside_answered(&named, LLMRES_ERR_DNS); }
+
+/* Connections closed while their names resolve leave their slots at once: the queries
+   glibc still owes answers hold resolver slots, not connections, so an address literal
+   (another provider) still connects. */
+static void names_given_up_hold_no_connection(void) {
+    int i, id, given_up = 0;
+    for (i = 0; i <= LLMRES_POSIX_MAX_RESOLVING; i++) { /* until every query is owed (the tests above hold some) */
+        id = port.tcp.open(port.tcp.ctx, "provider.example", 80, 0);
+        if (id == LLMRES_ERR_NO_SLOT) break;
+        CHECK(id >= 0);
+        CHECK_EQ(port.tcp.resolving(port.tcp.ctx, id), 1);
+        port.tcp.close(port.tcp.ctx, id);
+        given_up++;
+    }
+    CHECK(given_up >= LLMRES_POSIX_MAX_CONNECTIONS / 2);
+    CHECK_EQ(port.tcp.open(port.tcp.ctx, "another.example", 80, 0), LLMRES_ERR_NO_SLOT); /* every query owed */
+    id = port.tcp.open(port.tcp.ctx, "127.0.0.1", ok_provider.port, 1000);
+    CHECK(id >= 0);
+    if (id >= 0) CHECK_EQ(port.tcp.resolving(port.tcp.ctx, id), 0);
+    port.tcp.close(port.tcp.ctx, id);
+}
 
 /* Every slot comes back at close, and an id once closed reaches nothing: a second
    close, or a send on it, cannot touch the connection that took its slot since. */
@@ -356,6 +380,7 @@ int main(int argc, char **argv) {
     if (dns) {
         RUN(a_silent_resolver_costs_only_the_deadline);
         RUN(a_stuck_name_holds_up_nothing);
+        RUN(names_given_up_hold_no_connection);
     } else {
         printf("SKIP the resolver tests: not in a namespace whose resolver is 127.0.0.1:53 (run by make test as root)\n");
     }

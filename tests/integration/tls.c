@@ -145,6 +145,49 @@ static void idle_close_reconnects_and_resumes(void) {
     CHECK_EQ(tls.resumed - resumed, 1);
 }
 
+/* An inner transport that passes through to TCP, or refuses the next connect the way a
+   connect in steps does: from send. */
+static int refuse_next;
+static int wrap_open(void *ctx, const char *host, uint16_t at, uint32_t timeout_ms) {
+    return port.tcp.open(ctx, host, at, timeout_ms);
+}
+static int wrap_send(void *ctx, int conn, const void *buf, size_t len, uint32_t timeout_ms) {
+    if (refuse_next) return LLMRES_ERR_CONNECT;
+    return port.tcp.send(ctx, conn, buf, len, timeout_ms);
+}
+static int wrap_recv(void *ctx, int conn, void *buf, size_t len, uint32_t timeout_ms) {
+    if (refuse_next) return LLMRES_ERR_CONNECT;
+    return port.tcp.recv(ctx, conn, buf, len, timeout_ms);
+}
+static void wrap_close(void *ctx, int conn) { port.tcp.close(ctx, conn); }
+
+/* A connect that fails (a refusal, a name, no route) says nothing of the TLS session:
+   the next connection resumes it rather than pay a full handshake after every outage. */
+static void a_failed_connect_keeps_the_session(void) {
+    static llmres_mbedtls_t t3;
+    static llmres_http_client_t c3;
+    static llmres_transport_t wrap;
+    char path[512];
+    memset(&wrap, 0, sizeof(wrap));
+    wrap.ctx = port.tcp.ctx;
+    wrap.open = wrap_open; wrap.send = wrap_send; wrap.recv = wrap_recv; wrap.close = wrap_close;
+    wrap.flags = LLMRES_TRANSPORT_ASYNC_OPEN;
+    snprintf(path, sizeof(path), "%s/ca.pem", dir);
+    CHECK_EQ(llmres_mbedtls_init(&t3, &port, &wrap), LLMRES_OK);
+    CHECK_EQ(llmres_mbedtls_ca_file(&t3, path), LLMRES_OK);
+    CHECK_EQ(llmres_http_client_init(&c3, &port, &t3.transport), LLMRES_OK);
+    CHECK_EQ(get_on(&c3, nginx_port, "/json1k", 5000, NULL, NULL), 200);
+    llmres_http_client_close(&c3);
+    refuse_next = 1;
+    CHECK_EQ(get_on(&c3, nginx_port, "/json1k", 5000, NULL, NULL), LLMRES_ERR_CONNECT);
+    refuse_next = 0;
+    CHECK_EQ(get_on(&c3, nginx_port, "/json1k", 5000, NULL, NULL), 200);
+    CHECK_EQ(t3.handshakes, 2);
+    CHECK_EQ(t3.resumed, 1);
+    llmres_http_client_close(&c3);
+    llmres_mbedtls_free(&t3);
+}
+
 static void faults_over_tls(void) {
     uint32_t t0, took;
     CHECK_EQ(get(fault_tls_port, "/ok", 5000), 200);
@@ -196,6 +239,7 @@ int main(int argc, char **argv) {
     RUN(bad_certificates_are_refused_with_reasons);
     RUN(ca_from_buffers_and_none);
     RUN(idle_close_reconnects_and_resumes);
+    RUN(a_failed_connect_keeps_the_session);
     RUN(faults_over_tls);
 #if defined(MBEDTLS_MEMORY_BUFFER_ALLOC_C) && defined(LLMRES_MBEDTLS_HEAP_BYTES)
     RUN(static_pool_is_intact);
