@@ -217,6 +217,15 @@ RUNTIME CONFIGURATION
    LLM_TIMEOUT_MS                      60000  timeout_ms: one deadline for a whole call
                                               (call.timeout_ms overrides)
    LLM_ATTEMPT_TIMEOUT_MS              30000  attempt_timeout_ms: one attempt
+   LLM_FIRST_BYTE_TIMEOUT_MS               0  first_byte_timeout_ms: from the request sent
+                                              to the answer's first byte; 0: none but the
+                                              attempt's (ERR_FIRST_BYTE)
+   LLM_FIRST_TOKEN_TIMEOUT_MS              0  first_token_timeout_ms: a stream, from the
+                                              request sent to its first text; 0: none
+                                              (ERR_FIRST_TOKEN)
+   LLM_STREAM_IDLE_TIMEOUT_MS          10000  stream_idle_timeout_ms: a stream under way
+                                              with no byte for this long is dead; 0: none
+                                              (ERR_STREAM_IDLE)
    LLM_CACHE                             off  cache: off, deterministic (calls at temperature
                                               0) or all; call.cache overrides per call
    LLM_CACHE_TTL_MS                   300000  cache_ttl_ms: how long a cached answer lives
@@ -348,6 +357,12 @@ ERRORS AND CLASSES
                                      against the provider
    LLMRES_ERR_BAD_SNAPSHOT      -30  a saved client state that is cut, corrupt, of
                                      another version or of another chain
+   LLMRES_ERR_FIRST_BYTE        -31  no byte of the answer came within
+                                     LLM_FIRST_BYTE_TIMEOUT_MS of sending the request
+   LLMRES_ERR_FIRST_TOKEN       -32  a streamed answer gave no text within
+                                     LLM_FIRST_TOKEN_TIMEOUT_MS of sending
+   LLMRES_ERR_STREAM_IDLE       -33  a stream under way went quiet for
+                                     LLM_STREAM_IDLE_TIMEOUT_MS
    Two sentinels are not errors: LLMRES_NEVER, a time or a threshold that never comes
    (a wait that cannot end, no deadline, a trip turned off), and LLMRES_UNKNOWN, a value
    nobody told us (a header not sent or malformed, usage not reported), never read as 0.
@@ -428,7 +443,11 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
-   next   Ports: lwIP (a connect in steps, lwIP's callback DNS, fixed slots), FreeRTOS
+   next   Streams have their own clocks: LLM_FIRST_BYTE_TIMEOUT_MS,
+          LLM_FIRST_TOKEN_TIMEOUT_MS (off by default) and LLM_STREAM_IDLE_TIMEOUT_MS
+          (10 s): LLMRES_ERR_FIRST_BYTE, _FIRST_TOKEN, _STREAM_IDLE, class timeout,
+          counted apart in the client and per provider in the statistics.
+          Ports: lwIP (a connect in steps, lwIP's callback DNS, fixed slots), FreeRTOS
           (a clock right across the tick wrap at any tick rate, a static mutex), bare
           metal (a skeleton, examples/baremetal.c); a port conformance test; the sim can
           be shared between threads (sim.lock); port/llmres_mbedtls_config.h, a minimal
@@ -618,8 +637,11 @@ typedef enum llmres_err {
     LLMRES_ERR_NO_SLOT = -28,       /* no free connection slot in the port or the TLS transport */
     LLMRES_ERR_LINK_DOWN = -29,     /* this device's network is down: no route, no interface;
                                        says nothing about the provider */
-    LLMRES_ERR_BAD_SNAPSHOT = -30   /* a saved client state that is cut, corrupt, of another
+    LLMRES_ERR_BAD_SNAPSHOT = -30,  /* a saved client state that is cut, corrupt, of another
                                        version or of another chain of providers */
+    LLMRES_ERR_FIRST_BYTE = -31,    /* no byte of the answer within the first-byte timeout */
+    LLMRES_ERR_FIRST_TOKEN = -32,   /* a stream gave no text within the first-token timeout */
+    LLMRES_ERR_STREAM_IDLE = -33    /* a stream under way went quiet for the idle timeout */
 } llmres_err_t;
 
 /* The two sentinels. LLMRES_NEVER: a time or a threshold that never comes (a wait that
@@ -1472,6 +1494,9 @@ typedef struct llmres_config {
     uint32_t retry_after_max_ms;  /* LLM_RETRY_AFTER_MAX_MS (60000): longer waits give up */
     uint32_t timeout_ms;          /* LLM_TIMEOUT_MS (60000): one deadline for a whole call */
     uint32_t attempt_timeout_ms;  /* LLM_ATTEMPT_TIMEOUT_MS (30000): one attempt */
+    uint32_t first_byte_timeout_ms;  /* LLM_FIRST_BYTE_TIMEOUT_MS (0: off): sent to first byte */
+    uint32_t first_token_timeout_ms; /* LLM_FIRST_TOKEN_TIMEOUT_MS (0: off): a stream's first text */
+    uint32_t stream_idle_timeout_ms; /* LLM_STREAM_IDLE_TIMEOUT_MS (10000): a stream's silence */
     uint32_t cache;               /* LLM_CACHE: off, deterministic, all (off) */
     uint32_t cache_ttl_ms;        /* LLM_CACHE_TTL_MS (300000) */
     uint32_t shed_wait_ms;        /* LLM_SHED_WAIT_MS (2000): a call that would wait longer to
@@ -1571,6 +1596,9 @@ typedef struct llmres_client {
     uint32_t by_class[LLMRES_CLASSES];      /* final result of each call */
     uint32_t attempts_by_class[LLMRES_CLASSES];
     uint32_t status_429, status_529;
+    uint32_t first_byte_timeouts;  /* attempts ended by LLM_FIRST_BYTE_TIMEOUT_MS (wrap) */
+    uint32_t first_token_timeouts; /* ... by LLM_FIRST_TOKEN_TIMEOUT_MS */
+    uint32_t stream_idle_timeouts; /* ... by LLM_STREAM_IDLE_TIMEOUT_MS */
     llmres_cache_t cache;
 } llmres_client_t;
 
@@ -1652,6 +1680,9 @@ typedef struct llmres_call_state {
     uint8_t why;               /* LLMRES_REJECT_*: what held it, if it is shed */
     uint8_t first_byte;        /* the attempt in progress has had its first byte (counted) */
     uint32_t follow_gen;
+    uint32_t sent_at;          /* the attempt's request was all sent then (sent set) */
+    uint32_t byte_at;          /* its last byte came then */
+    uint8_t sent;
     uint32_t io_wait_ms;       /* how long one step may wait for an answer in I/O (set it
                                   before the first step): 0, the default, never; llmres_call
                                   waits a second per step */
@@ -1768,6 +1799,7 @@ typedef struct llmres_counts {
     uint32_t rejected[LLMRES_REJECT_CAUSES];
     uint32_t cache_hits, cache_misses, fallbacks, budget_denied;
     uint32_t breaker_opens;
+    uint32_t first_byte_timeouts, first_token_timeouts, stream_idle_timeouts; /* the attempt's own clocks */
     uint32_t reached, reached_ok;          /* calls that reached the provider, and of those answered */
     uint64_t latency_ms;                   /* the sum over the calls that reached the provider */
     uint64_t tokens_in, tokens_out, bytes_out, bytes_in;
@@ -1994,6 +2026,9 @@ LLMRES_API const char *llmres_strerror(int code) {
     case LLMRES_ERR_NO_SLOT: return "no free connection slot";
     case LLMRES_ERR_LINK_DOWN: return "network link down";
     case LLMRES_ERR_BAD_SNAPSHOT: return "snapshot corrupt, foreign or of another version";
+    case LLMRES_ERR_FIRST_BYTE: return "no first byte in time";
+    case LLMRES_ERR_FIRST_TOKEN: return "no first token in time";
+    case LLMRES_ERR_STREAM_IDLE: return "stream went quiet";
     case LLMRES_ERR_EMPTY: return "queue empty";
     case LLMRES_ERR_TIMEOUT: return "deadline passed";
     case LLMRES_ERR_DISPLACED: return "displaced";
@@ -4379,7 +4414,9 @@ LLMRES_API int llmres_classify(int st, const llmres_http_hints_t *hints, const l
     (void)hints; /* x-should-retry steers the retry, not the class: llmres_should_retry */
     if (st < 0) {
         switch (st) {
-        case LLMRES_ERR_TIMEOUT: return LLMRES_CLASS_TIMEOUT;
+        case LLMRES_ERR_TIMEOUT: case LLMRES_ERR_FIRST_BYTE: case LLMRES_ERR_FIRST_TOKEN:
+        case LLMRES_ERR_STREAM_IDLE:
+            return LLMRES_CLASS_TIMEOUT;
         case LLMRES_ERR_CERT: case LLMRES_ERR_NO_TLS: case LLMRES_ERR_INVALID:
         case LLMRES_ERR_TOO_LARGE: case LLMRES_ERR_ABORTED:
             return LLMRES_CLASS_PERMANENT; /* the same again would fail the same way */
@@ -4445,6 +4482,9 @@ static const llmres__cfgkey_t llmres__cfgkeys[] = {
     LLMRES__CK("LLM_RETRY_AFTER_MAX_MS", retry_after_max_ms, 1, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_TIMEOUT_MS", timeout_ms, 1, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_ATTEMPT_TIMEOUT_MS", attempt_timeout_ms, 1, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_FIRST_BYTE_TIMEOUT_MS", first_byte_timeout_ms, 0, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_FIRST_TOKEN_TIMEOUT_MS", first_token_timeout_ms, 0, 0x7FFFFFFFu, 0),
+    LLMRES__CK("LLM_STREAM_IDLE_TIMEOUT_MS", stream_idle_timeout_ms, 0, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_CACHE", cache, 0, 2, 0),
     LLMRES__CK("LLM_CACHE_TTL_MS", cache_ttl_ms, 0, 0x7FFFFFFFu, 0),
     LLMRES__CK("LLM_SHED_WAIT_MS", shed_wait_ms, 0, 0x7FFFFFFFu, 0),
@@ -4490,6 +4530,7 @@ LLMRES_API void llmres_config_defaults(llmres_config_t *c) {
     c->retry_after_max_ms = 60000;
     c->timeout_ms = 60000;
     c->attempt_timeout_ms = 30000;
+    c->stream_idle_timeout_ms = 10000;
     c->cache = LLMRES_CACHE_OFF; /* caching is asked for, never a side effect */
     c->cache_ttl_ms = 300000;
     c->shed_wait_ms = 2000;
@@ -4939,7 +4980,7 @@ LLMRES_API llmres_err_t llmres_client_stats_sized(llmres_client_t *c, llmres_sta
 }
 
 /* The uint32_t counters of llmres_counts_t, calls to reached_ok, laid out back to back. */
-#define LLMRES__COUNTS_U32 (4u + LLMRES_CLASSES + LLMRES_REJECT_CAUSES + 7u)
+#define LLMRES__COUNTS_U32 (4u + LLMRES_CLASSES + LLMRES_REJECT_CAUSES + 10u)
 typedef char llmres__check_counts[offsetof(llmres_counts_t, reached_ok) == (LLMRES__COUNTS_U32 - 1u) * 4u ? 1 : -1];
 
 /* Adds the counts of `from` into `into`. */
@@ -5344,6 +5385,9 @@ static const llmres__field_t llmres__fields[] = {
     LLMRES__F("fallbacks", fallbacks, 0, "Calls moved on to the next provider of the chain."),
     LLMRES__F("retry_budget_refused", budget_denied, 0, "Retries the retry budget refused."),
     LLMRES__F("breaker_opens", breaker_opens, 0, "Times the provider's breaker opened."),
+    LLMRES__F("first_byte_timeouts", first_byte_timeouts, 0, "Attempts with no first byte within the first-byte timeout."),
+    LLMRES__F("first_token_timeouts", first_token_timeouts, 0, "Streamed attempts with no text within the first-token timeout."),
+    LLMRES__F("stream_idle_timeouts", stream_idle_timeouts, 0, "Streams that went quiet for the idle timeout."),
     LLMRES__F("tokens_in", tokens_in, 1, "Input tokens, as the provider reported them."),
     LLMRES__F("tokens_out", tokens_out, 1, "Output tokens, as the provider reported them."),
     LLMRES__F("bytes_out", bytes_out, 1, "Request bytes sent."),
@@ -6093,11 +6137,61 @@ static void llmres__call_count_resend(llmres_client_t *c, const llmres_worker_t 
 
 /* The answer is on its way: read what came, waiting at most st->io_wait_ms. WAIT, or
    the attempt's end as llmres__call_finish decides. */
+/* The attempt's own clocks, past the request: LLMRES_ERR_FIRST_BYTE, _FIRST_TOKEN or
+   _STREAM_IDLE when one ran out, else 0 with *next the time left on the nearest. */
+static int llmres__call_late(const llmres_client_t *c, const llmres_worker_t *w, const llmres_call_t *call,
+                             llmres_call_state_t *st, uint32_t now, uint32_t *next) {
+    const llmres_config_t *cfg = &c->cfg;
+    uint32_t limit[3] = {0, 0, 0}, since[3], i;
+    static const int why[3] = {LLMRES_ERR_FIRST_BYTE, LLMRES_ERR_FIRST_TOKEN, LLMRES_ERR_STREAM_IDLE};
+    *next = LLMRES_NEVER;
+    if (!st->sent) {
+        if (w->http.x_sent < (size_t)w->http.x_head_len + w->http.x_body_len) return 0; /* still connecting or sending */
+        st->sent = 1;
+        st->sent_at = st->byte_at = now;
+    }
+    if (!w->http.x_got) limit[0] = cfg->first_byte_timeout_ms;
+    if (call->on_text && !w->lr.text_len && !w->stream.done) limit[1] = cfg->first_token_timeout_ms;
+    if (call->on_text && w->http.x_got && !w->stream.done && !w->stream.failed) limit[2] = cfg->stream_idle_timeout_ms;
+    since[0] = since[1] = now - st->sent_at;
+    since[2] = now - st->byte_at;
+    for (i = 0; i < 3; i++) {
+        if (!limit[i]) continue;
+        if (since[i] >= limit[i]) return why[i];
+        if (limit[i] - since[i] < *next) *next = limit[i] - since[i];
+    }
+    return 0;
+}
+
+/* An attempt ended by one of its own clocks: counted apart, then as any timeout. */
+static int llmres__call_too_late(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
+                                 llmres_call_state_t *st, llmres_result_t *res, int late, uint32_t *wait_ms) {
+    uint32_t now = c->port->now_ms(c->port->ctx);
+    llmres_http_abort(&w->http);
+    llmres__lock(c);
+    if (late == LLMRES_ERR_FIRST_BYTE) {
+        c->first_byte_timeouts++;
+        LLMRES__STAT(c, (uint32_t)st->provider, first_byte_timeouts, now);
+    } else if (late == LLMRES_ERR_FIRST_TOKEN) {
+        c->first_token_timeouts++;
+        LLMRES__STAT(c, (uint32_t)st->provider, first_token_timeouts, now);
+    } else {
+        c->stream_idle_timeouts++;
+        LLMRES__STAT(c, (uint32_t)st->provider, stream_idle_timeouts, now);
+    }
+    llmres__unlock(c);
+    st->phase = LLMRES__CALL_ADMIT;
+    return llmres__call_finish(c, w, call, st, res, late, wait_ms);
+}
+
 static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const llmres_call_t *call,
                                 llmres_call_state_t *st, llmres_result_t *res, uint32_t *wait_ms) {
     size_t got = w->http.x_got;
-    uint32_t io = st->io_wait_ms, linger = 0, now, left;
+    uint32_t io = st->io_wait_ms, linger = 0, now, left, next;
     int over = call->on_text && (w->stream.done || w->stream.failed), status; /* the stream said its last */
+    int late = llmres__call_late(c, w, call, st, c->port->now_ms(c->port->ctx), &next);
+    if (late) return llmres__call_too_late(c, w, call, st, res, late, wait_ms);
+    if (io > next) io = next; /* wake for the nearest of the attempt's own clocks */
     if (over) { /* its body's end should follow at once: not long */
         uint32_t since = c->port->now_ms(c->port->ctx) - w->stream_end_at;
         linger = since < LLMRES_STREAM_LINGER_MS ? LLMRES_STREAM_LINGER_MS - since : 0;
@@ -6122,7 +6216,10 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
         return llmres__call_finish(c, w, call, st, res, status, wait_ms);
     }
     now = c->port->now_ms(c->port->ctx);
+    if (w->http.x_got != got) st->byte_at = now;
+    if ((late = llmres__call_late(c, w, call, st, now, &next)) != 0) return llmres__call_too_late(c, w, call, st, res, late, wait_ms);
     left = llmres__reached(now, st->deadline) ? 1u : st->deadline - now;
+    if (left > next) left = next ? next : 1u;
     /* more is coming, or the step already waited in the transport: look again at once */
     *wait_ms = w->http.x_got != got || io >= LLMRES_POLL_MS ? 1u : left < LLMRES_POLL_MS ? left : LLMRES_POLL_MS;
     return LLMRES_CALL_WAIT;
@@ -6276,7 +6373,7 @@ static int llmres__call_attempt(llmres_client_t *c, llmres_worker_t *w, const ll
         llmres__unlock(c);
         return llmres__call_done(c, st, res, n, LLMRES_CLASS_PERMANENT);
     }
-    st->resent = st->first_byte = 0;
+    st->resent = st->first_byte = st->sent = 0;
     st->judged = 0; /* the next attempt is judged again */
     status = llmres__attempt_begin(c, w, call, st, (size_t)n);
     llmres__call_count_resend(c, w, st, res);

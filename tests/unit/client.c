@@ -619,6 +619,72 @@ static void streamed_answers_resilient(void) {
     CHECK_EQ(closes, opens);
 }
 
+static const char sse_stalls[] = SSE_HEAD /* two pieces, then nothing: the body stays open */
+    CHUNK("31", "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n")
+    CHUNK("30", "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n");
+static const char sse_pings[] = SSE_HEAD CHUNK("8", ": ping\n\n"); /* bytes, never text */
+
+/* One call with the attempt's own clocks set (0: off), under an attempt timeout of 30 s. */
+static int clocked_call(const char *const *answers, int count, int stream, uint32_t first_byte,
+                        uint32_t first_token, uint32_t idle, uint32_t retries) {
+    llmres_config_t cfg;
+    llmres_call_t call;
+    int rc;
+    llmres_config_defaults(&cfg);
+    cfg.max_retries = retries;
+    cfg.backoff_base_ms = 10;
+    cfg.attempt_timeout_ms = 30000;
+    cfg.first_byte_timeout_ms = first_byte;
+    cfg.first_token_timeout_ms = first_token;
+    cfg.stream_idle_timeout_ms = idle;
+    script_setup(&cfg, answers, count, 0);
+    streamed[0] = 0;
+    restarts = 0;
+    llmres_call_init(&call, "hi", text, sizeof(text));
+    call.timeout_ms = 60000;
+    if (stream) call.on_text = on_text;
+    rc = llmres_call(&client, &worker, &call, &res);
+    llmres_worker_close(&worker);
+    return rc;
+}
+
+/* A stream that stalls after two pieces ends by its idle clock, not the attempt's; no
+   first byte and no first token end by theirs; each is counted apart, class timeout. */
+static void streams_have_their_own_clocks(void) {
+    static const char *const stalls[1] = {sse_stalls};
+    static const char *const stalls_then_ok[2] = {sse_stalls, sse_ok};
+    static const char *const silent[1] = {""};
+    static const char *const pings[1] = {sse_pings};
+    CHECK_EQ(clocked_call(stalls, 1, 1, 0, 0, 10000, 0), LLMRES_ERR_STREAM_IDLE);
+    CHECK_EQ(res.cls, LLMRES_CLASS_TIMEOUT);
+    CHECK(strcmp(streamed, "Hel|lo|") == 0);
+    CHECK(res.elapsed_ms >= 10000 && res.elapsed_ms < 10000 + 1100); /* not the attempt's 30 s */
+    CHECK_EQ(client.stream_idle_timeouts, 1);
+    CHECK_EQ(client.attempts_by_class[LLMRES_CLASS_TIMEOUT], 1);
+    CHECK_EQ(live, 0); /* the dead stream's connection is closed */
+    /* retried: the stalled text is void, the next attempt streams it anew */
+    CHECK_EQ(clocked_call(stalls_then_ok, 2, 1, 0, 0, 2000, 1), LLMRES_OK);
+    CHECK_EQ(restarts, 1);
+    CHECK(strcmp(text, "Hello") == 0);
+    CHECK_EQ(res.attempts, 2);
+    /* the idle clock off: the stall waits out the attempt */
+    CHECK_EQ(clocked_call(stalls, 1, 1, 0, 0, 0, 0), LLMRES_ERR_TIMEOUT);
+    CHECK(res.elapsed_ms >= 30000 && res.elapsed_ms < 30000 + 1100);
+    /* no byte at all, streamed or not */
+    CHECK_EQ(clocked_call(silent, 1, 0, 2000, 0, 10000, 0), LLMRES_ERR_FIRST_BYTE);
+    CHECK_EQ(res.cls, LLMRES_CLASS_TIMEOUT);
+    CHECK(res.elapsed_ms >= 2000 && res.elapsed_ms < 2000 + 1100);
+    CHECK_EQ(client.first_byte_timeouts, 1);
+    /* bytes (keep-alive comments) but no text: the first-token clock, before the idle one */
+    CHECK_EQ(clocked_call(pings, 1, 1, 2000, 3000, 10000, 0), LLMRES_ERR_FIRST_TOKEN);
+    CHECK(res.elapsed_ms >= 3000 && res.elapsed_ms < 3000 + 1100);
+    CHECK_EQ(client.first_token_timeouts, 1);
+    CHECK_EQ(client.first_byte_timeouts, 0); /* the bytes came */
+    /* a whole answer in time meets none of them */
+    CHECK_EQ(clocked_call(stalls_then_ok + 1, 1, 1, 2000, 3000, 1000, 0), LLMRES_OK);
+    CHECK_EQ(client.first_byte_timeouts + client.first_token_timeouts + client.stream_idle_timeouts, 0);
+}
+
 /* A superloop's call: no step waits for the answer, each returns at once. */
 static void steps_never_wait_for_the_answer(void) {
     llmres_sim_config_t sc;
@@ -683,6 +749,7 @@ int main(int argc, char **argv) {
     RUN(an_answer_too_long_is_too_large);
     RUN(caching_is_asked_for);
     RUN(streamed_answers_resilient);
+    RUN(streams_have_their_own_clocks);
     RUN(steps_never_wait_for_the_answer);
     return T_DONE();
 }
