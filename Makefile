@@ -113,6 +113,11 @@ clean:
 # llmres with TLS, small: examples/chat fully static with musl and the minimal mbedTLS
 # (port/llmres_mbedtls_config.h), at most 250 KB, beside curl; and one Cortex-M3 image
 # with an llmres client and a TLS server, run under qemu-system-arm.
+.PHONY: lossy
+# make demo's client across a bad link: loss, delay, reordering, the link down (root).
+lossy:
+	@sh tests/lossy/run.sh
+
 .PHONY: tiny
 tiny:
 	@sh tests/tiny/run.sh

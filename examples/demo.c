@@ -1,7 +1,8 @@
 /* The demo behind `make demo`: 200 requests from 4 threads through llmres, over TLS, to a
    local mock LLM server that is overloaded (offered more than its capacity, with one
    outage window). The chain is the OpenAI-compatible endpoint, then the Ollama one.
-   Prints what happened. Usage: demo PORT CA.pem */
+   Prints what happened. Usage: demo PORT CA.pem (LLMRES_DEMO_HOST names the mock's host,
+   localhost by default: tests/lossy puts it across a bad link). */
 #define _GNU_SOURCE
 #define LLMRES_IMPLEMENTATION
 #include "../llmres.h"
@@ -14,6 +15,8 @@
 #define THREADS 4
 #define PER_THREAD 50
 #define CALLS (THREADS * PER_THREAD)
+#define DEADLINE_MS 20000u      /* each request's, from its first ask, re-asks included */
+#define DEADLINE_SLACK_MS 100u  /* the scheduler's: a result this much late still counts as on time */
 
 static llmres_port_t port;
 static llmres_posix_t posix;
@@ -23,6 +26,8 @@ static llmres_worker_t workers[THREADS];
 static llmres_stats_t stats;            /* the library's own counts, histograms, health */
 static int outcome[CALLS];              /* LLMRES_CLASS_* of each call's result */
 static int results[CALLS];              /* how many results each call got: must be 1 */
+static uint32_t took[CALLS];            /* from the first ask to the result, ms: at most DEADLINE_MS */
+static const char *host = "localhost";  /* LLMRES_DEMO_HOST: the mock elsewhere (tests/lossy) */
 static uint32_t asked_again[THREADS];   /* calls the client shed, asked again after the wait it told */
 
 static void *run(void *arg) {
@@ -33,7 +38,7 @@ static void *run(void *arg) {
         llmres_llm_message_t msg;
         llmres_call_t call;
         llmres_result_t res;
-        uint32_t spent;
+        uint32_t spent, began = port.now_ms(port.ctx);
         snprintf(prompt, sizeof(prompt), "Sensor %d reads %d C. Anything odd?", n % 40, 20 + n % 40 % 7);
         msg.role = "user";
         msg.content = prompt;
@@ -42,22 +47,23 @@ static void *run(void *arg) {
         call.message_count = 1;
         call.max_tokens = 64;
         call.temperature_milli = n % 2 == 0 ? 0 : 700; /* half are deterministic: cacheable */
-        call.timeout_ms = 20000;
+        call.timeout_ms = DEADLINE_MS;
         call.text = text;
         call.text_cap = sizeof(text);
         /* what firmware does with a call the client shed (it was told how long to wait):
            waits that long and asks again, while the request still matters */
         for (spent = 0; llmres_call(&client, &workers[t], &call, &res) != LLMRES_OK &&
                         (res.error == LLMRES_ERR_LIMITED || res.error == LLMRES_ERR_OPEN) &&
-                        spent + res.elapsed_ms + res.retry_in_ms < 20000;) {
+                        spent + res.elapsed_ms + res.retry_in_ms < DEADLINE_MS;) {
             spent += res.elapsed_ms + res.retry_in_ms;
-            call.timeout_ms = 20000 - spent;
+            call.timeout_ms = DEADLINE_MS - spent;
             port.sleep_ms(port.ctx, res.retry_in_ms);
             asked_again[t]++;
         }
         res.elapsed_ms += spent;
         outcome[n] = res.error == LLMRES_OK ? LLMRES_CLASS_OK : res.cls;
         results[n]++;
+        took[n] = port.now_ms(port.ctx) - began;
     }
     return NULL;
 }
@@ -96,7 +102,7 @@ static void print_server_stats(uint16_t p) {
     llmres_http_request_t q;
     int st;
     memset(&q, 0, sizeof(q));
-    q.method = "GET"; q.host = "localhost"; q.port = p; q.tls = 1; q.path = "/_stats";
+    q.method = "GET"; q.host = host; q.port = p; q.tls = 1; q.path = "/_stats";
     llmres_http_response_init(&resp, body, sizeof(body) - 1, NULL, NULL, 0);
     st = llmres_http_exchange(&workers[0].http, &q, &resp, 5000);
     if (st == 200) {
@@ -113,7 +119,8 @@ int main(int argc, char **argv) {
     pthread_t th[THREADS];
     uint32_t counts[LLMRES_CLASSES] = {0}, transitions = 0, t0, asked = 0;
     uint16_t p;
-    int i, lost = 0;
+    int i, lost = 0, late = 0;
+    uint32_t slowest = 0;
     char err[160];
     /* the local limits a gateway would set (as from flash); the server takes less */
     static const char settings[] = "LLM_MAX_CONCURRENT_REQUESTS=4\nLLM_REQUESTS_PER_SECOND=25\n"
@@ -130,9 +137,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     memset(chain, 0, sizeof(chain));
-    chain[0].format = LLMRES_PROVIDER_OPENAI; chain[0].host = "localhost"; chain[0].port = p; chain[0].tls = 1;
+    if (getenv("LLMRES_DEMO_HOST")) host = getenv("LLMRES_DEMO_HOST");
+    chain[0].format = LLMRES_PROVIDER_OPENAI; chain[0].host = host; chain[0].port = p; chain[0].tls = 1;
     chain[0].api_key = "demo-key"; chain[0].model = "cloud-model";
-    chain[1].format = LLMRES_PROVIDER_OLLAMA; chain[1].host = "localhost"; chain[1].port = p; chain[1].tls = 1;
+    chain[1].format = LLMRES_PROVIDER_OLLAMA; chain[1].host = host; chain[1].port = p; chain[1].tls = 1;
     chain[1].model = "local-model";
     for (i = 0; i < THREADS; i++)
         if (llmres_mbedtls_init(&tls[i], &port, &port.tcp) != LLMRES_OK || llmres_mbedtls_ca_file(&tls[i], argv[2]) != LLMRES_OK) {
@@ -153,6 +161,8 @@ int main(int argc, char **argv) {
     for (i = 0; i < CALLS; i++) {
         counts[outcome[i] >= 0 && outcome[i] < LLMRES_CLASSES ? outcome[i] : LLMRES_CLASS_UNKNOWN]++;
         if (results[i] != 1) lost++;
+        if (took[i] > DEADLINE_MS + DEADLINE_SLACK_MS) late++;
+        if (took[i] > slowest) slowest = took[i];
     }
     for (i = 0; i < 2; i++)
         transitions += client.breaker[i].transitions[LLMRES_BREAKER_OPEN] + client.breaker[i].transitions[LLMRES_BREAKER_HALF_OPEN] +
@@ -163,6 +173,7 @@ int main(int argc, char **argv) {
     for (i = 1; i < LLMRES_CLASSES; i++)
         if (counts[i]) printf("| errors: %s | %u |\n", cls_names[i], (unsigned)counts[i]);
     printf("| requests without exactly one result | %d |\n", lost);
+    printf("| requests past their %u ms deadline / the slowest | %d / %u ms |\n", DEADLINE_MS, late, (unsigned)slowest);
     if (client.successes)
         printf("| attempts per success (a cache hit needs none) | %u.%02u |\n", (unsigned)(client.attempts / client.successes),
                (unsigned)(client.attempts * 100u / client.successes % 100u));
@@ -182,5 +193,5 @@ int main(int argc, char **argv) {
     print_issues();
     print_server_stats(p);
     for (i = 0; i < THREADS; i++) { llmres_worker_close(&workers[i]); llmres_mbedtls_free(&tls[i]); }
-    return lost == 0 && counts[LLMRES_CLASS_OK] > 0 ? 0 : 1;
+    return lost == 0 && late == 0 && counts[LLMRES_CLASS_OK] > 0 ? 0 : 1;
 }

@@ -237,5 +237,9 @@ run "ports" sh tests/ports.sh
 #    Cortex-M0 (16 KB) and RV32; unit, client and sim in armhf, i386 and s390x user mode.
 run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run.sh --quick
 
+# 10. make demo's client across a bad link (two namespaces, a veth pair, loss, delay,
+#     reordering and the link down, in user space through NFQUEUE; about 2 minutes).
+run "lossy (demo over a bad link)" sh tests/lossy/run.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -18,6 +18,7 @@ PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-ar
       nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
 PKGS="$PKGS iproute2"  # ip: the namespaces of the stepped, lwIP and port conformance tests
 PKGS="$PKGS liblwip-dev"  # make lwip: the real lwIP stack
+PKGS="$PKGS libnetfilter-queue-dev iptables"  # tests/lossy: a bad link in user space (no netem here)
 PKGS="$PKGS curl"  # make tiny: curl for the size comparison
 PKGS="$PKGS qemu-system-arm qemu-system-misc qemu-user picolibc-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross gcc-s390x-linux-gnu libc6-dev-s390x-cross lib32gcc-12-dev libc6-dev-i386"  # make emu: QEMU, picolibc for Cortex-M, armhf/s390x/i386 toolchains (not gcc-multilib: it removes the ARM cross compiler)
 

@@ -105,7 +105,7 @@ mkdir -p "$C"
 # The servers, on the kernel's side of the TAP.
 export LLMRES_LISTEN_HOST=10.77.0.1
 TLS="--cert $C/server.pem --key $C/server.key"
-at() { serve "$1" python3 tests/lwip/serve.py "$2" $3 || fail "$1 did not start"; }
+at() { serve "$1" python3 tests/servers/serve_on.py "$2" $3 || fail "$1 did not start"; }
 at mock mock_llm.py "$TLS"
 at busy mock_llm.py "$TLS --capacity 1 --seed 3"          # one request a second, 429 beyond
 at outage mock_llm.py "$TLS --outage 0:100000"            # closes or 503s every request

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Runs one of the test servers of tests/servers (mock_llm.py, fault_server.py)
-listening on $LLMRES_LISTEN_HOST instead of 127.0.0.1: the host side of the TAP
-device inside the network namespace that tests/lwip/run.sh creates, where lwIP
-reaches it.  The servers are unchanged: their shared plumbing reads its HOST when
-it listens, and this sets it first.
+listening on $LLMRES_LISTEN_HOST instead of 127.0.0.1, always inside a network
+namespace a test made: the host side of the TAP device of tests/lwip/run.sh, where
+lwIP reaches it, or the far end of the bad link of tests/lossy/run.sh.  The servers
+are unchanged: their shared plumbing reads its HOST when it listens, and this sets
+it first.
 
-    LLMRES_LISTEN_HOST=10.77.0.1 python3 tests/lwip/serve.py mock_llm.py ARGS...
+    LLMRES_LISTEN_HOST=10.77.0.1 python3 tests/servers/serve_on.py mock_llm.py ARGS...
 """
 
 import os
