@@ -841,12 +841,12 @@ static void xorshift_known_sequence(void) {
 /* Every code has its own name: one meaning each, none shared. */
 static void strerror_names_every_code(void) {
     int code, other;
-    for (code = 0; code >= LLMRES_ERR_BAD_SNAPSHOT; code--) {
+    for (code = 0; code >= LLMRES_ERR_STREAM_IDLE; code--) {
         CHECK(strcmp(llmres_strerror(code), "unknown error") != 0);
-        for (other = code - 1; other >= LLMRES_ERR_BAD_SNAPSHOT; other--)
+        for (other = code - 1; other >= LLMRES_ERR_STREAM_IDLE; other--)
             CHECK(strcmp(llmres_strerror(code), llmres_strerror(other)) != 0);
     }
-    CHECK(strcmp(llmres_strerror(LLMRES_ERR_BAD_SNAPSHOT - 1), "unknown error") == 0);
+    CHECK(strcmp(llmres_strerror(LLMRES_ERR_STREAM_IDLE - 1), "unknown error") == 0);
     CHECK(strcmp(llmres_strerror(-1000), "unknown error") == 0);
 }
 
