@@ -59,6 +59,14 @@ bench: $(BUILD)/bench
 bench-https:
 	@sh tests/bench/bench_https.sh
 
+# The HTTP response parser beside the peers Debian packages (http-parser, llhttp,
+# picohttpparser): instructions (callgrind) and time in one table; make bench runs it too.
+# BEFORE=<git revision> adds a column for llmres.h at that revision.
+.PHONY: bench-http
+bench-http:
+	@sh tests/bench/http_peers.sh
+bench: bench-http
+
 bench-instr: $(BUILD)/bench $(BUILD)/bench_stats
 	@sh tests/bench/bench_instr.sh $(BUILD)/bench $(BUILD)/bench_stats
 

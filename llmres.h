@@ -1125,7 +1125,7 @@ typedef struct llmres_http_response {
     uint32_t pending_at[5];     /* absolute times waiting for Date: retry-after, resets */
     uint16_t line_len, header_count;
     uint8_t state, head_request, minor_version, te_seen;
-    char line[LLMRES_HTTP_MAX_LINE];
+    char line[LLMRES_HTTP_MAX_LINE + 1]; /* + the LF, where every scan of a line stops */
 } llmres_http_response_t;
 
 /* Prepares r for one response. The body goes to body[0..body_cap) (a longer body is
@@ -3043,13 +3043,25 @@ static int llmres__ieq(const char *s, size_t len, const char *z) {
     return !*z;
 }
 
-/* Token characters of RFC 9110 (names, methods). */
-static int llmres__is_tchar(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || llmres__is_digit(c) ||
-           (c != 0 && c < 127 && c > 32 && !(c == '(' || c == ')' || c == '<' || c == '>' || c == '@' ||
-            c == ',' || c == ';' || c == ':' || c == '\\' || c == '"' || c == '/' || c == '[' ||
-            c == ']' || c == '?' || c == '=' || c == '{' || c == '}'));
-}
+/* Byte classes for the response parser, one lookup a byte: 1 a token character (RFC 9110
+   5.6.2: names, methods), 2 a control character no field value may hold (all below 32
+   but HTAB; CR and LF too, so a scan stops at a line's end), 4 a hex digit, whose value is
+   in the upper four bits; 128..255: none. */
+#define LLMRES__TCHAR 1u
+#define LLMRES__CTL 2u
+#define LLMRES__HEX 4u
+#define LLMRES__X(v) (5u | (v) << 4)
+static const uint8_t llmres__http_class[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, LLMRES__X(0), LLMRES__X(1), LLMRES__X(2), LLMRES__X(3),
+    LLMRES__X(4), LLMRES__X(5), LLMRES__X(6), LLMRES__X(7), LLMRES__X(8), LLMRES__X(9), 0, 0, 0, 0, 0, 0,
+    0, LLMRES__X(10), LLMRES__X(11), LLMRES__X(12), LLMRES__X(13), LLMRES__X(14), LLMRES__X(15), 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+    1, LLMRES__X(10), LLMRES__X(11), LLMRES__X(12), LLMRES__X(13), LLMRES__X(14), LLMRES__X(15), 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0};
+#undef LLMRES__X
+
+static int llmres__is_tchar(unsigned char c) { return (llmres__http_class[c] & LLMRES__TCHAR) != 0; }
 
 LLMRES_API uint32_t llmres_parse_uint(const char *s, size_t len) {
     uint32_t v = 0;
@@ -3211,26 +3223,40 @@ static int llmres__has_token(const char *v, size_t n, const char *z, int last_on
     return found;
 }
 
+/* Whether n[0..zl) is the lower-case name z (zl >= 4), four bytes a step. n holds token
+   characters or a field value (no control characters), and among those c | 0x20 maps just
+   'A'..'Z' onto 'a'..'z'; z's letters, digits and '-' all have that bit already. */
+static int llmres__http_is(const char *n, const char *z, size_t zl) {
+    uint32_t a, b;
+    size_t i;
+    for (i = 0;; i += 4) {
+        if (i + 4 > zl) i = zl - 4; /* the last word overlaps the one before */
+        LLMRES_MEMCPY(&a, n + i, 4);
+        LLMRES_MEMCPY(&b, z + i, 4);
+        if ((a | 0x20202020u) != b) return 0;
+        if (i + 4 == zl) return 1;
+    }
+}
+/* Length first: most names are told apart without reading a byte. */
+#define LLMRES__HTTP_IS(n, len, z) ((len) == sizeof(z) - 1 && llmres__http_is((n), (z), sizeof(z) - 1))
+
 /* The rate-limit field a header names: x-ratelimit-{limit,remaining,reset}-{requests,tokens}
    or anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}.
    Sets *which (0 requests, 1 tokens, 2 input, 3 output) and *field (0 limit, 1 remaining,
-   2 reset); returns 0 when the name is none of them. */
+   2 reset; 3..5 the same from Anthropic); returns 0 when the name is none of them. */
 static int llmres__ratelimit_name(const char *n, size_t len, int *which, int *field) {
     static const char *const fields[3] = {"limit", "remaining", "reset"};
     static const char *const kinds[4] = {"requests", "tokens", "input-tokens", "output-tokens"};
+    static const uint8_t fl[3] = {5, 9, 5}, kl[4] = {8, 6, 12, 13};
     int f, k;
-    if (len > 12 && llmres__ieq(n, 12, "x-ratelimit-")) {
-        for (f = 0; f < 3; f++) for (k = 0; k < 2; k++) {
-            size_t fl = strlen(fields[f]), kl = strlen(kinds[k]);
-            if (len == 12 + fl + 1 + kl && llmres__ieq(n + 12, fl, fields[f]) && n[12 + fl] == '-' &&
-                llmres__ieq(n + 13 + fl, kl, kinds[k])) { *which = k; *field = f; return 1; }
-        }
-    } else if (len > 20 && llmres__ieq(n, 20, "anthropic-ratelimit-")) {
-        for (k = 0; k < 4; k++) for (f = 0; f < 3; f++) {
-            size_t fl = strlen(fields[f]), kl = strlen(kinds[k]);
-            if (len == 20 + kl + 1 + fl && llmres__ieq(n + 20, kl, kinds[k]) && n[20 + kl] == '-' &&
-                llmres__ieq(n + 21 + kl, fl, fields[f])) { *which = k; *field = f + 3; return 1; }
-        }
+    if (len > 12 && llmres__http_is(n, "x-ratelimit-", 12)) {
+        for (f = 0; f < 3; f++) for (k = 0; k < 2; k++)
+            if (len == 13u + fl[f] + kl[k] && llmres__http_is(n + 12, fields[f], fl[f]) && n[12 + fl[f]] == '-' &&
+                llmres__http_is(n + 13 + fl[f], kinds[k], kl[k])) { *which = k; *field = f; return 1; }
+    } else if (len > 20 && llmres__http_is(n, "anthropic-ratelimit-", 20)) {
+        for (k = 0; k < 4; k++) for (f = 0; f < 3; f++)
+            if (len == 21u + kl[k] + fl[f] && llmres__http_is(n + 20, kinds[k], kl[k]) && n[20 + kl[k]] == '-' &&
+                llmres__http_is(n + 21 + kl[k], fields[f], fl[f])) { *which = k; *field = f + 3; return 1; }
     }
     return 0;
 }
@@ -3239,53 +3265,58 @@ static llmres_ratelimit_t *llmres__ratelimit(llmres_http_hints_t *h, int which) 
     return which == 0 ? &h->requests : which == 1 ? &h->tokens : which == 2 ? &h->input_tokens : &h->output_tokens;
 }
 
+/* retry-after-ms: "19872", or "19872.5" rounded up: never early. */
+static void llmres__retry_after_ms(llmres_http_response_t *r, const char *v, size_t vl) {
+    size_t dot = 0;
+    uint32_t ms;
+    while (dot < vl && v[dot] != '.') dot++;
+    ms = llmres_parse_uint(v, dot);
+    if (ms != LLMRES_UNKNOWN && dot < vl) {
+        size_t i;
+        uint32_t up = 0;
+        for (i = dot + 1; i < vl; i++) {
+            if (!llmres__is_digit((unsigned char)v[i])) ms = LLMRES_UNKNOWN;
+            else if (v[i] != '0') up = 1;
+        }
+        if (ms != LLMRES_UNKNOWN && up && ms < LLMRES_UNKNOWN - 1u) ms++;
+    }
+    if (ms != LLMRES_UNKNOWN) {
+        r->hints.retry_after_ms = ms;
+        r->pending_at[0] = LLMRES_UNKNOWN;
+        r->flags |= LLMRES__HTTP_MS_SEEN;
+    }
+}
+
 /* One header field (name, value trimmed). */
 static int llmres__http_header(llmres_http_response_t *r, const char *n, size_t nl, const char *v, size_t vl) {
     llmres_http_hints_t *h = &r->hints;
     int which, field;
-    if (llmres__ieq(n, nl, "content-length")) {
+    if (LLMRES__HTTP_IS(n, nl, "content-length")) {
         uint32_t cl = llmres_parse_uint(v, vl);
         if (cl == LLMRES_UNKNOWN || (r->content_length != LLMRES_UNKNOWN && r->content_length != cl))
             return LLMRES_ERR_BAD_HTTP; /* bad or conflicting lengths: a smuggling hazard */
         r->content_length = cl;
-    } else if (llmres__ieq(n, nl, "transfer-encoding")) {
-        r->te_seen = 1;
-        if (llmres__has_token(v, vl, "chunked", 1)) r->flags |= LLMRES_HTTP_CHUNKED;
+    } else if (LLMRES__HTTP_IS(n, nl, "transfer-encoding")) {
+        r->te_seen = 1; /* the usual value at once, else the list */
+        if (LLMRES__HTTP_IS(v, vl, "chunked") || llmres__has_token(v, vl, "chunked", 1)) r->flags |= LLMRES_HTTP_CHUNKED;
         else r->flags &= ~LLMRES_HTTP_CHUNKED;
-    } else if (llmres__ieq(n, nl, "connection")) {
-        if (llmres__has_token(v, vl, "close", 0)) r->flags |= LLMRES_HTTP_CLOSE;
-        else if (llmres__has_token(v, vl, "keep-alive", 0) && r->minor_version == 0) r->minor_version = 2;
-    } else if (llmres__ieq(n, nl, "retry-after-ms")) {
-        /* "19872", or "19872.5" rounded up: never early */
-        size_t dot = 0;
-        uint32_t ms;
-        while (dot < vl && v[dot] != '.') dot++;
-        ms = llmres_parse_uint(v, dot);
-        if (ms != LLMRES_UNKNOWN && dot < vl) {
-            size_t i;
-            uint32_t up = 0;
-            for (i = dot + 1; i < vl; i++) {
-                if (!llmres__is_digit((unsigned char)v[i])) ms = LLMRES_UNKNOWN;
-                else if (v[i] != '0') up = 1;
-            }
-            if (ms != LLMRES_UNKNOWN && up && ms < LLMRES_UNKNOWN - 1u) ms++;
-        }
-        if (ms != LLMRES_UNKNOWN) {
-            h->retry_after_ms = ms;
-            r->pending_at[0] = LLMRES_UNKNOWN;
-            r->flags |= LLMRES__HTTP_MS_SEEN;
-        }
-    } else if (llmres__ieq(n, nl, "retry-after")) {
+    } else if (LLMRES__HTTP_IS(n, nl, "connection")) {
+        int keep = LLMRES__HTTP_IS(v, vl, "keep-alive");
+        if (!keep && llmres__has_token(v, vl, "close", 0)) r->flags |= LLMRES_HTTP_CLOSE;
+        else if ((keep || llmres__has_token(v, vl, "keep-alive", 0)) && r->minor_version == 0) r->minor_version = 2;
+    } else if (LLMRES__HTTP_IS(n, nl, "retry-after-ms")) {
+        llmres__retry_after_ms(r, v, vl);
+    } else if (LLMRES__HTTP_IS(n, nl, "retry-after")) {
         if (!(r->flags & LLMRES__HTTP_MS_SEEN)) { /* retry-after-ms wins, in any order */
             uint32_t sec = llmres_parse_uint(v, vl);
             if (sec != LLMRES_UNKNOWN) h->retry_after_ms = sec > 4294967u ? LLMRES_UNKNOWN : sec * 1000u;
             else r->pending_at[0] = llmres_parse_http_date(v, vl);
         }
-    } else if (llmres__ieq(n, nl, "x-should-retry")) {
+    } else if (LLMRES__HTTP_IS(n, nl, "x-should-retry")) {
         h->should_retry = llmres__ieq(v, vl, "true") ? 1 : llmres__ieq(v, vl, "false") ? 0 : -1;
-    } else if (llmres__ieq(n, nl, "date")) {
+    } else if (LLMRES__HTTP_IS(n, nl, "date")) {
         h->date = llmres_parse_http_date(v, vl);
-    } else if (llmres__ieq(n, nl, "x-request-id") || llmres__ieq(n, nl, "request-id")) {
+    } else if (LLMRES__HTTP_IS(n, nl, "x-request-id") || LLMRES__HTTP_IS(n, nl, "request-id")) {
         size_t k = vl < LLMRES_MAX_REQUEST_ID - 1 ? vl : LLMRES_MAX_REQUEST_ID - 1;
         LLMRES_MEMCPY(h->request_id, v, k);
         h->request_id[k] = 0;
@@ -3298,7 +3329,6 @@ static int llmres__http_header(llmres_http_response_t *r, const char *n, size_t 
     }
     return 0;
 }
-
 /* Headers done: resolve absolute times against Date, and decide how the body ends. */
 static int llmres__http_headers_done(llmres_http_response_t *r) {
     llmres_http_hints_t *h = &r->hints;
@@ -3335,70 +3365,123 @@ static int llmres__http_headers_done(llmres_http_response_t *r) {
     return 0;
 }
 
-/* One complete line (CR LF removed) in the status, header, chunk-size, chunk-end or
-   trailer state. */
-static int llmres__http_line(llmres_http_response_t *r) {
-    const char *l = r->line;
-    size_t n = r->line_len, i;
+/* The status line: HTTP/1.x SP 3DIGIT [SP reason]. */
+static int llmres__http_status(llmres_http_response_t *r, const char *l, size_t n) {
+    uint32_t st;
+    size_t i;
+    if (n < 12 || LLMRES_MEMCMP(l, "HTTP/1.", 7) != 0 || !llmres__is_digit((unsigned char)l[7]) ||
+        l[8] != ' ' || (n > 12 && l[12] != ' '))
+        return LLMRES_ERR_BAD_HTTP;
+    for (i = 13; i < n; i++)
+        if (l[i] == '\r' || l[i] == 0) return LLMRES_ERR_BAD_HTTP; /* bare CR, NUL */
+    st = llmres_parse_uint(l + 9, 3);
+    if (st < 100 || st > 999) return LLMRES_ERR_BAD_HTTP;
+    r->status = (int)st;
+    r->minor_version = (uint8_t)(l[7] == '0' ? 0 : 1);
+    r->content_length = LLMRES_UNKNOWN;
+    r->flags = 0;
+    r->te_seen = 0;
+    r->state = LLMRES__H_HEADER;
+    return 0;
+}
+
+/* A header or trailer line, walked once: the name's token characters, the colon, white
+   space, the value up to the first control character, which must be the line's end
+   (l[n], its CR or LF), then the value's trailing white space trimmed. */
+static int llmres__http_field(llmres_http_response_t *r, const char *l, size_t n) {
+    const unsigned char *u = (const unsigned char *)l;
+    size_t nl = 0, v, e;
+    if (n == 0) {
+        if (r->state == LLMRES__H_TRAILER) { r->state = LLMRES__H_DONE; return 0; }
+        return llmres__http_headers_done(r);
+    }
+    if (++r->header_count > LLMRES_HTTP_MAX_HEADERS) return LLMRES_ERR_TOO_MANY_HEADERS;
+    while (llmres__http_class[u[nl]] & LLMRES__TCHAR) nl++;
+    if (nl == 0 || u[nl] != ':') return LLMRES_ERR_BAD_HTTP; /* obs-fold (RFC 9112 5.2), "name :" */
+    for (v = nl + 1; u[v] == ' ' || u[v] == '\t'; v++) {}
+    for (e = v; !(llmres__http_class[u[e]] & LLMRES__CTL); e++) {}
+    if (e != n) return LLMRES_ERR_BAD_HTTP; /* a control character inside: bare CR, NUL */
+    while (e > v && (u[e - 1] == ' ' || u[e - 1] == '\t')) e--;
+    return r->state == LLMRES__H_TRAILER ? 0 : llmres__http_header(r, l, nl, l + v, e - v);
+}
+
+/* A chunk-size line: hex digits, white space, then only extensions (";..."). */
+static int llmres__http_chunk_size(llmres_http_response_t *r, const char *l, size_t n) {
+    const unsigned char *u = (const unsigned char *)l;
+    uint32_t size = 0;
+    size_t i;
+    for (i = 0; llmres__http_class[u[i]] & LLMRES__HEX; i++) {
+        if (size > 0x7FFFFFFu) return LLMRES_ERR_BAD_HTTP; /* chunks up to 2 GB */
+        size = size * 16u + (uint32_t)(llmres__http_class[u[i]] >> 4);
+    }
+    if (i == 0) return LLMRES_ERR_BAD_HTTP;
+    while (u[i] == ' ' || u[i] == '\t') i++;
+    if (i < n && u[i] != ';') return LLMRES_ERR_BAD_HTTP;
+    for (; i < n; i++)
+        if (u[i] == '\r' || u[i] == 0) return LLMRES_ERR_BAD_HTTP; /* bare CR, NUL */
+    r->remaining = size;
+    r->state = size ? LLMRES__H_CHUNK_DATA : LLMRES__H_TRAILER;
+    return 0;
+}
+
+/* One complete line (CR LF removed; l[n] is the CR or LF, where every scan stops). */
+static int llmres__http_line(llmres_http_response_t *r, const char *l, size_t n) {
     switch (r->state) {
-    case LLMRES__H_STATUS:
-        /* HTTP/1.x SP 3DIGIT [SP reason] */
-        if (n < 12 || LLMRES_MEMCMP(l, "HTTP/1.", 7) != 0 || !llmres__is_digit((unsigned char)l[7]) ||
-            l[8] != ' ' || (n > 12 && l[12] != ' '))
-            return LLMRES_ERR_BAD_HTTP;
-        r->status = (int)llmres_parse_uint(l + 9, 3);
-        if (r->status < 100 || r->status > 999) return LLMRES_ERR_BAD_HTTP;
-        r->minor_version = (uint8_t)(l[7] == '0' ? 0 : 1);
-        r->content_length = LLMRES_UNKNOWN;
-        r->flags = 0;
-        r->te_seen = 0;
-        r->state = LLMRES__H_HEADER;
-        return 0;
+    case LLMRES__H_STATUS: return llmres__http_status(r, l, n);
     case LLMRES__H_HEADER:
-    case LLMRES__H_TRAILER: {
-        const char *v;
-        size_t nl, vl;
-        if (n == 0) {
-            if (r->state == LLMRES__H_TRAILER) { r->state = LLMRES__H_DONE; return 0; }
-            return llmres__http_headers_done(r);
-        }
-        if (++r->header_count > LLMRES_HTTP_MAX_HEADERS) return LLMRES_ERR_TOO_MANY_HEADERS;
-        if (l[0] == ' ' || l[0] == '\t') return LLMRES_ERR_BAD_HTTP; /* obs-fold: rejected (RFC 9112 5.2) */
-        for (nl = 0; nl < n && l[nl] != ':'; nl++)
-            if (!llmres__is_tchar((unsigned char)l[nl])) return LLMRES_ERR_BAD_HTTP;
-        if (nl == 0 || nl == n) return LLMRES_ERR_BAD_HTTP;
-        v = l + nl + 1;
-        vl = n - nl - 1;
-        while (vl && (*v == ' ' || *v == '\t')) { v++; vl--; }
-        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-        for (i = 0; i < vl; i++)
-            if ((unsigned char)v[i] < 32 && v[i] != '\t') return LLMRES_ERR_BAD_HTTP;
-        return r->state == LLMRES__H_TRAILER ? 0 : llmres__http_header(r, l, nl, v, vl);
-    }
-    case LLMRES__H_CHUNK_SIZE: {
-        uint32_t size = 0;
-        for (i = 0; i < n; i++) {
-            int c = llmres__lower((unsigned char)l[i]), d;
-            if (llmres__is_digit(c)) d = c - '0';
-            else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-            else break;
-            if (size > 0x7FFFFFFu) return LLMRES_ERR_BAD_HTTP; /* chunks up to 2 GB */
-            size = size * 16u + (uint32_t)d;
-        }
-        if (i == 0) return LLMRES_ERR_BAD_HTTP;
-        while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
-        if (i < n && l[i] != ';') return LLMRES_ERR_BAD_HTTP; /* only extensions may follow */
-        r->remaining = size;
-        r->state = size ? LLMRES__H_CHUNK_DATA : LLMRES__H_TRAILER;
-        return 0;
-    }
+    case LLMRES__H_TRAILER: return llmres__http_field(r, l, n);
+    case LLMRES__H_CHUNK_SIZE: return llmres__http_chunk_size(r, l, n);
     case LLMRES__H_CHUNK_END:
         if (n != 0) return LLMRES_ERR_BAD_HTTP;
         r->state = LLMRES__H_CHUNK_SIZE;
         return 0;
-    default:
-        return LLMRES_ERR_BAD_HTTP;
+    default: return LLMRES_ERR_BAD_HTTP;
     }
+}
+
+/* The next line to llmres__http_line: read where it lies when the input holds all of it,
+   else gathered in r->line, its LF too, until it is whole. */
+static int llmres__http_take_line(llmres_http_response_t *r, const uint8_t **at, const uint8_t *end) {
+    const uint8_t *p = *at, *lf = (const uint8_t *)memchr(p, '\n', (size_t)(end - p));
+    const char *l = (const char *)p;
+    size_t n = (size_t)((lf ? lf : end) - p);
+    if (n > (size_t)(LLMRES_HTTP_MAX_LINE - r->line_len)) return LLMRES_ERR_HEADER_TOO_LONG;
+    if (!lf || r->line_len) {
+        LLMRES_MEMCPY(r->line + r->line_len, p, lf ? n + 1 : n);
+        r->line_len = (uint16_t)(r->line_len + n);
+        if (!lf) { *at = end; return 0; }
+        l = r->line;
+        n = r->line_len;
+        r->line_len = 0;
+    }
+    *at = lf + 1;
+    if (n && l[n - 1] == '\r') n--;
+    return llmres__http_line(r, l, n);
+}
+
+/* A chunk's CRLF end and the next size line in their usual form (up to 8 hex digits,
+   CRLF), read from the input at once; 0 when they are not whole there or take another
+   form, for llmres__http_take_line, which reads every form (and says what is wrong). */
+static int llmres__http_chunk_fast(llmres_http_response_t *r, const uint8_t **at, const uint8_t *end) {
+    const uint8_t *p = *at, *digits, *last;
+    uint32_t size = 0;
+    int ended = 0;
+    if (r->state == LLMRES__H_CHUNK_END) {
+        if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return 0;
+        *at = p += 2;
+        r->state = LLMRES__H_CHUNK_SIZE;
+        ended = 1;
+    }
+    last = end - p > 8 ? p + 8 : end;
+    for (digits = p; p < last && (llmres__http_class[*p] & LLMRES__HEX); p++)
+        size = size * 16u + (uint32_t)(llmres__http_class[*p] >> 4);
+    if (p == digits || end - p < 2 || p[0] != '\r' || p[1] != '\n' || size > 0x7FFFFFFFu ||
+        p - digits >= LLMRES_HTTP_MAX_LINE)
+        return ended;
+    *at = p + 2;
+    r->remaining = size;
+    r->state = size ? LLMRES__H_CHUNK_DATA : LLMRES__H_TRAILER;
+    return 1;
 }
 
 static int llmres__http_deliver(llmres_http_response_t *r, const uint8_t *p, size_t n) {
@@ -3412,36 +3495,30 @@ static int llmres__http_deliver(llmres_http_response_t *r, const uint8_t *p, siz
     return 0;
 }
 
+/* Body bytes: up to the length or the chunk's end, or all of them until the close. */
+static int llmres__http_body(llmres_http_response_t *r, const uint8_t **at, const uint8_t *end) {
+    size_t n = (size_t)(end - *at);
+    int rc;
+    if (r->state != LLMRES__H_UNTIL_CLOSE && n > r->remaining) n = r->remaining;
+    if ((rc = llmres__http_deliver(r, *at, n)) != 0) return rc;
+    *at += n;
+    if (r->state != LLMRES__H_UNTIL_CLOSE && (r->remaining -= (uint32_t)n) == 0)
+        r->state = r->state == LLMRES__H_BODY ? LLMRES__H_DONE : LLMRES__H_CHUNK_END;
+    return 0;
+}
+
 LLMRES_API int llmres_http_parse(llmres_http_response_t *r, const void *data, size_t len, size_t *consumed) {
-    const uint8_t *p = (const uint8_t *)data, *end = p + len;
+    const uint8_t *p = (const uint8_t *)data, *end;
     int rc = 0;
     if (!r || (!data && len)) return LLMRES_ERR_INVALID;
     if (r->state == LLMRES__H_ERROR) return r->error;
-    while (p < end && r->state != LLMRES__H_DONE) {
-        if (r->state == LLMRES__H_BODY || r->state == LLMRES__H_CHUNK_DATA || r->state == LLMRES__H_UNTIL_CLOSE) {
-            size_t n = (size_t)(end - p);
-            if (r->state != LLMRES__H_UNTIL_CLOSE && n > r->remaining) n = r->remaining;
-            if ((rc = llmres__http_deliver(r, p, n)) != 0) break;
-            p += n;
-            if (r->state != LLMRES__H_UNTIL_CLOSE && (r->remaining -= (uint32_t)n) == 0)
-                r->state = r->state == LLMRES__H_BODY ? LLMRES__H_DONE : LLMRES__H_CHUNK_END;
-        } else {
-            /* a line: copy up to LF into the line buffer */
-            const uint8_t *lf = (const uint8_t *)memchr(p, '\n', (size_t)(end - p));
-            size_t n = (size_t)((lf ? lf : end) - p);
-            size_t i;
-            if (n > (size_t)(LLMRES_HTTP_MAX_LINE - r->line_len)) { rc = LLMRES_ERR_HEADER_TOO_LONG; break; }
-            LLMRES_MEMCPY(r->line + r->line_len, p, n);
-            r->line_len = (uint16_t)(r->line_len + n);
-            p += n;
-            if (!lf) break;
-            p++; /* the LF */
-            if (r->line_len && r->line[r->line_len - 1] == '\r') r->line_len--;
-            for (i = 0; i < r->line_len; i++)
-                if (r->line[i] == '\r' || r->line[i] == 0) { rc = LLMRES_ERR_BAD_HTTP; break; } /* bare CR, NUL */
-            if (rc || (rc = llmres__http_line(r)) != 0) break;
-            r->line_len = 0;
-        }
+    end = len ? p + len : p;
+    while (!rc && p < end && r->state != LLMRES__H_DONE) {
+        if (r->state == LLMRES__H_BODY || r->state == LLMRES__H_CHUNK_DATA || r->state == LLMRES__H_UNTIL_CLOSE)
+            rc = llmres__http_body(r, &p, end);
+        else if ((r->state != LLMRES__H_CHUNK_END && r->state != LLMRES__H_CHUNK_SIZE) || r->line_len ||
+                 !llmres__http_chunk_fast(r, &p, end))
+            rc = llmres__http_take_line(r, &p, end);
     }
     if (consumed) *consumed = (size_t)(p - (const uint8_t *)data);
     if (rc) {

@@ -338,6 +338,112 @@ static void hints_edge_cases(void) {
     }
 }
 
+/* Parses text[0..len) in pieces of `step` bytes (0: whole), into a fresh r. */
+static int feed_steps(const char *text, size_t len, size_t step) {
+    size_t at = 0, used;
+    int rc = 0;
+    llmres_http_response_init(&r, body, sizeof(body), NULL, NULL, 0);
+    while (at < len && rc == 0) {
+        size_t n = step && len - at > step ? step : len - at;
+        rc = llmres_http_parse(&r, text + at, n, &used);
+        at += used;
+    }
+    return rc;
+}
+
+/* Every byte in a header name, in a value and as a chunk size, whole (lines read where
+   they lie, chunk framing read at once) and byte by byte (lines gathered in r.line):
+   the byte-class table against the sets written out here. */
+static void every_byte_in_names_values_and_chunk_sizes(void) {
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static const char hex[] = "0123456789abcdefABCDEF";
+    char text[128];
+    int c;
+    size_t step, n;
+    for (step = 0; step <= 1; step++)
+        for (c = 0; c < 256; c++) {
+            int is_tchar = c != 0 && strchr(tchar, c) != NULL, is_hex = c != 0 && strchr(hex, c) != NULL;
+            int v = !is_hex ? 0 : c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+            n = (size_t)sprintf(text, "HTTP/1.1 200 OK\r\nAxB: v\r\nContent-Length: 0\r\n\r\n");
+            text[18] = (char)c; /* a ':' there makes the name "A": also valid */
+            CHECK_EQ(feed_steps(text, n, step), is_tchar || c == ':' ? 1 : LLMRES_ERR_BAD_HTTP);
+            n = (size_t)sprintf(text, "HTTP/1.1 200 OK\r\nX-A: axb\r\nContent-Length: 0\r\n\r\n");
+            text[23] = (char)c; /* HTAB, SP, DEL and 128..255 may stand in a value */
+            CHECK_EQ(feed_steps(text, n, step), c == '\t' || c >= 32 ? 1 : LLMRES_ERR_BAD_HTTP);
+            n = (size_t)sprintf(text, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nx\r\n%.*s\r\n0\r\n\r\n", v,
+                                "0123456789abcdef");
+            text[47] = (char)c;
+            CHECK_EQ(feed_steps(text, n, step), is_hex ? 1 : LLMRES_ERR_BAD_HTTP);
+            if (is_hex) CHECK_EQ(r.body_len, v);
+        }
+}
+
+/* Lines of exactly LLMRES_HTTP_MAX_LINE bytes before the LF (CR included) pass, one more
+   does not: whole, byte by byte and split in two; with CRLF and with a bare LF (whose
+   line fills r.line, LF after it). Chunk sizes: up to 2 GB, leading zeros, bare LFs. */
+static void lines_at_the_limit_and_chunk_sizes(void) {
+    static char text[LLMRES_HTTP_MAX_LINE + 128];
+    const char *head = "HTTP/1.1 200 OK\r\n";
+    size_t step, n, extra, lf;
+    static const size_t steps[] = {0, 1, 500, 1000};
+    CHECK_EQ(sizeof(r.line), LLMRES_HTTP_MAX_LINE + 1); /* a full line's LF fits after it */
+    for (lf = 0; lf <= 1; lf++)
+        for (extra = 0; extra <= 1; extra++)
+            for (step = 0; step < 4; step++) {
+                size_t line = LLMRES_HTTP_MAX_LINE + extra; /* bytes before the LF */
+                n = (size_t)sprintf(text, "%sX-Big: ", head);
+                memset(text + n, 'a', line - 7 - (lf ? 0 : 1));
+                n += line - 7 - (lf ? 0 : 1);
+                n += (size_t)sprintf(text + n, "%sContent-Length: 0\r\n\r\n", lf ? "\n" : "\r\n");
+                CHECK_EQ(feed_steps(text, n, steps[step]), extra ? LLMRES_ERR_HEADER_TOO_LONG : 1);
+            }
+#define CHUNKED "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for (step = 0; step <= 1; step++) {
+        CHECK_EQ(feed_steps(CHUNKED "7fffffff\r\nab", strlen(CHUNKED "7fffffff\r\nab"), step), 0);
+        CHECK_EQ(r.remaining, 0x7FFFFFFF - 2);
+        CHECK_EQ(feed_steps(CHUNKED "80000000\r\n", strlen(CHUNKED "80000000\r\n"), step), LLMRES_ERR_BAD_HTTP);
+        CHECK_EQ(feed_steps(CHUNKED "0000000003\r\nabc\r\n0\r\n\r\n", strlen(CHUNKED "0000000003\r\nabc\r\n0\r\n\r\n"), step), 1);
+        CHECK_EQ(r.body_len, 3);
+        CHECK_EQ(feed_steps(CHUNKED "3\nabc\n3 ; x=\"y\"\r\ndef\r\n0\n\n", strlen(CHUNKED "3\nabc\n3 ; x=\"y\"\r\ndef\r\n0\n\n"), step), 1);
+        CHECK(r.body_len == 6 && memcmp(body, "abcdef", 6) == 0);
+        CHECK_EQ(feed_steps(CHUNKED "3\r\nabc\r\r\n0\r\n\r\n", strlen(CHUNKED "3\r\nabc\r\r\n0\r\n\r\n"), step), LLMRES_ERR_BAD_HTTP);
+        CHECK_EQ(feed_steps(CHUNKED "3\r\r\nabc\r\n0\r\n\r\n", strlen(CHUNKED "3\r\r\nabc\r\n0\r\n\r\n"), step), LLMRES_ERR_BAD_HTTP);
+        CHECK_EQ(feed_steps(CHUNKED "3;a\0b\r\nabc\r\n0\r\n\r\n", sizeof(CHUNKED "3;a\0b\r\nabc\r\n0\r\n\r\n") - 1, step), LLMRES_ERR_BAD_HTTP);
+        /* leading zeros: a line like any other, LLMRES_HTTP_MAX_LINE at most (CR included) */
+        for (extra = 0; extra <= 1; extra++) {
+            n = (size_t)sprintf(text, CHUNKED);
+            memset(text + n, '0', LLMRES_HTTP_MAX_LINE - 2 + extra);
+            n += LLMRES_HTTP_MAX_LINE - 2 + extra;
+            n += (size_t)sprintf(text + n, "1\r\nx\r\n0\r\n\r\n");
+            CHECK_EQ(feed_steps(text, n, step), extra ? LLMRES_ERR_HEADER_TOO_LONG : 1);
+            CHECK_EQ(r.body_len, extra ? 0 : 1);
+        }
+    }
+#undef CHUNKED
+}
+
+/* Names told apart by length and content, in any case; near misses are other headers. */
+static void header_names_near_misses(void) {
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nX-RateLimit-Remaining-Requests: 7\r\nx-ratelimit-remaining-requestz: 1\r\n"
+                  "x-ratelimit_remaining-tokens: 1\r\nx-ratelimit-remaining-tokens-: 1\r\nX-RATELIMIT-LIMIT-TOKENS: 9\r\n"
+                  "ANTHROPIC-RATELIMIT-OUTPUT-TOKENS-LIMIT: 8\r\nanthropic-ratelimit-output-token-limit: 1\r\n"
+                  "DATE: Sun, 22 Nov 2026 10:00:00 GMT\r\ndat: x\r\nx-request-ie: nope\r\nRequest-Id: yes\r\n"
+                  "Transfer-Encoding: CHUNKED\r\nconnection: Keep-Alive\r\n\r\n0\r\n\r\n", 0), 1);
+    CHECK_EQ(r.hints.requests.remaining, 7);
+    CHECK_EQ(r.hints.tokens.remaining, U);
+    CHECK_EQ(r.hints.tokens.limit, 9);
+    CHECK_EQ(r.hints.output_tokens.limit, 8);
+    CHECK_EQ(r.hints.date, 1795341600u);
+    CHECK(strcmp(r.hints.request_id, "yes") == 0);
+    CHECK(r.flags & LLMRES_HTTP_CHUNKED);
+    CHECK(llmres_http_keep_alive(&r));
+    /* a value that only looks like the usual one */
+    CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkex\r\nConnection: keep-alivf, close\r\n\r\nab", 0), 0);
+    CHECK(!(r.flags & LLMRES_HTTP_CHUNKED));
+    CHECK_EQ(llmres_http_parse_eof(&r), 1);
+    CHECK(!llmres_http_keep_alive(&r));
+}
+
 static void value_parsers(void) {
 #define D(s) llmres_parse_duration_ms(s, strlen(s))
     CHECK_EQ(D("6m0s"), 360000);
@@ -445,6 +551,9 @@ int main(int argc, char **argv) {
     RUN(malformed_responses_get_their_own_errors);
     RUN(body_buffer_limits_and_callbacks);
     RUN(hints_edge_cases);
+    RUN(every_byte_in_names_values_and_chunk_sizes);
+    RUN(lines_at_the_limit_and_chunk_sizes);
+    RUN(header_names_near_misses);
     RUN(value_parsers);
     RUN(request_writer);
     return T_DONE();
