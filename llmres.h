@@ -6110,6 +6110,8 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
         if (io > linger) io = linger;
     }
     status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
+    if (status == 0 && llmres__reached(c->port->now_ms(c->port->ctx), w->http.x_deadline))
+        status = llmres_http_poll(&w->http, &w->resp, 0); /* its deadline came in that wait: end it now, not a step late */
     llmres__call_count_resend(c, w, st, res);
 #ifndef LLMRES_NO_STATS
     if (c->stats && call->on_text && !st->first_byte && w->http.x_got) { /* a stream's first byte, once per attempt */
