@@ -1,5 +1,5 @@
 /* libFuzzer target for the whole client: llmres_call_step (up to 4 calls at once, one
-   worker each) or the dispatcher (llmres_dispatch_step over up to 4 slots and 8 jobs:
+   worker each, the first one maybe through the blocking llmres_call) or the dispatcher (llmres_dispatch_step over up to 4 slots and 8 jobs:
    submits, cancels, resubmits from on_done, a shutdown), on a fake millisecond clock
    (near the 32-bit wrap if the input says so), against a transport whose behaviour comes
    from the input: whether open fails and how (at once or while connecting in steps),
@@ -68,6 +68,7 @@ static llmres_stats_t stats;
 static call_slot_t calls[NW];
 static llmres_job_t jobs[NJOBS];
 static struct { uint32_t submit_at, began, deadline, blocked_at, submitted, notified, resubmit; char text[512]; } jx[NJOBS];
+static call_slot_t jslot[NJOBS]; /* a streamed job's pieces */
 static llmres_provider_t chain[2];
 static const char *const keys[2] = {"sk-fuzz-key-zero-0000", "sk-fuzz-key-one-11111"};
 static char statbuf[32768];
@@ -338,8 +339,8 @@ static void fill_call(llmres_call_t *call, int i, char *text, size_t cap, call_s
     size_t c = caps[(hdr[4] >> 5) & 7];
     llmres_call_init(call, prompts[hdr[1] & 64 ? 0 : i & 3], text, c < cap ? c : cap);
     call->temperature_milli = hdr[0] & 64 ? 0 : 700;
-    call->max_tokens = (uint32_t)i * 10u;
-    if (i & 1) call->system = "be brief";
+    call->max_tokens = hdr[1] & 64 ? 10u : (uint32_t)i * 10u; /* identical calls may share an attempt */
+    if (i & 1 && !(hdr[1] & 64)) call->system = "be brief";
     call->timeout_ms = i == 2 ? 0 : (100u << (hdr[3] & 7)) + (uint32_t)i * 53u;
     if (hdr[0] & 4) { call->on_text = gather; call->user = s; }
 }
@@ -351,7 +352,8 @@ static void check_client(uint32_t sum_attempts, uint32_t oks, uint32_t aborted, 
     for (k = 0; k < LLMRES_CLASSES; k++) { by += client.by_class[k]; abc += client.attempts_by_class[k]; }
     for (k = 0; k < client.providers; k++) {
         ans += client.answered_by[k];
-        if (client.breaker[k].in_flight && client.breaker[k].state != LLMRES_BREAKER_HALF_OPEN)
+        /* (other states keep a stale count: entering half-open starts it again) */
+        if (client.breaker[k].in_flight && client.breaker[k].state == LLMRES_BREAKER_HALF_OPEN)
             FAIL("breaker %u: %u probes in flight in state %d", k, client.breaker[k].in_flight, client.breaker[k].state);
     }
     if (client.in_flight) FAIL("%u attempts still in flight", client.in_flight);
@@ -380,6 +382,18 @@ static void check_client(uint32_t sum_attempts, uint32_t oks, uint32_t aborted, 
     }
 }
 
+/* An operator's hand, once, at a time the header gives: a breaker reset, forced open or
+   closed, or the overload state cleared (hdr[2] bit 7). */
+static uint32_t control_at;
+static int control_armed;
+static void control(void) {
+    int p = (hdr[10] >> 2) & 1 ? 0 : -1, action = hdr[10] & 3;
+    if (!control_armed || (int32_t)(now - control_at) < 0) return;
+    control_armed = 0;
+    if ((action == 3 ? llmres_client_overload_clear(&client, p) : llmres_client_breaker(&client, p, action)) != LLMRES_OK)
+        FAIL("a manual control refused");
+}
+
 /* ---- mode 1: calls stepped by hand, one worker each ---- */
 static void run_calls(void) {
     int ncalls = ((hdr[1] >> 6) & 1) + 1 + ((hdr[6] >> 6) & 3), i, guard;
@@ -395,6 +409,19 @@ static void run_calls(void) {
         s->st.io_wait_ms = io[(hdr[4] >> 3) & 3];
         s->abort_after = (hdr[11] >> 4) == 0 || (hdr[11] >> 4 & 3) != i ? 0 : (uint32_t)(hdr[11] >> 6) * 3u + 1u;
     }
+    if (hdr[9] & 2) { /* the first call through the blocking llmres_call, sleeping on the fake clock */
+        call_slot_t *s = &calls[0];
+        int rc;
+        s->started = 1;
+        s->deadline = now + (s->call.timeout_ms ? s->call.timeout_ms : client.cfg.timeout_ms);
+        rc = llmres_call(&client, &worker[0], &s->call, &s->res);
+        s->done = 1;
+        if (rc != s->res.error) FAIL("llmres_call returned %d, its result says %d", rc, s->res.error);
+        if ((int32_t)(now - s->deadline) > 0) FAIL("llmres_call ended %d ms after its deadline", (int32_t)(now - s->deadline));
+        check_result(&s->res, &s->call, s, s->deadline - (s->call.timeout_ms ? s->call.timeout_ms : client.cfg.timeout_ms), 0);
+        sum_attempts += s->res.attempts;
+        oks += s->res.error == LLMRES_OK;
+    }
     for (guard = 0;; guard++) {
         call_slot_t *s = NULL;
         uint32_t wait = 0;
@@ -404,6 +431,7 @@ static void run_calls(void) {
         if (!s) break;
         if (guard > 2000000) FAIL("calls still running after %d steps", guard);
         if ((int32_t)(s->wake - now) > 0) now = s->wake;
+        control();
         i = (int)(s - calls);
         if (!s->started) {
             s->started = 1;
@@ -451,11 +479,12 @@ static void on_done(llmres_job_t *job, void *user) {
     d_dones++;
     if ((int32_t)(now - jx[j].deadline) > (int32_t)(blocked_total - jx[j].blocked_at))
         FAIL("job %d ended %d ms after its deadline", j, (int32_t)(now - jx[j].deadline));
-    check_result(&job->result, &job->call, NULL, jx[j].began, blocked_total - jx[j].blocked_at);
+    check_result(&job->result, &job->call, &jslot[j], jx[j].began, blocked_total - jx[j].blocked_at);
     d_attempts += job->result.attempts;
     d_oks += job->result.error == LLMRES_OK;
     if (jx[j].resubmit && !disp.closed) { /* again, from inside on_done */
         jx[j].resubmit = 0;
+        jslot[j].plen = 0;
         jx[j].began = now;
         jx[j].deadline = now + (job->call.timeout_ms ? job->call.timeout_ms : client.cfg.timeout_ms);
         jx[j].blocked_at = blocked_total;
@@ -465,6 +494,7 @@ static void on_done(llmres_job_t *job, void *user) {
 
 static void submit(int j) {
     int rc;
+    jslot[j].plen = 0;
     jx[j].began = now;
     jx[j].deadline = now + (jobs[j].call.timeout_ms ? jobs[j].call.timeout_ms : client.cfg.timeout_ms);
     jx[j].blocked_at = blocked_total;
@@ -487,8 +517,7 @@ static void run_dispatch(void) {
     memset(jobs, 0, sizeof(jobs));
     memset(jx, 0, sizeof(jx));
     for (j = 0; j < njobs; j++) {
-        fill_call(&jobs[j].call, j, jx[j].text, sizeof(jx[j].text), NULL);
-        jobs[j].call.on_text = NULL; /* the dispatcher's calls: whole answers */
+        fill_call(&jobs[j].call, j, jx[j].text, sizeof(jx[j].text), &jslot[j]);
         jobs[j].priority = (uint8_t)((hdr[10] >> j) & 1 ? j % LLMRES_QUEUE_LEVELS : 0);
         jobs[j].on_done = on_done;
         jx[j].submit_at = t0 + (uint32_t)j * (uint32_t)(hdr[11] & 15) * 29u;
@@ -528,7 +557,18 @@ static void run_dispatch(void) {
             llmres_dispatch_shutdown(&disp);
             if (llmres_dispatch_submit(&disp, &jobs[0]) != LLMRES_ERR_SHUT_DOWN) FAIL("a submit after shutdown");
         }
-        pending = llmres_dispatch_step(&disp, &wait);
+        control();
+        if (hdr[2] & 64) { /* a thread per slot, taken in turn */
+            uint32_t w1, s1;
+            wait = LLMRES_NEVER;
+            for (s1 = 0; s1 < disp.slots; s1++) {
+                pending = llmres_dispatch_step_slot(&disp, s1, &w1);
+                if (pending < 0) FAIL("dispatch_step_slot returned %d", pending);
+                if (w1 < wait) wait = w1;
+            }
+        } else {
+            pending = llmres_dispatch_step(&disp, &wait);
+        }
         TRACE("dispatch step: pending %d wait %u queued %u running %p %p", pending, wait, disp.queue.count,
               (void *)disp.running[0], (void *)disp.running[1]);
         if (pending < 0) FAIL("dispatch_step returned %d", pending);
@@ -567,8 +607,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nconns = 0;
     d_attempts = d_oks = d_dones = 0;
     dispatch_mode = hdr[0] & 1;
+    control_armed = (hdr[2] & 128) != 0;
     async_open = (hdr[0] >> 1) & 1;
     setup();
+    control_at = now + (uint32_t)(hdr[10] >> 3) * 50u;
     if (dispatch_mode) run_dispatch();
     else run_calls();
     return 0;

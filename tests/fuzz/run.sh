@@ -13,11 +13,12 @@ V=${LLMRES_VECTORS:-tests/vectors}
 mkdir -p "$OUT"
 FAILED=0
 
-# hdr FORMAT MODE: the 12 header bytes of tests/fuzz/fuzz_client.c and an empty control
+# hdr FORMAT MODE [BITS]: the 12 header bytes of tests/fuzz/fuzz_client.c and an empty control
 # stream (every operation succeeds whole): MODE 0 calls, 1 the dispatcher, 2 calls over
-# a transport that connects in steps, 4 streamed; 2 providers of FORMAT, 4 at once,
+# a transport that connects in steps, 4 streamed, 64 cached (BITS 64: identical calls);
+# 2 providers of FORMAT, 4 at once,
 # 2 retries, 12.8 s deadlines, 6.4 s attempts, a 4 KB text buffer.
-hdr() { printf "\\$(printf %03o $(( $2 | 16 )))\\$(printf %03o $(( $1 | $1 << 2 )))\\022\\007\\347\\003\\003\\000\\000\\000\\000\\000\\000\\000"; }
+hdr() { printf "\\$(printf %03o $(( $2 | 16 )))\\$(printf %03o $(( $1 | $1 << 2 | ${3:-0} )))\\022\\007\\347\\003\\003\\000\\000\\000\\000\\000\\000\\000"; }
 format_of() {
     case $(basename "$1") in anthropic*) echo 1 ;; ollama*) echo 2 ;; azure*) echo 3 ;; *) echo 0 ;; esac
 }
@@ -27,6 +28,8 @@ seed_client() {
     for f in "$V"/*.http; do
         b=$(basename "$f" .http); fm=$(format_of "$f")
         for mode in 0 1 2; do { hdr "$fm" $mode; cat "$f"; } >"$d/$b.$mode"; done
+        # identical calls at temperature 0, cached: one attempt answers them all
+        case $b in *_200_*) { hdr "$fm" 64 64; cat "$f" "$f"; } >"$d/$b.cached" ;; esac
         # a failure, then the answer (a retry or the next provider gets it)
         case $b in *_200_*) ;; *)
             ok=$(ls "$V/${b%%_*}"_200_*.http 2>/dev/null | head -n 1); [ -n "$ok" ] || ok=$V/openai_200_chat.http
