@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317,SC2059 # seed_* run as "seed_$t"; hdr prints octal escapes it builds
 # The fuzz targets of tests/fuzz beyond the HTTP one: the whole client (calls and the
 # dispatcher), the configuration text and the snapshot, the request writers. Builds each
 # with clang -fsanitize=fuzzer,address,undefined, seeds it from tests/vectors (generated
@@ -27,12 +28,13 @@ seed_client() {
     d=$1; mkdir -p "$d"
     for f in "$V"/*.http; do
         b=$(basename "$f" .http); fm=$(format_of "$f")
-        for mode in 0 1 2; do { hdr "$fm" $mode; cat "$f"; } >"$d/$b.$mode"; done
+        for mode in 0 1 2; do { hdr "$fm" "$mode"; cat "$f"; } >"$d/$b.$mode"; done
         # identical calls at temperature 0, cached: one attempt answers them all
         case $b in *_200_*) { hdr "$fm" 64 64; cat "$f" "$f"; } >"$d/$b.cached" ;; esac
         # a failure, then the answer (a retry or the next provider gets it)
         case $b in *_200_*) ;; *)
-            ok=$(ls "$V/${b%%_*}"_200_*.http 2>/dev/null | head -n 1); [ -n "$ok" ] || ok=$V/openai_200_chat.http
+            ok=$V/openai_200_chat.http
+            for g in "$V/${b%%_*}"_200_*.http; do [ -f "$g" ] && ok=$g; done
             { hdr "$fm" 0; cat "$f" "$ok"; } >"$d/$b.then200" ;;
         esac
     done
@@ -63,7 +65,7 @@ run_target() {
         echo "FAIL clang builds the $t fuzz target"; sed 's/^/    /' "$OUT/$t.build.log" | head -20
         FAILED=1; return
     fi
-    rm -rf "$OUT/$t" && mkdir -p "$OUT/$t"
+    rm -rf "${OUT:?}/$t" && mkdir -p "$OUT/$t"
     "seed_$t" "$OUT/$t/corpus"
     if (cd "$OUT/$t" && "../fuzz_$t" -max_total_time="$SECS" -timeout=20 -print_final_stats=1 corpus >log 2>&1); then
         echo "PASS fuzzing $t for $SECS s finds nothing ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$OUT/$t/log" | grep -o '[0-9]*$') runs)"
@@ -73,5 +75,6 @@ run_target() {
     fi
 }
 
-for t in ${*:-client config request}; do run_target "$t"; done
+[ $# -gt 0 ] || set -- client config request
+for t in "$@"; do run_target "$t"; done
 exit $FAILED
