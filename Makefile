@@ -98,12 +98,14 @@ $(BUILD)/fleet/fleet: tests/bench/fleet.c llmres.h
 ports:
 	@sh tests/ports.sh
 
-# A longer fuzzing run of the HTTP parser (FUZZ_SECONDS, default 300).
+# Longer fuzzing runs (FUZZ_SECONDS each, default 300): the HTTP parser, then the whole
+# client, the configuration and the request writers (tests/fuzz/run.sh).
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	clang -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all tests/fuzz/fuzz_http.c -o $(BUILD)/fuzz/fuzz_http
 	@OUT=$(BUILD)/fuzz; . tests/common.sh; fuzz_seeds $(BUILD)/fuzz/corpus
 	cd $(BUILD)/fuzz && ./fuzz_http -max_total_time=$${FUZZ_SECONDS:-300} corpus
+	OUT=$(BUILD)/fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-300} sh tests/fuzz/run.sh
 
 # The main job: 200 requests through llmres to a local, overloaded mock LLM (no key, no network).
 demo:

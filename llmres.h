@@ -1534,7 +1534,8 @@ LLMRES_API llmres_err_t llmres_config_preset(llmres_config_t *c, const char *nam
    in err (may be NULL): unknown key, not a number, out of range. */
 LLMRES_API llmres_err_t llmres_config_set(llmres_config_t *c, const char *key, const char *value, char *err, size_t err_cap);
 /* KEY=VALUE lines; blank lines and # comments skipped; spaces around both trimmed.
-   Stops at the first bad line (err names the line and the key). */
+   Stops at the first bad line (err names the line and the key); a NUL byte in a
+   KEY=VALUE line makes it bad (it would cut the key or the value). */
 LLMRES_API llmres_err_t llmres_config_parse(llmres_config_t *c, const char *text, size_t len, char *err, size_t err_cap);
 /* The i-th key name (for reading the environment), NULL past the last. */
 LLMRES_API const char *llmres_config_key(int i);
@@ -4656,12 +4657,13 @@ static void llmres__say4(char *err, size_t cap, const char *a, const char *b, co
 /* "12", or with milli "1.5" and "0.001" (at most three decimals) as thousandths, into
    *out. 0 or INVALID. */
 static int llmres__cfgnum(const char *v, size_t n, int milli, uint32_t *out) {
-    size_t dot = 0, i, decimals;
+    size_t dot = 0, i, decimals, lead = 0;
     uint64_t whole, frac = 0;
     while (dot < n && v[dot] != '.') dot++;
     decimals = dot < n ? n - dot - 1 : 0;
     if (dot == 0 || (dot < n && (!milli || decimals == 0 || decimals > 3))) return LLMRES_ERR_INVALID;
-    whole = llmres_parse_uint(v, dot);
+    while (lead + 1u < dot && v[lead] == '0') lead++; /* "000000151239680" is 151239680: only value digits count */
+    whole = llmres_parse_uint(v + lead, dot - lead);
     if (whole == LLMRES_UNKNOWN) return LLMRES_ERR_INVALID;
     for (i = dot + 1; i < n; i++) {
         if (!llmres__is_digit((unsigned char)v[i])) return LLMRES_ERR_INVALID;
@@ -4734,6 +4736,10 @@ LLMRES_API llmres_err_t llmres_config_parse(llmres_config_t *c, const char *text
         if (a == b || text[a] == '#') continue;
         for (eq = a; eq < b && text[eq] != '='; eq++) {}
         where[llmres__utoa(where, line)] = 0;
+        if (memchr(text + a, 0, b - a)) { /* a NUL would cut the key or the value short */
+            llmres__say(err, err_cap, "line ", where, strlen(where), ": NUL byte in the line");
+            return LLMRES_ERR_INVALID;
+        }
         if (eq == b) { llmres__say(err, err_cap, "line ", where, strlen(where), ": want KEY=VALUE"); return LLMRES_ERR_INVALID; }
         klen = eq;
         while (klen > a && (text[klen - 1] == ' ' || text[klen - 1] == '\t')) klen--;
@@ -6275,6 +6281,8 @@ static int llmres__call_receive(llmres_client_t *c, llmres_worker_t *w, const ll
         if (io > linger) io = linger;
     }
     status = !over || linger ? llmres_http_poll(&w->http, &w->resp, io) : 0;
+    if (status == 0 && llmres__reached(c->port->now_ms(c->port->ctx), w->http.x_deadline))
+        status = llmres_http_poll(&w->http, &w->resp, 0); /* its deadline came in that wait: end it now, not a step late */
     llmres__call_count_resend(c, w, st, res);
 #ifndef LLMRES_NO_STATS
     if (c->stats && call->on_text && !st->first_byte && w->http.x_got) { /* a stream's first byte, once per attempt */

@@ -206,6 +206,8 @@ if step "clang builds the HTTP fuzz target" clang -std=c99 -g -O1 -fsanitize=fuz
     step "fuzzing the HTTP parser for ${FUZZ_SECONDS:-20} s finds nothing" \
         sh -c "cd '$OUT' && ./fuzz_http -max_total_time=${FUZZ_SECONDS:-20} corpus"
 fi
+# The whole client (calls and the dispatcher), the configuration and the request writers.
+run "fuzz targets (tests/fuzz/run.sh)" env OUT="$OUT/fuzz" FUZZ_SECONDS="${FUZZ_TARGET_SECONDS:-10}" sh tests/fuzz/run.sh
 
 # 6. Every C example in README.md and docs/ compiles, strict; README's first one runs (on
 #    the sim port); the reference tables agree with the code.

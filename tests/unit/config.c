@@ -85,10 +85,42 @@ static void text_from_flash(void) {
     CHECK(llmres_config_key(-1) == NULL);
 }
 
+/* Found by fuzzing (issue 12): a NUL cut the key ("LLM_TIMEOUT_MS\0junk" read as
+   LLM_TIMEOUT_MS) or the value; leading zeros counted against the 10 digits. */
+static void nul_bytes_and_leading_zeros(void) {
+    static const char nul_key[] = "LLM_TIMEOUT_MS\0junk=5000\n";
+    static const char nul_value[] = "LLM_TIMEOUT_MS=5000\0junk\n";
+    static const char nul_comment[] = "# a comment\0 with a NUL\nLLM_TIMEOUT_MS=7000\n";
+    llmres_config_t c;
+    char err[160];
+    llmres_config_defaults(&c);
+    CHECK_EQ(llmres_config_parse(&c, nul_key, sizeof(nul_key) - 1, err, sizeof(err)), LLMRES_ERR_INVALID);
+    CHECK(strstr(err, "line 1") != NULL && strstr(err, "NUL") != NULL);
+    CHECK_EQ(llmres_config_parse(&c, nul_value, sizeof(nul_value) - 1, err, sizeof(err)), LLMRES_ERR_INVALID);
+    CHECK_EQ(c.timeout_ms, 60000); /* untouched */
+    CHECK_EQ(llmres_config_parse(&c, nul_comment, sizeof(nul_comment) - 1, err, sizeof(err)), LLMRES_OK);
+    CHECK_EQ(c.timeout_ms, 7000);  /* a comment is not read */
+    CHECK_EQ(llmres_config_set(&c, "LLM_TIMEOUT_MS", "000000151239680", err, sizeof(err)), LLMRES_OK);
+    CHECK_EQ(c.timeout_ms, 151239680);
+    CHECK_EQ(llmres_config_parse(&c, "LLM_JITTER_SEED=00000000004294967294\n", 37, err, sizeof(err)), LLMRES_OK);
+    CHECK_EQ(c.jitter_seed, 4294967294u);
+    CHECK_EQ(llmres_config_set(&c, "LLM_REQUESTS_PER_SECOND", "0000000000001.5", err, sizeof(err)), LLMRES_OK);
+    CHECK_EQ(c.rps_milli, 1500);
+    CHECK_EQ(llmres_config_set(&c, "LLM_MAX_RETRIES", "0000000000000", err, sizeof(err)), LLMRES_OK);
+    CHECK_EQ(c.max_retries, 0);
+    /* overflow is still refused, with or without leading zeros */
+    CHECK_EQ(llmres_config_set(&c, "LLM_JITTER_SEED", "00004294967296", err, sizeof(err)), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_config_set(&c, "LLM_JITTER_SEED", "4294967295", err, sizeof(err)), LLMRES_ERR_INVALID);
+    CHECK_EQ(llmres_config_set(&c, "LLM_TIMEOUT_MS", "0099999999999", err, sizeof(err)), LLMRES_ERR_INVALID);
+    CHECK_EQ(c.jitter_seed, 4294967294u);
+    CHECK_EQ(c.timeout_ms, 151239680);
+}
+
 int main(int argc, char **argv) {
     T_INIT(argc, argv);
     RUN(defaults_and_presets);
     RUN(one_key_at_a_time);
     RUN(text_from_flash);
+    RUN(nul_bytes_and_leading_zeros);
     return T_DONE();
 }
