@@ -237,5 +237,9 @@ run "ports" sh tests/ports.sh
 #    Cortex-M0 (16 KB) and RV32; unit, client and sim in armhf, i386 and s390x user mode.
 run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run.sh --quick
 
+# 10. Hostile servers (tests/hostile.sh): each ends in its class by its deadline, no fd or
+#     memory left behind, the client answers after; about 25 s.
+run "hostile servers" sh tests/hostile.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
