@@ -38,7 +38,7 @@ test_sources() {
 test_libs() {
     case $1 in
     integration | stepped | hostile) echo "-lpthread" ;;
-    tls | llm_tls) echo "$TLSLIBS" ;;
+    tls | llm_tls | soak) echo "$TLSLIBS" ;;
     esac
 }
 
@@ -122,6 +122,7 @@ start_servers_for() {
     case $1 in
     integration) start_fault ;;
     hostile) start_hostile ;;
+    soak) start_nginx && start_mock mock_soak && LLMRES_MOCK_PORT=$(cat "$OUT/mock_soak.ready") && export LLMRES_MOCK_PORT ;;
     tls) start_fault && start_nginx && start_fault_tls ;;
     llm_tls) start_nginx && start_mock_busy && start_mock_stream_error && start_mock_a429 ;;
     esac

@@ -240,6 +240,8 @@ run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run
 # 10. Hostile servers (tests/hostile.sh): each ends in its class by its deadline, no fd or
 #     memory left behind, the client answers after; about 25 s.
 run "hostile servers" sh tests/hostile.sh
+#     Soak (tests/soak.sh, make soak): 10,000 calls over TLS, keep-alive; nothing grows. About 10 s.
+run "soak" sh tests/soak.sh
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
