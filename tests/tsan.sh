@@ -2,12 +2,16 @@
 # ThreadSanitizer on the threaded tests and examples that make test did not run under it
 # (issue 12): tests/integration/llm_tls.c (a dispatcher thread per slot, over TLS, with its
 # servers), the port conformance test and its selftest (a peer thread), and examples/demo.c
-# (4 threads over TLS, through examples/demo.sh with DEMO_CC/DEMO_CFLAGS, its own timeout).
+# (4 threads over TLS, through examples/demo.sh with DEMO_CC/DEMO_CFLAGS, its own timeout);
+# as root, the lwIP tests (tests/lwip/run.sh: lwIP's tcpip thread, three threads sharing the
+# transport; LLMRES_LWIP_CC/CFLAGS; lwIP's threads are never joined, lwIP has no join, so
+# thread leaks are not reported; LLMRES_SLOW widens the superloop's step bound).
 # Already under TSan elsewhere: tests/integration/integration.c and stepped.c (tests/run.sh),
 # tests/threads/threads.c and tests/freertos/freertos.c (tests/ports.sh).
 # Built with LLMRES_POSIX_NO_GAI_A: glibc starts getaddrinfo_a's helper thread from inside
 # libc, where TSan cannot see it, and that thread's first malloc crashes TSan's allocator
-# (names then resolve inside open). Any TSan report fails (halt_on_error=1). About 45 s.
+# (names then resolve inside open). Any TSan report fails (halt_on_error=1). About 55 s,
+# 110 s with lwIP.
 #   sh tests/tsan.sh
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -54,5 +58,14 @@ if env DEMO_CC=clang DEMO_CFLAGS="$TSAN" timeout 120 sh examples/demo.sh >"$OUT/
     echo "PASS (TSan) examples/demo.c: 4 threads, 200 requests, no race, every request ends once"
 else
     echo "FAIL (TSan) examples/demo.c (the end of $OUT/demo.log:)"; tail -30 "$OUT/demo.log"; FAILS=$((FAILS + 1))
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    env LLMRES_LWIP_CC=clang LLMRES_LWIP_CFLAGS="$TSAN -Wno-unused-but-set-variable" LLMRES_SLOW=1 \
+        TSAN_OPTIONS="$TSAN_OPTIONS report_thread_leaks=0" sh tests/lwip/run.sh >"$OUT/lwip.log" 2>&1 || FAILS=$((FAILS + 1))
+    grep -E '^(PASS|FAIL|SKIP) ' "$OUT/lwip.log" | grep -v 'strict build\|builds port/\|as C++\|over lwip_select' |
+        sed 's/^\(PASS\|FAIL\) /\1 (TSan) lwip: /'
+    grep -q 'ThreadSanitizer' "$OUT/lwip.log" && { echo "FAIL (TSan) lwip: a report, in $OUT/lwip.log:"; grep -A12 'WARNING: ThreadSanitizer' "$OUT/lwip.log" | head -30; }
+else
+    echo "SKIP lwip under TSan: needs root (a network namespace and a TAP device)"
 fi
 [ "$FAILS" -eq 0 ]
