@@ -242,7 +242,8 @@ run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run
 run "hostile servers" sh tests/hostile.sh
 #     Soak (tests/soak.sh, make soak): 10,000 calls over TLS, keep-alive; nothing grows. About 10 s.
 run "soak" sh tests/soak.sh
-#     ThreadSanitizer on llm_tls, the conformance test and examples/demo (tests/tsan.sh). About 55 s.
+#     ThreadSanitizer on llm_tls, the conformance test, examples/demo and, as root, the lwIP
+#     tests (tests/tsan.sh). About 105 s.
 run "tsan" sh tests/tsan.sh
 
 echo "$PASSED passed, $FAILED failed"
