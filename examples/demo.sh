@@ -2,7 +2,8 @@
 # make demo: builds the demo, starts the mock LLM server on 127.0.0.1 over TLS, overloaded
 # (capacity 12 requests/s against more offered, 3 at once at most, 3 % failures, an outage
 # from 3 s to 6 s), sends 200 requests through llmres from 4 threads, prints the summary
-# and stops the server. No network and no API key needed.
+# and stops the server. No network and no API key needed. DEMO_CC and DEMO_CFLAGS build it
+# another way (make test: clang, -fsanitize=thread).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=build/demo
@@ -19,7 +20,8 @@ if [ ! -f "$OUT/server.pem" ]; then
     openssl x509 -req -in "$OUT/server.csr" -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" -CAcreateserial -days 7 \
         -extfile "$OUT/ext" -out "$OUT/server.pem" 2>/dev/null
 fi
-cc -std=c99 -O2 -Wall -Wextra examples/demo.c -o "$OUT/demo" -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
+# shellcheck disable=SC2086 # DEMO_CFLAGS are words
+${DEMO_CC:-cc} -std=c99 -O2 -Wall -Wextra ${DEMO_CFLAGS:-} examples/demo.c -o "$OUT/demo" -lmbedtls -lmbedx509 -lmbedcrypto -lpthread
 rm -f "$OUT/mock.ready"
 python3 tests/servers/mock_llm.py --ready-file "$OUT/mock.ready" --cert "$OUT/server.pem" --key "$OUT/server.key" \
     --capacity 12 --concurrency 3 --latency-ms 40 --jitter-ms 80 --failure-rate 0.03 --outage 3:6 --seed 7 \

@@ -138,12 +138,32 @@ LLMRES_LWIP_FN uint32_t llmres_lwip_now_ms(void *ctx) {
     return (uint32_t)sys_now();
 }
 
+/* A slot's state, read under lwIP's lock: the resolver's callback sets the address (or
+   the error), then the state, in the tcpip thread, under the same lock; a reader that
+   takes it sees both (volatile alone orders nothing between threads). */
+static uint8_t llmres__lw_state(const llmres_lwip_conn_t *c) {
+    uint8_t state;
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    state = c->state;
+    SYS_ARCH_UNPROTECT(lev);
+    return state;
+}
+
+/* Sets it under the same lock (other threads scan the slots for a free one). */
+static void llmres__lw_set_state(llmres_lwip_conn_t *c, uint8_t state) {
+    SYS_ARCH_DECL_PROTECT(lev);
+    SYS_ARCH_PROTECT(lev);
+    c->state = state;
+    SYS_ARCH_UNPROTECT(lev);
+}
+
 /* The slot an id names, if it is still that connection; NULL for a stale or bad id. */
 static llmres_lwip_conn_t *llmres__lw_conn(llmres_lwip_t *lw, int id) {
     llmres_lwip_conn_t *c;
     if (id < 0) return NULL;
     c = &lw->conn[(unsigned)id % LLMRES_LWIP_MAX_CONNECTIONS];
-    if (c->state == LLMRES__LW_FREE || c->gen != (unsigned)id / LLMRES_LWIP_MAX_CONNECTIONS) return NULL;
+    if (llmres__lw_state(c) == LLMRES__LW_FREE || c->gen != (unsigned)id / LLMRES_LWIP_MAX_CONNECTIONS) return NULL;
     return c;
 }
 
@@ -242,7 +262,7 @@ static void llmres__lw_connect(llmres_lwip_conn_t *c) {
         len = sizeof(*s4);
     }
 #endif
-    c->state = LLMRES__LW_FAILED;
+    llmres__lw_set_state(c, LLMRES__LW_FAILED);
     c->sock = lwip_socket(family, SOCK_STREAM, 0);
     if (c->sock < 0) { c->last_errno = errno; c->error = LLMRES_ERR_NO_SLOT; return; } /* lwIP's socket table */
     SYS_ARCH_PROTECT(lev);
@@ -250,9 +270,9 @@ static void llmres__lw_connect(llmres_lwip_conn_t *c) {
     SYS_ARCH_UNPROTECT(lev);
     if (lwip_fcntl(c->sock, F_SETFL, O_NONBLOCK) != 0) { c->error = llmres__lw_fail(c, errno, 1); return; }
     lwip_setsockopt(c->sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* a request is two writes */
-    if (lwip_connect(c->sock, (struct sockaddr *)(void *)&ss, len) == 0) { c->state = LLMRES__LW_UP; return; }
+    if (lwip_connect(c->sock, (struct sockaddr *)(void *)&ss, len) == 0) { llmres__lw_set_state(c, LLMRES__LW_UP); return; }
     if (errno != EINPROGRESS) { c->error = llmres__lw_fail(c, errno, 1); return; }
-    c->state = LLMRES__LW_CONNECTING;
+    llmres__lw_set_state(c, LLMRES__LW_CONNECTING);
 }
 
 /* Moves a connection on within timeout_ms: LLMRES_OK when it is up, 0 when not yet,
@@ -261,7 +281,7 @@ static int llmres__lw_progress(llmres_lwip_conn_t *c, uint32_t timeout_ms) {
     uint32_t start = (uint32_t)sys_now();
     for (;;) {
         uint32_t spent = (uint32_t)sys_now() - start, left = spent < timeout_ms ? timeout_ms - spent : 0;
-        uint8_t state = c->state;
+        uint8_t state = llmres__lw_state(c);
         if (state == LLMRES__LW_UP) return 1;
         if (state == LLMRES__LW_FAILED) return c->error;
         if (state == LLMRES__LW_RESOLVED) { llmres__lw_connect(c); continue; }
@@ -275,8 +295,8 @@ static int llmres__lw_progress(llmres_lwip_conn_t *c, uint32_t timeout_ms) {
             socklen_t len = sizeof(err);
             if (rc == 0) return 0;
             if (rc < 0 || lwip_getsockopt(c->sock, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno ? errno : EIO;
-            if (err) { c->error = llmres__lw_fail(c, err, 1); c->state = LLMRES__LW_FAILED; }
-            else c->state = LLMRES__LW_UP;
+            if (err) { c->error = llmres__lw_fail(c, err, 1); llmres__lw_set_state(c, LLMRES__LW_FAILED); }
+            else llmres__lw_set_state(c, LLMRES__LW_UP);
         }
     }
 }
@@ -347,14 +367,14 @@ static int llmres__lw_open(void *ctx, const char *host, uint16_t port, uint32_t 
     c->port = port;
     memcpy(c->host, host, n + 1);
     if (ipaddr_aton(host, &c->addr)) {
-        c->state = LLMRES__LW_RESOLVED;
+        llmres__lw_set_state(c, LLMRES__LW_RESOLVED);
         llmres__lw_connect(c);
     } else {
 #if LWIP_DNS
         struct llmres_lwip_query *q = llmres__lw_query(lw, c);
         if (!q) {
             c->error = LLMRES_ERR_NO_SLOT; /* every query still owed an answer */
-            c->state = LLMRES__LW_FAILED;
+            llmres__lw_set_state(c, LLMRES__LW_FAILED);
         } else if (tcpip_try_callback(llmres__lw_dns_start, q) == ERR_OK) {
             SYS_ARCH_DECL_PROTECT(lev);
             SYS_ARCH_PROTECT(lev);
@@ -365,12 +385,12 @@ static int llmres__lw_open(void *ctx, const char *host, uint16_t port, uint32_t 
         }
 #else
         c->error = LLMRES_ERR_DNS; /* LWIP_DNS 0: numeric addresses only */
-        c->state = LLMRES__LW_FAILED;
+        llmres__lw_set_state(c, LLMRES__LW_FAILED);
 #endif
     }
     rc = llmres__lw_progress(c, timeout_ms);
     if (rc == 1 || (rc == 0 && timeout_ms == 0)) return id; /* up, or under way for a stepped caller */
-    if (rc == 0) rc = c->state == LLMRES__LW_RESOLVING ? LLMRES_ERR_DNS : LLMRES_ERR_TIMEOUT; /* the resolver's, or the provider's */
+    if (rc == 0) rc = llmres__lw_state(c) == LLMRES__LW_RESOLVING ? LLMRES_ERR_DNS : LLMRES_ERR_TIMEOUT; /* the resolver's, or the provider's */
     llmres__lw_close(lw, id);
     return rc;
 }
@@ -413,7 +433,7 @@ static int llmres__lw_recv(void *ctx, int id, void *buf, size_t len, uint32_t ti
 /* 1 while connection id waits for its name, else 0 (llmres_transport_t.resolving). */
 static int llmres__lw_resolving(void *ctx, int id) {
     const llmres_lwip_conn_t *c = llmres__lw_conn((llmres_lwip_t *)ctx, id);
-    return c && c->state == LLMRES__LW_RESOLVING;
+    return c && llmres__lw_state(c) == LLMRES__LW_RESOLVING;
 }
 
 /* lwIP's errno at connection id's last failure (0: none, or the id is closed). */

@@ -37,8 +37,8 @@ test_sources() {
 # test_libs NAME: what test NAME links against beyond libc.
 test_libs() {
     case $1 in
-    integration | stepped) echo "-lpthread" ;;
-    tls | llm_tls) echo "$TLSLIBS" ;;
+    integration | stepped | hostile) echo "-lpthread" ;;
+    tls | llm_tls | soak) echo "$TLSLIBS" ;;
     esac
 }
 
@@ -111,10 +111,18 @@ start_mock_a429() {
     LLMRES_MOCK_A429_PORT=$(cat "$OUT/mock_a429.ready"); export LLMRES_MOCK_A429_PORT
 }
 
+# The hostile server (tests/servers/hostile_server.py); exports LLMRES_HOSTILE_PORT.
+start_hostile() {
+    serve hostile python3 tests/servers/hostile_server.py --stall-max 10 || return 1
+    LLMRES_HOSTILE_PORT=$(cat "$OUT/hostile.ready"); export LLMRES_HOSTILE_PORT
+}
+
 # start_servers_for NAME: what test NAME needs, nothing for a unit test.
 start_servers_for() {
     case $1 in
     integration) start_fault ;;
+    hostile) start_hostile ;;
+    soak) start_nginx && start_mock mock_soak && LLMRES_MOCK_PORT=$(cat "$OUT/mock_soak.ready") && export LLMRES_MOCK_PORT ;;
     tls) start_fault && start_nginx && start_fault_tls ;;
     llm_tls) start_nginx && start_mock_busy && start_mock_stream_error && start_mock_a429 ;;
     esac

@@ -243,5 +243,14 @@ run "emu --quick (make emu runs it all)" env EMU_OUT="$OUT/emu" sh tests/emu/run
 #     reordering and the link down, in user space through NFQUEUE; about 2 minutes).
 run "lossy (demo over a bad link)" sh tests/lossy/run.sh
 
+# 11. Hostile servers (tests/hostile.sh): each ends in its class by its deadline, no fd or
+#     memory left behind, the client answers after; about 25 s.
+run "hostile servers" sh tests/hostile.sh
+#     Soak (tests/soak.sh, make soak): 10,000 calls over TLS, keep-alive; nothing grows. About 10 s.
+run "soak" sh tests/soak.sh
+#     ThreadSanitizer on llm_tls, the conformance test, examples/demo and, as root, the lwIP
+#     tests (tests/tsan.sh). About 105 s.
+run "tsan" sh tests/tsan.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -539,7 +539,7 @@ static void superloop_with_a_dropped_provider(void) {
         if (i > 0) CHECK_EQ(job[i].result.error, LLMRES_OK);
     }
     CHECK(job[0].result.error != LLMRES_OK);
-    CHECK(longest <= 50);
+    CHECK(longest <= (getenv("LLMRES_SLOW") ? 200u : 50u)); /* LLMRES_SLOW: under TSan (tests/tsan.sh) */
     printf("  superloop: longest step %u ms, latest job end %u ms after submission, job 0: %s\n",
            (unsigned)longest, (unsigned)latest, llmres_strerror(job[0].result.error));
     for (i = 0; i < SLOTS; i++) llmres_worker_close(&workers[i]);

@@ -7,6 +7,7 @@
 # its last process. Needs root (the namespace and the TAP): prints a SKIP line otherwise.
 #   sh tests/lwip/run.sh [FILTER]           a FILTER runs only the tests whose name has it
 #   LLMRES_LWIP_WRAP="valgrind -q" sh tests/lwip/run.sh  runs the test binaries under a tool
+#   LLMRES_LWIP_CC=clang LLMRES_LWIP_CFLAGS=-fsanitize=thread ...  builds them another way
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 OUT=${OUT:-build/test}/lwip
@@ -36,11 +37,11 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
         exit $BUILD_FAILED
     fi
     # shellcheck disable=SC2086 # flags are words
-    gcc $TESTFLAGS -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip" -llwip $TLSLIBS ||
+    ${LLMRES_LWIP_CC:-gcc} $TESTFLAGS ${LLMRES_LWIP_CFLAGS:-} -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip" -llwip $TLSLIBS ||
         { echo "FAIL lwip: the test does not build"; exit 1; }
     # again with LWIP_DNS 1 (Debian's build has 0) and a resolver of the test's own
     # shellcheck disable=SC2086
-    gcc $TESTFLAGS -DLWIP_DNS=1 -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip-dns" -llwip $TLSLIBS ||
+    ${LLMRES_LWIP_CC:-gcc} $TESTFLAGS ${LLMRES_LWIP_CFLAGS:-} -DLWIP_DNS=1 -I/usr/include/lwip tests/lwip/lwip.c -o "$OUT/lwip-dns" -llwip $TLSLIBS ||
         { echo "FAIL lwip: the test does not build with LWIP_DNS 1"; exit 1; }
     # A third build with lwIP's real resolver: dns.c from Debian's source package of the
     # installed lwIP (a private apt state, as tests/mbedtls36.sh does; fetched once).
@@ -61,7 +62,7 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
     if [ -f "$DNS_SRC" ]; then
         gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -DLWIP_DNS=1 -DDNS_MAX_RETRIES=2 -I/usr/include/lwip -c "$DNS_SRC" -o "$OUT/dns.o" &&
         # shellcheck disable=SC2086
-        gcc $TESTFLAGS -DLWIP_DNS=1 -DDNS_MAX_RETRIES=2 -DLLMRES_TEST_REAL_DNS -I/usr/include/lwip tests/lwip/lwip.c "$OUT/dns.o" \
+        ${LLMRES_LWIP_CC:-gcc} $TESTFLAGS ${LLMRES_LWIP_CFLAGS:-} -DLWIP_DNS=1 -DDNS_MAX_RETRIES=2 -DLLMRES_TEST_REAL_DNS -I/usr/include/lwip tests/lwip/lwip.c "$OUT/dns.o" \
             -o "$OUT/lwip-realdns" -llwip $TLSLIBS || { echo "FAIL lwip: the test does not build with lwIP's dns.c"; exit 1; }
     else
         rm -f "$OUT/lwip-realdns"
@@ -69,7 +70,7 @@ if [ -z "${LLMRES_LWIP_INSIDE:-}" ]; then
     fi
     # the port conformance test (tests/conformance) on this port, run in the namespace too
     # shellcheck disable=SC2086
-    gcc $TESTFLAGS -I/usr/include/lwip tests/conformance/lwip.c -o "$OUT/conformance" -llwip -lpthread ||
+    ${LLMRES_LWIP_CC:-gcc} $TESTFLAGS ${LLMRES_LWIP_CFLAGS:-} -I/usr/include/lwip tests/conformance/lwip.c -o "$OUT/conformance" -llwip -lpthread ||
         { echo "FAIL lwip: the conformance runner does not build"; exit 1; }
     exec env LLMRES_LWIP_INSIDE=1 BUILD_FAILED=$BUILD_FAILED LLMRES_CONFORMANCE_OUTSIDE_NETNS="$(readlink /proc/self/ns/net)" \
         unshare -n sh tests/lwip/run.sh "$@"
