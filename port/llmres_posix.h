@@ -64,7 +64,17 @@
 #endif
 
 /* getaddrinfo_a (glibc, _GNU_SOURCE) resolves in the background, so a name that does not
-   resolve ends by the caller's deadline; elsewhere getaddrinfo waits its own timeouts. */
+   resolve ends by the caller's deadline; elsewhere getaddrinfo waits its own timeouts.
+   Not under ThreadSanitizer: glibc starts the resolver's thread where TSan cannot see
+   it, and that thread's first malloc crashes TSan's allocator. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) && !defined(LLMRES_POSIX_NO_GAI_A)
+#define LLMRES_POSIX_NO_GAI_A 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) && !defined(LLMRES_POSIX_NO_GAI_A)
+#define LLMRES_POSIX_NO_GAI_A 1
+#endif
 #if defined(__GLIBC__) && defined(_GNU_SOURCE) && defined(EAI_INPROGRESS) && !defined(LLMRES_POSIX_NO_GAI_A)
 #define LLMRES__POSIX_GAI_A 1
 #endif
