@@ -3774,7 +3774,7 @@ LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints) {
 /* ---- JSON out ---- */
 
 /* JSON's two-character escapes: the letter after the backslash, the character it stands for. */
-static const char llmres__jesc_name[] = "\"\\/bfnrt", llmres__jesc_char[] = "\"\\/\b\f\n\r\t";
+static const char llmres__jesc_name[] = "n\"\\t/rbf", llmres__jesc_char[] = "\n\"\\\t/\r\b\f";
 
 /* The length of the well-formed UTF-8 character at s[i] (a byte >= 0x80, i < n): no
    overlong forms, no surrogates, nothing past U+10FFFF. 0 when ill-formed, and *bad is the
@@ -3941,20 +3941,22 @@ LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf
 /* ---- JSON in: one pass, no DOM, no recursion ---- */
 
 #define LLMRES__JPATHS 32 /* paths in one field list: a bit each in a 32-bit mask */
-#define LLMRES__JSEGS 64  /* their segments, all paths together */
 
-/* A row's field list compiled for one document: every path's segments by depth, so that
-   each member is matched once, by depth and length first, against only the paths that
-   still match above it. */
+/* A row's field list as one document is read: a cursor per path on the segment of the
+   depth it last matched, with that segment's length, so that each member is matched once,
+   by length first, against only the paths that match above it, and no path is parsed but
+   where it matches. */
 typedef struct llmres__jpaths {
     const llmres_wire_field_t *f;
-    uint32_t all;                                         /* a bit per path that can match */
-    uint8_t nseg[LLMRES__JPATHS], first[LLMRES__JPATHS]; /* its segment count, its first in off/len */
-    uint8_t off[LLMRES__JSEGS], len[LLMRES__JSEGS];      /* a segment: where in its path, how long */
+    uint32_t all;                   /* a bit per path */
+    uint8_t at[LLMRES__JPATHS];     /* where its segment of depth depth[p] starts */
+    uint8_t len[LLMRES__JPATHS];    /* and its length */
+    uint8_t depth[LLMRES__JPATHS];
 } llmres__jpaths_t;
 
 typedef struct llmres__jlevel {
-    uint32_t live;     /* the paths that match down to this container's current member */
+    uint32_t live;     /* paths that go on below this container's current member */
+    uint32_t done;     /* paths that end at it: its value is theirs */
     uint32_t index;    /* arrays: the current element */
     uint8_t array;
 } llmres__jlevel_t;
@@ -3968,54 +3970,70 @@ typedef struct llmres__jvisit {
     llmres__jpaths_t paths;
 } llmres__jvisit_t;
 
-/* INVALID for a list beyond the limits above. An empty segment never matches, as before. */
-static int llmres__jcompile(llmres__jpaths_t *c, const llmres_wire_field_t *f) {
-    unsigned p, s = 0;
+/* The length of the path segment at s: up to a dot or the end. */
+static size_t llmres__jseg(const char *s) {
+    size_t k = 0;
+    while (s[k] && s[k] != '.') k++;
+    return k;
+}
+
+/* INVALID for a list of more than LLMRES__JPATHS paths. Segments start and end within
+   255 bytes of their path's start, or never match. */
+static int llmres__jpaths_init(llmres__jpaths_t *c, const llmres_wire_field_t *f) {
+    unsigned p;
     c->f = f;
     c->all = 0;
     for (p = 0; f && f[p].path; p++) {
-        const char *path = f[p].path;
-        unsigned i, start = 0, ok = 1;
+        size_t k = llmres__jseg(f[p].path);
         if (p == LLMRES__JPATHS) return LLMRES_ERR_INVALID;
-        c->first[p] = (uint8_t)s;
-        for (i = 0;; i++) {
-            if (path[i] && path[i] != '.') continue;
-            if (s == LLMRES__JSEGS || i > 255) return LLMRES_ERR_INVALID;
-            ok &= i > start;
-            c->off[s] = (uint8_t)start;
-            c->len[s++] = (uint8_t)(i - start);
-            if (!path[i]) break;
-            start = i + 1;
-        }
-        c->nseg[p] = (uint8_t)(s - c->first[p]);
-        if (ok) c->all |= 1u << p;
+        c->all |= (uint32_t)(k <= 255) << p;
+        c->at[p] = c->depth[p] = 0;
+        c->len[p] = (uint8_t)k;
     }
     return 0;
 }
 
-/* The paths of m that go on through depth d's member: key[0..kn), or (key NULL) an
-   array's element idx, matched by "*" or its number. */
-static uint32_t llmres__jmatch(const llmres__jpaths_t *c, uint32_t m, unsigned d, const char *key, size_t kn, uint32_t idx) {
-    uint32_t out = 0;
-    unsigned p;
-    for (p = 0; m; p++, m >>= 1) {
-        unsigned g = c->first[p] + d;
-        const char *seg = c->f[p].path;
-        if (!(m & 1u) || c->nseg[p] <= d) continue;
-        seg += c->off[g];
-        if (key ? c->len[g] == kn && !LLMRES_MEMCMP(seg, key, kn)
-                : (c->len[g] == 1 && *seg == '*') || llmres_parse_uint(seg, c->len[g]) == idx)
-            out |= 1u << p;
+/* Moves path p's cursor back up to its segment of depth d: the one before, each time. */
+static void llmres__jback(llmres__jpaths_t *c, unsigned p, unsigned d) {
+    const char *path = c->f[p].path;
+    size_t j = c->at[p];
+    for (; c->depth[p] > d; c->depth[p]--) {
+        size_t dot = j - 1;
+        for (j = dot; j && path[j - 1] != '.'; j--) {}
+        c->len[p] = (uint8_t)(dot - j);
     }
-    return out;
+    c->at[p] = (uint8_t)j;
 }
 
-/* The first path of m that ends at depth d: the field of a value there, or NULL. */
-static const llmres_wire_field_t *llmres__jfield_at(const llmres__jpaths_t *c, uint32_t m, unsigned d) {
+/* Which paths of m go on below (l->live) or end at (l->done) depth d's member: key[0..kn)
+   of an object, or (key NULL) element l->index of an array, which "*" or its number
+   matches. By length first; an empty segment never matches. */
+static void llmres__jmatch(llmres__jpaths_t *c, llmres__jlevel_t *l, uint32_t m, unsigned d, const char *key, size_t kn) {
     unsigned p;
-    for (p = 0; m; p++, m >>= 1)
-        if ((m & 1u) && c->nseg[p] == d) return &c->f[p];
-    return NULL;
+    l->live = l->done = 0;
+    for (p = 0; m; p++, m >>= 1) {
+        const char *seg;
+        size_t n, k = 0, next;
+        if (!(m & 1u) || c->depth[p] < d) continue;
+        if (c->depth[p] > d) llmres__jback(c, p, d);
+        if ((n = c->len[p]) == 0 || (key && n != kn)) continue;
+        seg = c->f[p].path + c->at[p];
+        if (key) {
+            while (k < n && seg[k] == key[k]) k++;
+            if (k < n) continue;
+        } else if (!(n == 1 && *seg == '*') && llmres_parse_uint(seg, n) != l->index) {
+            continue;
+        }
+        next = c->at[p] + n + 1;
+        if (!seg[n]) {
+            l->done |= 1u << p;
+        } else if (next <= 255 && (n = llmres__jseg(seg + n + 1)) <= 255 - next) {
+            c->at[p] = (uint8_t)next;
+            c->len[p] = (uint8_t)n;
+            c->depth[p] = (uint8_t)(d + 1);
+            l->live |= 1u << p;
+        }
+    }
 }
 
 /* Past the bytes a JSON string holds as they are (printable ASCII but " and \), a word
@@ -4027,7 +4045,15 @@ static size_t llmres__jskip(const char *s, size_t i, size_t n) {
         LLMRES_MEMCPY(&w, s + i, sizeof(w));
         q = w ^ (ones * 0x22u); /* a zero byte where a quote was */
         b = w ^ (ones * 0x5Cu); /* ...a backslash */
-        if ((w | ((w - ones * 0x20u) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) break;
+        if ((b = (w | ((w - ones * 0x20u) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__ARM_FEATURE_CLZ))
+            /* the lowest flag is the first such byte: a borrow only flags bytes above a true one */
+            return i + (size_t)(sizeof(b) > 4 ? __builtin_ctzll((unsigned long long)b) : __builtin_ctz((unsigned)b)) / 8u;
+#else
+            break;
+#endif
+        }
     }
     while (i < n && (unsigned char)(s[i] - 0x20) < 0x60u && s[i] != '"' && s[i] != '\\') i++;
     return i;
@@ -4047,13 +4073,12 @@ static void llmres__jput(char **dst, size_t cap, size_t *len, const char *src, s
 }
 
 static uint32_t llmres__hex4(const char *s) {
-    uint32_t v = 0;
+    uint32_t v = 0, d;
     int i;
     for (i = 0; i < 4; i++) {
-        int c = llmres__lower((unsigned char)s[i]);
-        if (llmres__is_digit(c)) v = v * 16u + (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v = v * 16u + (uint32_t)(c - 'a' + 10);
-        else return LLMRES_UNKNOWN;
+        d = (uint32_t)((unsigned char)s[i] - '0');
+        if (d > 9 && (d = (uint32_t)(((unsigned char)s[i] | 0x20) - 'a') + 10u) - 10u > 5u) return LLMRES_UNKNOWN;
+        v = v * 16u + d;
     }
     return v;
 }
@@ -4065,9 +4090,11 @@ static uint32_t llmres__jescape(const char *s, size_t n, size_t *i) {
     uint32_t cp, lo;
     int k;
     if (n - at < 2) return LLMRES_UNKNOWN;
-    for (k = 0; k < 8; k++)
+    for (k = 0; s[at + 1] != 'u'; k++) {
+        if (k == 8) return LLMRES_UNKNOWN;
         if (s[at + 1] == llmres__jesc_name[k]) { *i = at + 2; return (unsigned char)llmres__jesc_char[k]; }
-    if (s[at + 1] != 'u' || n - at < 6 || (cp = llmres__hex4(s + at + 2)) == LLMRES_UNKNOWN) return LLMRES_UNKNOWN;
+    }
+    if (n - at < 6 || (cp = llmres__hex4(s + at + 2)) == LLMRES_UNKNOWN) return LLMRES_UNKNOWN;
     *i = at + 6;
     if (cp >= 0xD800 && cp <= 0xDBFF && n - at >= 12 && s[at + 6] == '\\' && s[at + 7] == 'u' &&
         (lo = llmres__hex4(s + at + 8)) >= 0xDC00 && lo <= 0xDFFF) {
@@ -4086,17 +4113,13 @@ static size_t llmres__utf8(char *u, uint32_t cp) {
     return n;
 }
 
-/* Reads the string whose opening quote is s[*pos - 1], validating it whole: every escape,
-   no control character, well-formed UTF-8 (else BAD_BODY). *pos ends past its closing
-   quote. With dst (cap bytes), its text is unescaped onto dst[*len..), in runs; TOO_LARGE
-   when it does not fit (what fits is kept, the string is still validated to its end). */
-static int llmres__jstring(const char *s, size_t n, size_t *pos, char *dst, size_t cap, size_t *len) {
-    size_t i = *pos, run = i, bad;
+/* llmres__jstring past its first run of plain bytes, which end at s[i]. */
+static int llmres__jstring_rest(const char *s, size_t n, size_t *pos, size_t i, char *dst, size_t cap, size_t *len) {
+    size_t run = *pos, bad;
     int rc = 0;
-    for (;;) {
+    for (;; i = llmres__jskip(s, i, n)) {
         char u[4];
         uint32_t cp;
-        i = llmres__jskip(s, i, n);
         if (i >= n) return LLMRES_ERR_BAD_BODY;
         if ((unsigned char)s[i] >= 0x80) { /* a multi-byte character stays in the run */
             size_t k = llmres__utf8_len(s, i, n, &bad);
@@ -4112,6 +4135,17 @@ static int llmres__jstring(const char *s, size_t n, size_t *pos, char *dst, size
     }
     *pos = i + 1;
     return rc;
+}
+
+/* Reads the string whose opening quote is s[*pos - 1], validating it whole: every escape,
+   no control character, well-formed UTF-8 (else BAD_BODY). *pos ends past its closing
+   quote. With dst (cap bytes), its text is unescaped onto dst[*len..), in runs; TOO_LARGE
+   when it does not fit (what fits is kept, the string is still validated to its end). */
+static int llmres__jstring(const char *s, size_t n, size_t *pos, char *dst, size_t cap, size_t *len) {
+    size_t i = llmres__jskip(s, *pos, n);
+    if (dst || i >= n || s[i] != '"') return llmres__jstring_rest(s, n, pos, i, dst, cap, len);
+    *pos = i + 1; /* the common case: plain bytes, nothing to copy */
+    return 0;
 }
 
 /* ---- the providers: one row each ---- */
@@ -4306,9 +4340,8 @@ static int llmres__jscalar(const char *s, size_t n, size_t *pos, llmres__jvisit_
    go on through it. */
 static int llmres__jname(const char *s, size_t n, size_t *pos, llmres__jvisit_t *x, llmres__jlevel_t *lv, unsigned d) {
     size_t i = *pos, k = i + 1;
-    uint32_t m = d > 1 ? lv[d - 2].live : x->paths.all;
     if (i >= n || s[i] != '"' || llmres__jstring(s, n, &k, NULL, 0, NULL)) return LLMRES_ERR_BAD_BODY;
-    lv[d - 1].live = m ? llmres__jmatch(&x->paths, m, d - 1, s + i + 1, k - i - 2, 0) : 0;
+    llmres__jmatch(&x->paths, &lv[d - 1], d > 1 ? lv[d - 2].live : x->paths.all, d - 1, s + i + 1, k - i - 2);
     k = llmres__jws(s, k, n);
     if (k >= n || s[k] != ':') return LLMRES_ERR_BAD_BODY;
     *pos = k + 1;
@@ -4334,15 +4367,19 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
             if (d == LLMRES_JSON_MAX_DEPTH) return LLMRES_ERR_BAD_BODY;
             lv[d].array = (uint8_t)(s[i] == '[');
             lv[d].index = 0;
-            lv[d].live = lv[d].array ? llmres__jmatch(&x->paths, d ? lv[d - 1].live : x->paths.all, d, NULL, 0, 0) : 0;
+            llmres__jmatch(&x->paths, &lv[d], lv[d].array ? d ? lv[d - 1].live : x->paths.all : 0, d, NULL, 0);
             i = llmres__jws(s, i + 1, n);
-            if (i >= n || s[i] != (lv[d++].array ? ']' : '}')) {
-                name = !lv[d - 1].array;
+            if (i >= n || s[i] != (lv[d].array ? ']' : '}')) {
+                name = !lv[d++].array;
                 continue;
             }
+            d++; /* empty: closed below */
         } else {
-            uint32_t m = d ? lv[d - 1].live : x->paths.all;
-            if ((rc = llmres__jscalar(s, n, &i, x, m ? llmres__jfield_at(&x->paths, m, d) : NULL)) != 0) return rc;
+            const llmres_wire_field_t *f = NULL;
+            uint32_t m = d ? lv[d - 1].done : 0, p;
+            for (p = 0; m; p++, m >>= 1) /* the first path that ends here */
+                if (m & 1u) { f = &x->paths.f[p]; break; }
+            if ((rc = llmres__jscalar(s, n, &i, x, f)) != 0) return rc;
             i = llmres__jws(s, i, n);
         }
         for (;;) { /* after a value: a comma, or its container's end */
@@ -4355,7 +4392,10 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
         }
         i++;
         if (!lv[d - 1].array) name = 1;
-        else lv[d - 1].live = llmres__jmatch(&x->paths, d > 1 ? lv[d - 2].live : x->paths.all, d - 1, NULL, 0, ++lv[d - 1].index);
+        else {
+            lv[d - 1].index++;
+            llmres__jmatch(&x->paths, &lv[d - 1], d > 1 ? lv[d - 2].live : x->paths.all, d - 1, NULL, 0);
+        }
     }
 }
 
@@ -4364,7 +4404,7 @@ static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
 static int llmres__jread(llmres__jvisit_t *x, const char *s, size_t n) {
     llmres_llm_result_t *o = x->out;
     llmres_llm_stream_t *st = x->stream;
-    int rc = llmres__jcompile(&x->paths, st ? x->wire->event : x->wire->answer);
+    int rc = llmres__jpaths_init(&x->paths, st ? x->wire->event : x->wire->answer);
     x->rc = 0;
     x->from = x->to = st && !st->keep_text ? 0 : o->text_len;
     if (!rc) rc = llmres__json_walk(s, n, x);
@@ -4401,7 +4441,9 @@ enum { LLMRES__SSE_FIELD = 0, LLMRES__SSE_DATA_START, LLMRES__SSE_DATA, LLMRES__
 
 LLMRES_API llmres_err_t llmres_llm_stream_init(llmres_llm_stream_t *s, const llmres_wire_t *wire, char *event_buf, size_t event_cap,
                                       llmres_llm_result_t *out) {
-    if (!s || !wire || !event_buf || !event_cap || !out || (!out->text && out->text_cap)) return LLMRES_ERR_INVALID;
+    llmres__jpaths_t paths;
+    if (!s || !wire || !event_buf || !event_cap || !out || (!out->text && out->text_cap) || llmres__jpaths_init(&paths, wire->event))
+        return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(s, 0, sizeof(*s));
     s->out = out;
     s->wire = wire;
