@@ -116,3 +116,10 @@ clean:
 .PHONY: tiny
 tiny:
 	@sh tests/tiny/run.sh
+
+# JSON extraction side by side in one run: llmres, llmres before issue 12 (JSON_BASE, read
+# with git), jsmn and cJSON (libjsmn-dev, libcjson-dev) on 1, 16 and 256 KB chat
+# completions; nanoseconds and instructions (callgrind) per body.
+.PHONY: bench-json
+bench-json:
+	@sh tests/bench/json_peers.sh

@@ -102,8 +102,8 @@ CONFIGURATION
    LLMRES_MAX_HOST                     64  longest host name, in each connection slot
    LLMRES_HTTP_HEAD_BYTES            1024  the request line and headers, per HTTP client
    LLMRES_HTTP_RX_BYTES              1024  the receive buffer, per HTTP client
-   LLMRES_JSON_MAX_DEPTH               16  deepest JSON nesting read; on the stack, 24 bytes
-                                           a level (64-bit), 16 (32-bit)
+   LLMRES_JSON_MAX_DEPTH               16  deepest JSON nesting read; on the stack, 16 bytes
+                                           a level
    LLMRES_MAX_PROVIDERS                 2  the chain, in the client: about 180 bytes a
                                            provider (32-bit), its breaker included
    LLMRES_CLIENT_JSON_BYTES          4096  a request's JSON, per worker
@@ -1258,7 +1258,9 @@ enum {
     LLMRES_FIELD_ERROR_MESSAGE
 };
 
-/* A JSON path ("choices.0.message.content"; "*" is any array index) and what it holds. */
+/* A JSON path ("choices.0.message.content"; "*" is any array index) and what it holds.
+   Names are compared as they are written in the body (an escaped name never matches); a
+   segment must start and end within 255 bytes of the path's start. */
 typedef struct llmres_wire_field {
     const char *path;
     uint8_t field;               /* LLMRES_FIELD_* */
@@ -1272,7 +1274,8 @@ typedef struct llmres_wire_field {
 
 /* Everything one provider's API differs in: a row. The built-in rows come from
    llmres_wire_get(); a provider the table lacks is a row of the caller's own, given as
-   llmres_provider_t.wire. Field lists end with a NULL path. */
+   llmres_provider_t.wire. Field lists end with a NULL path: at most 32 paths each (more is
+   LLMRES_ERR_INVALID from the readers). */
 typedef struct llmres_wire {
     const char *name;            /* "openai", for logs and stats */
     const char *path;            /* request target; "{model}" becomes the model (a deployment) */
@@ -1320,7 +1323,7 @@ LLMRES_API llmres_class_policy_t llmres_class_policy_get(int cls);
 
 typedef struct llmres_llm_message {
     const char *role;     /* "user", "assistant", "system" (OpenAI, Ollama) */
-    const char *content;  /* UTF-8, escaped on the way out */
+    const char *content;  /* UTF-8, escaped on the way out (ill-formed bytes sent as U+FFFD) */
 } llmres_llm_message_t;
 
 typedef struct llmres_llm_request {
@@ -1337,7 +1340,9 @@ typedef struct llmres_llm_request {
 /* Writes the request body JSON into buf. Returns its length, LLMRES_ERR_TOO_LARGE when
    it does not fit, LLMRES_ERR_INVALID for NULLs, an unknown provider, a temperature out
    of range or no message. Strings are escaped (quotes, backslash, control characters);
-   UTF-8 passes through. */
+   well-formed UTF-8 passes through, and each ill-formed sequence (a character cut short,
+   a stray byte, an overlong form, a surrogate) becomes one U+FFFD, so the output is
+   always JSON that a strict server accepts. */
 LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap);
 
 /* What a response body says. text is the caller's buffer. */
@@ -1356,16 +1361,20 @@ typedef struct llmres_llm_result {
 
 /* Reads a response body (success or error) in `wire`'s format into *out, whose text/text_cap
    the caller set (text may be NULL with text_cap 0 when only an error is expected).
-   Unknown fields and any field order are fine. Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
+   Unknown fields and any field order are fine. The whole body is validated as it is read
+   (RFC 8259: grammar, numbers, every escape, well-formed UTF-8 in every string; a lone
+   \uD800-style surrogate escape reads as U+FFFD). Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
    when the text does not fit (never a silent cut); LLMRES_ERR_BAD_BODY for a body that is
-   not JSON or not a complete one (truncated); LLMRES_ERR_INVALID for bad arguments.
+   not JSON, not a complete one (truncated) or not valid, and then no answer is read (text,
+   finish and usage empty; the error fields keep what they said, for the class);
+   LLMRES_ERR_INVALID for bad arguments.
    JSON of another shape is read as OK with answered 0: the client calls that a server
    error rather than an empty answer. */
 LLMRES_API llmres_err_t llmres_llm_parse_response(const llmres_wire_t *wire, const void *body, size_t len, llmres_llm_result_t *out);
 
-/* Receives the answer's text as it streams in: unescaped UTF-8, len > 0 (a piece may end
-   inside a multi-byte character; the next piece continues it). text NULL, len 0: start
-   over, what came so far is void (the call is retried after a failure mid-stream). */
+/* Receives the answer's text as it streams in: unescaped UTF-8, len > 0, one piece per
+   event, given once the whole event has been read and found valid. text NULL, len 0:
+   start over, what came so far is void (the call is retried after a failure mid-stream). */
 typedef void (*llmres_text_fn)(void *user, const char *text, size_t len);
 
 /* Reads a streamed answer as its bytes arrive, in any split: server-sent events

@@ -16,6 +16,7 @@ DEMO_PKGS="gcc libc6-dev python3 openssl libmbedtls-dev"
 PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi \
       gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
       nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
+PKGS="$PKGS libjsmn-dev libcjson-dev"  # make bench-json: the JSON peers
 PKGS="$PKGS iproute2"  # ip: the namespaces of the stepped, lwIP and port conformance tests
 PKGS="$PKGS liblwip-dev"  # make lwip: the real lwIP stack
 PKGS="$PKGS curl"  # make tiny: curl for the size comparison
