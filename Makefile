@@ -123,3 +123,8 @@ tiny:
 .PHONY: bench-json
 bench-json:
 	@sh tests/bench/json_peers.sh
+
+# The JSON reader and request writer against a reference parser, longer (FUZZ_SECONDS, 300).
+.PHONY: fuzz-json
+fuzz-json:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} OUT=$(BUILD) sh tests/fuzz/fuzz_json.sh

@@ -207,6 +207,9 @@ if step "clang builds the HTTP fuzz target" clang -std=c99 -g -O1 -fsanitize=fuz
         sh -c "cd '$OUT' && ./fuzz_http -max_total_time=${FUZZ_SECONDS:-20} corpus"
 fi
 
+# The JSON reader and the request writer against a plain reference parser (FUZZ_SECONDS, 10 s).
+run "fuzz_json" env OUT="$OUT" sh tests/fuzz/fuzz_json.sh
+
 # 6. Every C example in README.md and docs/ compiles, strict; README's first one runs (on
 #    the sim port); the reference tables agree with the code.
 for doc in README.md docs/*.md; do
