@@ -137,3 +137,15 @@ tiny:
 .PHONY: soak
 soak:
 	@sh tests/soak.sh
+
+# JSON extraction side by side in one run: llmres, llmres before issue 12 (JSON_BASE, read
+# with git), jsmn and cJSON (libjsmn-dev, libcjson-dev) on 1, 16 and 256 KB chat
+# completions; nanoseconds and instructions (callgrind) per body.
+.PHONY: bench-json
+bench-json:
+	@sh tests/bench/json_peers.sh
+
+# The JSON reader and request writer against a reference parser, longer (FUZZ_SECONDS, 300).
+.PHONY: fuzz-json
+fuzz-json:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} OUT=$(BUILD) sh tests/fuzz/fuzz_json.sh

@@ -102,8 +102,8 @@ CONFIGURATION
    LLMRES_MAX_HOST                     64  longest host name, in each connection slot
    LLMRES_HTTP_HEAD_BYTES            1024  the request line and headers, per HTTP client
    LLMRES_HTTP_RX_BYTES              1024  the receive buffer, per HTTP client
-   LLMRES_JSON_MAX_DEPTH               16  deepest JSON nesting read; on the stack, 24 bytes
-                                           a level (64-bit), 16 (32-bit)
+   LLMRES_JSON_MAX_DEPTH               16  deepest JSON nesting read; on the stack, 16 bytes
+                                           a level
    LLMRES_MAX_PROVIDERS                 2  the chain, in the client: about 180 bytes a
                                            provider (32-bit), its breaker included
    LLMRES_CLIENT_JSON_BYTES          4096  a request's JSON, per worker
@@ -1280,7 +1280,9 @@ enum {
     LLMRES_FIELD_ERROR_MESSAGE
 };
 
-/* A JSON path ("choices.0.message.content"; "*" is any array index) and what it holds. */
+/* A JSON path ("choices.0.message.content"; "*" is any array index) and what it holds.
+   Names are compared as they are written in the body (an escaped name never matches); a
+   segment must start and end within 255 bytes of the path's start. */
 typedef struct llmres_wire_field {
     const char *path;
     uint8_t field;               /* LLMRES_FIELD_* */
@@ -1294,7 +1296,8 @@ typedef struct llmres_wire_field {
 
 /* Everything one provider's API differs in: a row. The built-in rows come from
    llmres_wire_get(); a provider the table lacks is a row of the caller's own, given as
-   llmres_provider_t.wire. Field lists end with a NULL path. */
+   llmres_provider_t.wire. Field lists end with a NULL path: at most 32 paths each (more is
+   LLMRES_ERR_INVALID from the readers). */
 typedef struct llmres_wire {
     const char *name;            /* "openai", for logs and stats */
     const char *path;            /* request target; "{model}" becomes the model (a deployment) */
@@ -1342,7 +1345,7 @@ LLMRES_API llmres_class_policy_t llmres_class_policy_get(int cls);
 
 typedef struct llmres_llm_message {
     const char *role;     /* "user", "assistant", "system" (OpenAI, Ollama) */
-    const char *content;  /* UTF-8, escaped on the way out */
+    const char *content;  /* UTF-8, escaped on the way out (ill-formed bytes sent as U+FFFD) */
 } llmres_llm_message_t;
 
 typedef struct llmres_llm_request {
@@ -1359,7 +1362,9 @@ typedef struct llmres_llm_request {
 /* Writes the request body JSON into buf. Returns its length, LLMRES_ERR_TOO_LARGE when
    it does not fit, LLMRES_ERR_INVALID for NULLs, an unknown provider, a temperature out
    of range or no message. Strings are escaped (quotes, backslash, control characters);
-   UTF-8 passes through. */
+   well-formed UTF-8 passes through, and each ill-formed sequence (a character cut short,
+   a stray byte, an overlong form, a surrogate) becomes one U+FFFD, so the output is
+   always JSON that a strict server accepts. */
 LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap);
 
 /* What a response body says. text is the caller's buffer. */
@@ -1378,16 +1383,20 @@ typedef struct llmres_llm_result {
 
 /* Reads a response body (success or error) in `wire`'s format into *out, whose text/text_cap
    the caller set (text may be NULL with text_cap 0 when only an error is expected).
-   Unknown fields and any field order are fine. Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
+   Unknown fields and any field order are fine. The whole body is validated as it is read
+   (RFC 8259: grammar, numbers, every escape, well-formed UTF-8 in every string; a lone
+   \uD800-style surrogate escape reads as U+FFFD). Returns LLMRES_OK; LLMRES_ERR_TOO_LARGE
    when the text does not fit (never a silent cut); LLMRES_ERR_BAD_BODY for a body that is
-   not JSON or not a complete one (truncated); LLMRES_ERR_INVALID for bad arguments.
+   not JSON, not a complete one (truncated) or not valid, and then no answer is read (text,
+   finish and usage empty; the error fields keep what they said, for the class);
+   LLMRES_ERR_INVALID for bad arguments.
    JSON of another shape is read as OK with answered 0: the client calls that a server
    error rather than an empty answer. */
 LLMRES_API llmres_err_t llmres_llm_parse_response(const llmres_wire_t *wire, const void *body, size_t len, llmres_llm_result_t *out);
 
-/* Receives the answer's text as it streams in: unescaped UTF-8, len > 0 (a piece may end
-   inside a multi-byte character; the next piece continues it). text NULL, len 0: start
-   over, what came so far is void (the call is retried after a failure mid-stream). */
+/* Receives the answer's text as it streams in: unescaped UTF-8, len > 0, one piece per
+   event, given once the whole event has been read and found valid. text NULL, len 0:
+   start over, what came so far is void (the call is retried after a failure mid-stream). */
 typedef void (*llmres_text_fn)(void *user, const char *text, size_t len);
 
 /* Reads a streamed answer as its bytes arrive, in any split: server-sent events
@@ -3886,36 +3895,81 @@ LLMRES_API int llmres_should_retry(int cls, const llmres_http_hints_t *hints) {
 
 /* ---- JSON out ---- */
 
-static int llmres__jraw(char *buf, size_t cap, size_t *at, const char *s, size_t n) {
-    if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
-    LLMRES_MEMCPY(buf + *at, s, n);
-    *at += n;
-    return 0;
+/* JSON's two-character escapes: the letter after the backslash, the character it stands for. */
+static const char llmres__jesc_name[] = "n\"\\t/rbf", llmres__jesc_char[] = "\n\"\\\t/\r\b\f";
+
+/* The length of the well-formed UTF-8 character at s[i] (a byte >= 0x80, i < n): no
+   overlong forms, no surrogates, nothing past U+10FFFF. 0 when ill-formed, and *bad is the
+   length of its maximal subpart (the bytes one U+FFFD replaces, as Unicode advises). */
+static size_t llmres__utf8_len(const char *s, size_t i, size_t n, size_t *bad) {
+    unsigned c = (unsigned char)s[i], lo = 0x80, hi = 0xBF;
+    size_t k, len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    *bad = 1;
+    if (c < 0xC2 || c > 0xF4) return 0;
+    if (c == 0xE0) lo = 0xA0;
+    else if (c == 0xED) hi = 0x9F; /* U+D800..U+DFFF */
+    else if (c == 0xF0) lo = 0x90;
+    else if (c == 0xF4) hi = 0x8F;
+    for (k = 1; k < len; k++, lo = 0x80, hi = 0xBF) {
+        unsigned b = i + k < n ? (unsigned char)s[i + k] : 0;
+        if (b < lo || b > hi) { *bad = k; return 0; }
+    }
+    return len;
 }
 
-/* A JSON string with its quotes: " \ and control characters escaped, UTF-8 as is. */
-static int llmres__jstr(char *buf, size_t cap, size_t *at, const char *s) {
+/* The request being written: what does not fit sets rc, and nothing more is written. */
+typedef struct llmres__jwriter {
+    char *buf;
+    size_t cap, at;
+    int rc;
+} llmres__jw_t;
+
+static void llmres__jw(llmres__jw_t *w, const char *s, size_t n) {
+    if (n > w->cap - w->at) w->rc = LLMRES_ERR_TOO_LARGE;
+    if (w->rc) return;
+    LLMRES_MEMCPY(w->buf + w->at, s, n);
+    w->at += n;
+}
+#define LLMRES__JW(w, text) llmres__jw(w, text, sizeof(text) - 1)
+
+/* A JSON string with its quotes: " \ and control characters escaped, valid UTF-8 as is,
+   each ill-formed sequence (a cut character, a stray byte) as one U+FFFD, so that what a
+   device sends is always JSON a strict server accepts. Copied in runs. */
+static void llmres__jw_str(llmres__jw_t *w, const char *s) {
     static const char hex[] = "0123456789abcdef";
-    if (*at >= cap) return LLMRES_ERR_TOO_LARGE;
-    buf[(*at)++] = '"';
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[6];
-        size_t n = 2;
-        esc[0] = '\\';
-        if (c == '"' || c == '\\') esc[1] = (char)c;
-        else if (c == '\n') esc[1] = 'n';
-        else if (c == '\r') esc[1] = 'r';
-        else if (c == '\t') esc[1] = 't';
-        else if (c == '\b') esc[1] = 'b';
-        else if (c == '\f') esc[1] = 'f';
-        else if (c < 0x20) { esc[1] = 'u'; esc[2] = '0'; esc[3] = '0'; esc[4] = hex[c >> 4]; esc[5] = hex[c & 15]; n = 6; }
-        else { esc[0] = (char)c; n = 1; }
-        if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
-        LLMRES_MEMCPY(buf + *at, esc, n);
-        *at += n;
+    LLMRES__JW(w, "\"");
+    for (;;) {
+        size_t run = 0, k = 0, bad = 1;
+        unsigned char c;
+        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        for (;; run += k) {
+            c = (unsigned char)s[run];
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') k = 1;
+            else if (c < 0x80 || (k = llmres__utf8_len(s, run, (size_t)-1, &bad)) == 0) break;
+        }
+        llmres__jw(w, s, run);
+        s += run;
+        if (!c) break;
+        if (c >= 0x80) {
+            LLMRES__JW(w, "\xEF\xBF\xBD");
+            s += bad;
+            continue;
+        }
+        for (k = 0; k < 8 && llmres__jesc_char[k] != (char)c; k++) {}
+        esc[1] = k < 8 ? llmres__jesc_name[k] : 'u';
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        llmres__jw(w, esc, k < 8 ? 2 : 6);
+        s++;
     }
-    return llmres__jraw(buf, cap, at, "\"", 1);
+    LLMRES__JW(w, "\"");
+}
+
+/* `,"key":` (no comma first in an object) */
+static void llmres__jw_key(llmres__jw_t *w, const char *key) {
+    if (!w->rc && w->buf[w->at - 1] != '{') LLMRES__JW(w, ",");
+    llmres__jw_str(w, key);
+    LLMRES__JW(w, ":");
 }
 
 /* "0.7" from 700, "1" from 1000, "1.25" from 1250: no float anywhere. */
@@ -3934,55 +3988,36 @@ static size_t llmres__milli(char *d, uint32_t v) {
     return n;
 }
 
-/* `,"key":` (no comma when first): keys are the table's, plain ASCII. */
-static int llmres__jkey(char *buf, size_t cap, size_t *at, int first, const char *key) {
-    size_t n = strlen(key);
-    if (n + 4 > cap - *at) return LLMRES_ERR_TOO_LARGE;
-    if (!first) buf[(*at)++] = ',';
-    buf[(*at)++] = '"';
-    LLMRES_MEMCPY(buf + *at, key, n);
-    *at += n;
-    buf[(*at)++] = '"';
-    buf[(*at)++] = ':';
-    return 0;
-}
-
-static int llmres__jnum(char *buf, size_t cap, size_t *at, uint32_t v, int milli) {
+/* `,"key":value`; milli: thousandths as "0.7". */
+static void llmres__jw_num(llmres__jw_t *w, const char *key, uint32_t v, int milli) {
     char num[16];
-    return llmres__jraw(buf, cap, at, num, milli ? llmres__milli(num, v) : llmres__utoa(num, v));
+    llmres__jw_key(w, key);
+    llmres__jw(w, num, milli ? llmres__milli(num, v) : llmres__utoa(num, v));
 }
 
-/* `"key":value` after a comma unless *first (then clears it); milli: thousandths as "0.7". */
-static int llmres__jkeynum(char *buf, size_t cap, size_t *at, int *first, const char *key, uint32_t v, int milli) {
-    int rc = llmres__jkey(buf, cap, at, *first, key);
-    *first = 0;
-    return rc ? rc : llmres__jnum(buf, cap, at, v, milli);
+/* One message of the conversation: {"role":...,"content":...} */
+static void llmres__jw_message(llmres__jw_t *w, const char *role, const char *content) {
+    if (!w->rc && w->buf[w->at - 1] != '[') LLMRES__JW(w, ",");
+    LLMRES__JW(w, "{\"role\":");
+    llmres__jw_str(w, role);
+    LLMRES__JW(w, ",\"content\":");
+    llmres__jw_str(w, content);
+    LLMRES__JW(w, "}");
 }
 
-static int llmres__jmessages(const llmres_llm_request_t *r, char *buf, size_t cap, size_t *at) {
-    size_t i;
-    int rc = llmres__jkey(buf, cap, at, 0, "messages");
-    if (!rc) rc = llmres__jraw(buf, cap, at, "[", 1);
-    if (!rc && r->system && !(r->wire->flags & LLMRES_WIRE_SYSTEM_TOP)) {
-        if ((rc = llmres__jraw(buf, cap, at, "{\"role\":\"system\",\"content\":", 27)) == 0 &&
-            (rc = llmres__jstr(buf, cap, at, r->system)) == 0)
-            rc = llmres__jraw(buf, cap, at, "},", 2);
-    }
-    for (i = 0; !rc && i < r->message_count; i++) {
-        if ((rc = llmres__jraw(buf, cap, at, i ? ",{\"role\":" : "{\"role\":", i ? 9 : 8)) == 0 &&
-            (rc = llmres__jstr(buf, cap, at, r->messages[i].role)) == 0 &&
-            (rc = llmres__jraw(buf, cap, at, ",\"content\":", 11)) == 0 &&
-            (rc = llmres__jstr(buf, cap, at, r->messages[i].content)) == 0)
-            rc = llmres__jraw(buf, cap, at, "}", 1);
-    }
-    return rc ? rc : llmres__jraw(buf, cap, at, "]", 1);
+/* The sampling and the budget: Ollama's order (temperature first) in "options", else the
+   budget first. */
+static void llmres__jw_sampling(llmres__jw_t *w, const llmres_llm_request_t *r, uint32_t max_tokens, int options) {
+    if (max_tokens && !options) llmres__jw_num(w, r->wire->max_tokens_key, max_tokens, 0);
+    if (r->temperature_milli >= 0) llmres__jw_num(w, "temperature", (uint32_t)r->temperature_milli, 1);
+    if (max_tokens && options) llmres__jw_num(w, r->wire->max_tokens_key, max_tokens, 0);
 }
 
 /* The row decides the shape: where the system prompt and the sampling go, and how a
    stream is asked for. */
 LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf, size_t cap) {
-    size_t at = 0, i;
-    int rc = 0, first = 0; /* every top-level key follows "model" */
+    llmres__jw_t w;
+    size_t i;
     uint32_t max_tokens, flags;
     if (!r || !buf || !r->wire || !r->model || !r->messages || !r->message_count || r->temperature_milli < -1 ||
         r->temperature_milli > 2000)
@@ -3991,174 +4026,249 @@ LLMRES_API int llmres_llm_write_request(const llmres_llm_request_t *r, char *buf
         if (!r->messages[i].role || !r->messages[i].content) return LLMRES_ERR_INVALID;
     flags = r->wire->flags;
     max_tokens = r->max_tokens ? r->max_tokens : r->wire->max_tokens_default;
-#define LLMRES__J(x) do { if ((rc = (x)) != 0) return rc; } while (0)
-    LLMRES__J(llmres__jraw(buf, cap, &at, "{\"model\":", 9));
-    LLMRES__J(llmres__jstr(buf, cap, &at, r->model));
+    w.buf = buf;
+    w.cap = cap;
+    w.at = 0;
+    w.rc = 0;
+    LLMRES__JW(&w, "{\"model\":");
+    llmres__jw_str(&w, r->model);
     if (flags & LLMRES_WIRE_SYSTEM_TOP) {
-        if (max_tokens) LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, r->wire->max_tokens_key, max_tokens, 0));
+        if (max_tokens) llmres__jw_num(&w, r->wire->max_tokens_key, max_tokens, 0);
         max_tokens = 0; /* written */
         if (r->system) {
-            LLMRES__J(llmres__jkey(buf, cap, &at, 0, "system"));
-            LLMRES__J(llmres__jstr(buf, cap, &at, r->system));
+            llmres__jw_key(&w, "system");
+            llmres__jw_str(&w, r->system);
         }
     }
-    LLMRES__J(llmres__jmessages(r, buf, cap, &at));
+    LLMRES__JW(&w, ",\"messages\":[");
+    if (r->system && !(flags & LLMRES_WIRE_SYSTEM_TOP)) llmres__jw_message(&w, "system", r->system);
+    for (i = 0; i < r->message_count; i++) llmres__jw_message(&w, r->messages[i].role, r->messages[i].content);
+    LLMRES__JW(&w, "]");
     if (flags & LLMRES_WIRE_OPTIONS) {
-        if (r->stream || (flags & LLMRES_WIRE_STREAM_FALSE))
-            LLMRES__J(llmres__jraw(buf, cap, &at, r->stream ? ",\"stream\":true" : ",\"stream\":false", r->stream ? 14 : 15));
-        LLMRES__J(llmres__jraw(buf, cap, &at, ",\"options\":{", 12));
-        first = 1; /* Ollama's own order: temperature, then the budget */
-        if (r->temperature_milli >= 0)
-            LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, "temperature", (uint32_t)r->temperature_milli, 1));
-        if (max_tokens) LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, r->wire->max_tokens_key, max_tokens, 0));
-        LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
+        if (r->stream) LLMRES__JW(&w, ",\"stream\":true");
+        else if (flags & LLMRES_WIRE_STREAM_FALSE) LLMRES__JW(&w, ",\"stream\":false");
+        LLMRES__JW(&w, ",\"options\":{");
+        llmres__jw_sampling(&w, r, max_tokens, 1);
+        LLMRES__JW(&w, "}");
     } else {
-        if (max_tokens) LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, r->wire->max_tokens_key, max_tokens, 0));
-        if (r->temperature_milli >= 0)
-            LLMRES__J(llmres__jkeynum(buf, cap, &at, &first, "temperature", (uint32_t)r->temperature_milli, 1));
-        if (r->stream) LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream\":true", 14));
+        llmres__jw_sampling(&w, r, max_tokens, 0);
+        if (r->stream) LLMRES__JW(&w, ",\"stream\":true");
         if (r->stream && (flags & LLMRES_WIRE_STREAM_USAGE)) /* usage in the last chunk, for the token bucket */
-            LLMRES__J(llmres__jraw(buf, cap, &at, ",\"stream_options\":{\"include_usage\":true}", 40));
+            LLMRES__JW(&w, ",\"stream_options\":{\"include_usage\":true}");
     }
-    LLMRES__J(llmres__jraw(buf, cap, &at, "}", 1));
-#undef LLMRES__J
-    return at > 0x7FFFFFFFu ? LLMRES_ERR_TOO_LARGE : (int)at;
+    LLMRES__JW(&w, "}");
+    return w.rc ? w.rc : w.at > 0x7FFFFFFFu ? LLMRES_ERR_TOO_LARGE : (int)w.at;
 }
 
 /* ---- JSON in: one pass, no DOM, no recursion ---- */
 
+#define LLMRES__JPATHS 32 /* paths in one field list: a bit each in a 32-bit mask */
+
+/* A row's field list as one document is read: a cursor per path on the segment of the
+   depth it last matched, with that segment's length, so that each member is matched once,
+   by length first, against only the paths that match above it, and no path is parsed but
+   where it matches. */
+typedef struct llmres__jpaths {
+    const llmres_wire_field_t *f;
+    uint32_t all;                   /* a bit per path */
+    uint8_t at[LLMRES__JPATHS];     /* where its segment of depth depth[p] starts */
+    uint8_t len[LLMRES__JPATHS];    /* and its length */
+    uint8_t depth[LLMRES__JPATHS];
+} llmres__jpaths_t;
+
 typedef struct llmres__jlevel {
-    const char *key;   /* objects: the current member's name (raw, escapes intact) */
-    size_t key_len;
+    uint32_t live;     /* paths that go on below this container's current member */
+    uint32_t done;     /* paths that end at it: its value is theirs */
     uint32_t index;    /* arrays: the current element */
     uint8_t array;
 } llmres__jlevel_t;
 
-/* Whether the path equals a pattern like "choices.0.message.content" ("*" matches any
-   array index). Keys are compared raw: the names we look for have no escapes. */
-static int llmres__path_is(const llmres__jlevel_t *p, int depth, const char *pat) {
-    int d;
-    for (d = 0; d < depth; d++) {
-        const char *end = pat;
-        size_t n;
-        while (*end && *end != '.') end++;
-        n = (size_t)(end - pat);
-        if (!n) return 0;
-        if (p[d].array) {
-            if (!(n == 1 && pat[0] == '*') && llmres_parse_uint(pat, n) != p[d].index) return 0;
-        } else if (p[d].key_len != n || LLMRES_MEMCMP(p[d].key, pat, n) != 0) {
-            return 0;
-        }
-        pat = *end ? end + 1 : end;
-        if (!*end && d + 1 < depth) return 0;
-    }
-    return *pat == 0;
+typedef struct llmres__jvisit {
+    const llmres_wire_t *wire;
+    llmres_llm_result_t *out;
+    llmres_llm_stream_t *stream; /* reading one event of a stream, else NULL */
+    int rc;                      /* TOO_LARGE: the text did not fit (the walk goes on) */
+    size_t from, to;             /* this document's text in out->text */
+    llmres__jpaths_t paths;
+} llmres__jvisit_t;
+
+/* The length of the path segment at s: up to a dot or the end. */
+static size_t llmres__jseg(const char *s) {
+    size_t k = 0;
+    while (s[k] && s[k] != '.') k++;
+    return k;
 }
 
-/* Appends the UTF-8 of code point cp; 0 or TOO_LARGE. */
-static int llmres__utf8(char *dst, size_t cap, size_t *at, uint32_t cp) {
-    char u[4];
-    size_t n;
-    if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-    else if (cp < 0x800) { u[0] = (char)(0xC0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+/* INVALID for a list of more than LLMRES__JPATHS paths. Segments start and end within
+   255 bytes of their path's start, or never match. */
+static int llmres__jpaths_init(llmres__jpaths_t *c, const llmres_wire_field_t *f) {
+    unsigned p;
+    c->f = f;
+    c->all = 0;
+    for (p = 0; f && f[p].path; p++) {
+        size_t k = llmres__jseg(f[p].path);
+        if (p == LLMRES__JPATHS) return LLMRES_ERR_INVALID;
+        c->all |= (uint32_t)(k <= 255) << p;
+        c->at[p] = c->depth[p] = 0;
+        c->len[p] = (uint8_t)k;
     }
-    if (n > cap - *at) return LLMRES_ERR_TOO_LARGE;
-    LLMRES_MEMCPY(dst + *at, u, n);
-    *at += n;
     return 0;
 }
 
+/* Moves path p's cursor back up to its segment of depth d: the one before, each time. */
+static void llmres__jback(llmres__jpaths_t *c, unsigned p, unsigned d) {
+    const char *path = c->f[p].path;
+    size_t j = c->at[p];
+    for (; c->depth[p] > d; c->depth[p]--) {
+        size_t dot = j - 1;
+        for (j = dot; j && path[j - 1] != '.'; j--) {}
+        c->len[p] = (uint8_t)(dot - j);
+    }
+    c->at[p] = (uint8_t)j;
+}
+
+/* Which paths of m go on below (l->live) or end at (l->done) depth d's member: key[0..kn)
+   of an object, or (key NULL) element l->index of an array, which "*" or its number
+   matches. By length first; an empty segment never matches. */
+static void llmres__jmatch(llmres__jpaths_t *c, llmres__jlevel_t *l, uint32_t m, unsigned d, const char *key, size_t kn) {
+    unsigned p;
+    l->live = l->done = 0;
+    for (p = 0; m; p++, m >>= 1) {
+        const char *seg;
+        size_t n, k = 0, next;
+        if (!(m & 1u) || c->depth[p] < d) continue;
+        if (c->depth[p] > d) llmres__jback(c, p, d);
+        if ((n = c->len[p]) == 0 || (key && n != kn)) continue;
+        seg = c->f[p].path + c->at[p];
+        if (key) {
+            while (k < n && seg[k] == key[k]) k++;
+            if (k < n) continue;
+        } else if (!(n == 1 && *seg == '*') && llmres_parse_uint(seg, n) != l->index) {
+            continue;
+        }
+        next = c->at[p] + n + 1;
+        if (!seg[n]) {
+            l->done |= 1u << p;
+        } else if (next <= 255 && (n = llmres__jseg(seg + n + 1)) <= 255 - next) {
+            c->at[p] = (uint8_t)next;
+            c->len[p] = (uint8_t)n;
+            c->depth[p] = (uint8_t)(d + 1);
+            l->live |= 1u << p;
+        }
+    }
+}
+
+/* Past the bytes a JSON string holds as they are (printable ASCII but " and \), a word
+   at a time: no byte waits for the test of the one before. */
+static size_t llmres__jskip(const char *s, size_t i, size_t n) {
+    const size_t ones = (size_t)-1 / 255u, high = ones * 0x80u;
+    for (; n - i >= sizeof(size_t); i += sizeof(size_t)) {
+        size_t w, q, b;
+        LLMRES_MEMCPY(&w, s + i, sizeof(w));
+        q = w ^ (ones * 0x22u); /* a zero byte where a quote was */
+        b = w ^ (ones * 0x5Cu); /* ...a backslash */
+        if ((b = (w | ((w - ones * 0x20u) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__ARM_FEATURE_CLZ))
+            /* the lowest flag is the first such byte: a borrow only flags bytes above a true one */
+            return i + (size_t)(sizeof(b) > 4 ? __builtin_ctzll((unsigned long long)b) : __builtin_ctz((unsigned)b)) / 8u;
+#else
+            break;
+#endif
+        }
+    }
+    while (i < n && (unsigned char)(s[i] - 0x20) < 0x60u && s[i] != '"' && s[i] != '\\') i++;
+    return i;
+}
+
+/* Appends src[0..k) to dst[*len..cap); what does not fit is cut and the rest of the string
+   dropped (*dst NULL, *rc TOO_LARGE). */
+static void llmres__jput(char **dst, size_t cap, size_t *len, const char *src, size_t k, int *rc) {
+    if (!*dst) return;
+    if (k > cap - *len) {
+        k = cap - *len;
+        *rc = LLMRES_ERR_TOO_LARGE;
+    }
+    LLMRES_MEMCPY(*dst + *len, src, k);
+    *len += k;
+    if (*rc) *dst = NULL;
+}
+
 static uint32_t llmres__hex4(const char *s) {
-    uint32_t v = 0;
+    uint32_t v = 0, d;
     int i;
     for (i = 0; i < 4; i++) {
-        int c = llmres__lower((unsigned char)s[i]);
-        if (llmres__is_digit(c)) v = v * 16u + (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') v = v * 16u + (uint32_t)(c - 'a' + 10);
-        else return LLMRES_UNKNOWN;
+        d = (uint32_t)((unsigned char)s[i] - '0');
+        if (d > 9 && (d = (uint32_t)(((unsigned char)s[i] | 0x20) - 'a') + 10u) - 10u > 5u) return LLMRES_UNKNOWN;
+        v = v * 16u + d;
     }
     return v;
 }
 
-/* Unescapes the raw string s[0..n) (no quotes) onto dst[*at..cap). A lone surrogate
-   becomes U+FFFD. Returns 0, TOO_LARGE, or HTTP for a bad escape. With cut, what fits
-   is kept when the rest does not (and TOO_LARGE still returned). */
-static int llmres__junescape(const char *s, size_t n, char *dst, size_t cap, size_t *at, int cut) {
-    size_t i = 0;
-    int rc;
-    while (i < n) {
-        size_t run = i;
-        while (run < n && s[run] != '\\') run++;
-        if (run > i) {
-            if (run - i > cap - *at) {
-                if (cut) { LLMRES_MEMCPY(dst + *at, s + i, cap - *at); *at = cap; }
-                return LLMRES_ERR_TOO_LARGE;
-            }
-            LLMRES_MEMCPY(dst + *at, s + i, run - i);
-            *at += run - i;
-            i = run;
+/* The escape at s[*i] ('\\'): its code point (a lone surrogate is U+FFFD), *i past it;
+   LLMRES_UNKNOWN when it is not one of JSON's. */
+static uint32_t llmres__jescape(const char *s, size_t n, size_t *i) {
+    size_t at = *i;
+    uint32_t cp, lo;
+    int k;
+    if (n - at < 2) return LLMRES_UNKNOWN;
+    for (k = 0; s[at + 1] != 'u'; k++) {
+        if (k == 8) return LLMRES_UNKNOWN;
+        if (s[at + 1] == llmres__jesc_name[k]) { *i = at + 2; return (unsigned char)llmres__jesc_char[k]; }
+    }
+    if (n - at < 6 || (cp = llmres__hex4(s + at + 2)) == LLMRES_UNKNOWN) return LLMRES_UNKNOWN;
+    *i = at + 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF && n - at >= 12 && s[at + 6] == '\\' && s[at + 7] == 'u' &&
+        (lo = llmres__hex4(s + at + 8)) >= 0xDC00 && lo <= 0xDFFF) {
+        *i = at + 12;
+        return 0x10000u + ((cp - 0xD800u) << 10) + (lo - 0xDC00u);
+    }
+    return cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFDu : cp;
+}
+
+/* The UTF-8 of code point cp in u: its length. */
+static size_t llmres__utf8(char *u, uint32_t cp) {
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4, k;
+    static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (k = n - 1; k > 0; k--, cp >>= 6) u[k] = (char)(0x80 | (cp & 0x3F));
+    u[0] = (char)(lead[n] | cp);
+    return n;
+}
+
+/* llmres__jstring past its first run of plain bytes, which end at s[i]. */
+static int llmres__jstring_rest(const char *s, size_t n, size_t *pos, size_t i, char *dst, size_t cap, size_t *len) {
+    size_t run = *pos, bad;
+    int rc = 0;
+    for (;; i = llmres__jskip(s, i, n)) {
+        char u[4];
+        uint32_t cp;
+        if (i >= n) return LLMRES_ERR_BAD_BODY;
+        if ((unsigned char)s[i] >= 0x80) { /* a multi-byte character stays in the run */
+            size_t k = llmres__utf8_len(s, i, n, &bad);
+            if (!k) return LLMRES_ERR_BAD_BODY;
+            i += k;
             continue;
         }
-        if (i + 1 >= n) return LLMRES_ERR_BAD_BODY;
-        switch (s[i + 1]) {
-        case '"': case '\\': case '/': rc = llmres__utf8(dst, cap, at, (unsigned char)s[i + 1]); i += 2; break;
-        case 'n': rc = llmres__utf8(dst, cap, at, '\n'); i += 2; break;
-        case 'r': rc = llmres__utf8(dst, cap, at, '\r'); i += 2; break;
-        case 't': rc = llmres__utf8(dst, cap, at, '\t'); i += 2; break;
-        case 'b': rc = llmres__utf8(dst, cap, at, '\b'); i += 2; break;
-        case 'f': rc = llmres__utf8(dst, cap, at, '\f'); i += 2; break;
-        case 'u': {
-            uint32_t cp = i + 6 <= n ? llmres__hex4(s + i + 2) : LLMRES_UNKNOWN;
-            if (cp == LLMRES_UNKNOWN) return LLMRES_ERR_BAD_BODY;
-            i += 6;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint32_t lo = i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' ? llmres__hex4(s + i + 2) : LLMRES_UNKNOWN;
-                if (lo >= 0xDC00 && lo <= 0xDFFF) { cp = 0x10000u + ((cp - 0xD800u) << 10) + (lo - 0xDC00u); i += 6; }
-                else cp = 0xFFFD;
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                cp = 0xFFFD;
-            }
-            rc = llmres__utf8(dst, cap, at, cp);
-            break;
-        }
-        default: return LLMRES_ERR_BAD_BODY;
-        }
-        if (rc) return rc;
+        llmres__jput(&dst, cap, len, s + run, i - run, &rc);
+        if (s[i] == '"') break;
+        if (s[i] != '\\' || (cp = llmres__jescape(s, n, &i)) == LLMRES_UNKNOWN) return LLMRES_ERR_BAD_BODY;
+        llmres__jput(&dst, cap, len, u, llmres__utf8(u, cp), &rc);
+        run = i;
     }
+    *pos = i + 1;
+    return rc;
+}
+
+/* Reads the string whose opening quote is s[*pos - 1], validating it whole: every escape,
+   no control character, well-formed UTF-8 (else BAD_BODY). *pos ends past its closing
+   quote. With dst (cap bytes), its text is unescaped onto dst[*len..), in runs; TOO_LARGE
+   when it does not fit (what fits is kept, the string is still validated to its end). */
+static int llmres__jstring(const char *s, size_t n, size_t *pos, char *dst, size_t cap, size_t *len) {
+    size_t i = llmres__jskip(s, *pos, n);
+    if (dst || i >= n || s[i] != '"') return llmres__jstring_rest(s, n, pos, i, dst, cap, len);
+    *pos = i + 1; /* the common case: plain bytes, nothing to copy */
     return 0;
 }
-
-/* A short field: unescaped, cut to fit on a character boundary, NUL-terminated. */
-static void llmres__jfield(char *dst, size_t cap, const char *v, size_t n, int kind) {
-    size_t at = 0;
-    if (kind == 's') {
-        if (llmres__junescape(v, n, dst, cap - 1, &at, 1) == LLMRES_ERR_TOO_LARGE) {
-            size_t end = at;
-            while (end && ((unsigned char)dst[end - 1] & 0xC0) == 0x80) end--; /* continuation bytes */
-            if (end && (unsigned char)dst[end - 1] >= 0xC0) {                  /* their lead byte */
-                unsigned char lead = (unsigned char)dst[end - 1];
-                size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-                if (at - (end - 1) < need) at = end - 1; /* the character did not fit whole */
-            }
-        }
-    } else if (kind == 'n') {
-        at = n < cap - 1 ? n : cap - 1;
-        LLMRES_MEMCPY(dst, v, at);
-    }
-    dst[at] = 0;
-}
-
-typedef struct llmres__jvisit {
-    const llmres_wire_t *wire;
-    llmres_llm_result_t *out;
-    int rc;
-    llmres_llm_stream_t *stream; /* reading one event of a stream, else NULL */
-} llmres__jvisit_t;
 
 /* ---- the providers: one row each ---- */
 #define LLMRES__ERRORS {"error.type", LLMRES_FIELD_ERROR_TYPE}, {"error.code", LLMRES_FIELD_ERROR_CODE}, \
@@ -4211,36 +4321,69 @@ static int llmres__jeq(const char *v, size_t n, const char *word) {
     return word && strlen(word) == n && !LLMRES_MEMCMP(v, word, n);
 }
 
-/* The text of an answer or of a stream's piece: unescaped into out->text. */
-static void llmres__visit_text(llmres__jvisit_t *x, const char *v, size_t n, int kind) {
+/* Where a string at field f is unescaped to as it is read: the text (from x->to), or a
+   short field; NULL for none. */
+static char *llmres__jdest(llmres__jvisit_t *x, const llmres_wire_field_t *f, size_t *cap, size_t *len) {
     llmres_llm_result_t *o = x->out;
-    llmres_llm_stream_t *s = x->stream;
-    int scratch = s && !s->keep_text;
-    size_t start = scratch ? 0 : o->text_len, at = start;
-    if (!s) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
-    if (kind != 's' || x->rc) return;
-    if (!o->text_cap) { if (n) x->rc = LLMRES_ERR_TOO_LARGE; return; }
-    x->rc = llmres__junescape(v, n, o->text, o->text_cap - 1, &at, 0);
-    o->text[x->rc ? start : at] = 0;
-    if (x->rc) return;
-    o->text_len = scratch ? o->text_len + at : at;
-    if (s && s->on_text && at > start) s->on_text(s->user, o->text + start, at - start);
+    *len = 0;
+    switch (f ? f->field : 255) {
+    case LLMRES_FIELD_TEXT:
+        *len = x->to;
+        *cap = o->text_cap ? o->text_cap - 1 : 0;
+        return o->text_cap ? o->text : o->finish; /* no room at all: 0 bytes written, any text TOO_LARGE */
+    case LLMRES_FIELD_FINISH: *cap = sizeof(o->finish) - 1; return o->finish;
+    case LLMRES_FIELD_ERROR: case LLMRES_FIELD_ERROR_MESSAGE: *cap = sizeof(o->error_message) - 1; return o->error_message;
+    case LLMRES_FIELD_ERROR_TYPE: *cap = sizeof(o->error_type) - 1; return o->error_type;
+    case LLMRES_FIELD_ERROR_CODE: *cap = sizeof(o->error_code) - 1; return o->error_code;
+    default: *cap = 0; return NULL;
+    }
 }
 
-/* One scalar of a response or of a stream's event: text, finish, usage, end, error. */
-static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, int depth, const char *v, size_t n, int kind) {
+/* A short field ends: a string read into it (len bytes; rc TOO_LARGE: cut on a character
+   boundary), a number's raw digits, or empty for any other value. NUL-terminated. */
+static void llmres__jshort(char *dst, size_t cap, size_t len, int rc, const char *v, size_t n, int kind) {
+    if (kind == 'n') {
+        len = n < cap ? n : cap;
+        LLMRES_MEMCPY(dst, v, len);
+    } else if (kind != 's') {
+        len = 0;
+    } else if (rc == LLMRES_ERR_TOO_LARGE) {
+        size_t end = len;
+        while (end && ((unsigned char)dst[end - 1] & 0xC0) == 0x80) end--; /* continuation bytes */
+        if (end && (unsigned char)dst[end - 1] >= 0xC0) {                  /* their lead byte */
+            unsigned char lead = (unsigned char)dst[end - 1];
+            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+            if (len - (end - 1) < need) len = end - 1; /* the character did not fit whole */
+        }
+    }
+    dst[len] = 0;
+}
+
+/* The text of an answer or of a stream's piece, already unescaped onto out->text up to
+   len (rc: TOO_LARGE when it did not fit). */
+static void llmres__visit_text(llmres__jvisit_t *x, size_t len, int rc, int kind) {
+    llmres_llm_result_t *o = x->out;
+    if (!x->stream) o->answered = 1; /* the shape of an answer, even with no text (tool calls) */
+    if (kind != 's' || x->rc) return;
+    if (rc) x->rc = rc;
+    else x->to = len;
+    if (o->text_cap) o->text[x->to] = 0;
+}
+
+/* One value of a response or of a stream's event at field f: v[0..n) raw; a string was
+   unescaped to its field as it was read (len bytes, rc). */
+static void llmres__llm_visit(llmres__jvisit_t *x, const llmres_wire_field_t *f, const char *v, size_t n, int kind, size_t len,
+                              int rc) {
     llmres_llm_result_t *o = x->out;
     llmres_llm_stream_t *s = x->stream;
-    const llmres_wire_field_t *f = s ? x->wire->event : x->wire->answer;
-    for (; f && f->path; f++)
-        if (llmres__path_is(p, depth, f->path)) break;
-    if (!f || !f->path) return;
+    size_t cap, at;
+    char *dst;
     switch (f->field) {
-    case LLMRES_FIELD_TEXT: llmres__visit_text(x, v, n, kind); return;
+    case LLMRES_FIELD_TEXT: llmres__visit_text(x, len, rc, kind); return;
     case LLMRES_FIELD_FINISH:
         if (!s) o->answered = 1;
-        if (!s || kind == 's') llmres__jfield(o->finish, sizeof(o->finish), v, n, kind);
-        return;
+        if (s && kind != 's') return;
+        break;
     case LLMRES_FIELD_INPUT_TOKENS: if (kind == 'n') o->input_tokens = llmres_parse_uint(v, n); return;
     case LLMRES_FIELD_OUTPUT_TOKENS: if (kind == 'n') o->output_tokens = llmres_parse_uint(v, n); return;
     case LLMRES_FIELD_EVENT_TYPE:
@@ -4251,94 +4394,148 @@ static void llmres__llm_visit(llmres__jvisit_t *x, const llmres__jlevel_t *p, in
     case LLMRES_FIELD_DONE: if (s && kind == 't') s->done = 1; return;
     case LLMRES_FIELD_ERROR: if (kind == '0') return; /* "error": null is none */
     /* fall through */
-    case LLMRES_FIELD_ERROR_MESSAGE: llmres__jfield(o->error_message, sizeof(o->error_message), v, n, kind); break;
-    case LLMRES_FIELD_ERROR_TYPE: llmres__jfield(o->error_type, sizeof(o->error_type), v, n, kind); break;
-    case LLMRES_FIELD_ERROR_CODE: llmres__jfield(o->error_code, sizeof(o->error_code), v, n, kind); break;
+    case LLMRES_FIELD_ERROR_MESSAGE: case LLMRES_FIELD_ERROR_TYPE: case LLMRES_FIELD_ERROR_CODE:
+        if (s) s->failed = 1; /* in a stream, any error field is an error */
+        break;
     default: return;
     }
-    if (s) s->failed = 1; /* in a stream, any error field is an error */
+    dst = llmres__jdest(x, f, &cap, &at);
+    llmres__jshort(dst, cap, len, rc, v, n, kind);
 }
 
-static int llmres__json_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static size_t llmres__jws(const char *s, size_t i, size_t n) {
+    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) i++;
+    return i;
+}
 
-/* Walks a complete JSON document, calling the visitor at every scalar. LLMRES_ERR_BAD_BODY
-   for anything that is not one complete JSON value (truncated, garbage, too deep). */
+static size_t llmres__jdigits(const char *s, size_t i, size_t n) {
+    while (i < n && llmres__is_digit((unsigned char)s[i])) i++;
+    return i;
+}
+
+/* The end of the number at s[i] by RFC 8259's grammar (-?(0|[1-9][0-9]*)(.[0-9]+)?
+   ([eE][+-]?[0-9]+)?), or i when there is none. */
+static size_t llmres__jnumber(const char *s, size_t i, size_t n) {
+    size_t k = i + (s[i] == '-'), d;
+    if (k < n && s[k] == '0') k++;
+    else if (k < n && s[k] >= '1' && s[k] <= '9') k = llmres__jdigits(s, k, n);
+    else return i;
+    if (k < n && s[k] == '.') {
+        if ((d = llmres__jdigits(s, k + 1, n)) == k + 1) return i;
+        k = d;
+    }
+    if (k < n && (s[k] | 0x20) == 'e') {
+        k += 1u + (k + 1 < n && (s[k + 1] == '+' || s[k + 1] == '-'));
+        if ((d = llmres__jdigits(s, k, n)) == k) return i;
+        k = d;
+    }
+    return k;
+}
+
+/* A value that is no container, at s[*pos]: read whole, validated, given to field f. */
+static int llmres__jscalar(const char *s, size_t n, size_t *pos, llmres__jvisit_t *x, const llmres_wire_field_t *f) {
+    static const char *const word[3] = {"true", "false", "null"};
+    size_t i = *pos, k = i + 1, len = 0, cap;
+    int kind = 's', rc = 0, w;
+    if (i >= n) return LLMRES_ERR_BAD_BODY;
+    if (s[i] == '"') {
+        char *dst = llmres__jdest(x, f, &cap, &len);
+        if ((rc = llmres__jstring(s, n, &k, dst, cap, &len)) == LLMRES_ERR_BAD_BODY) return rc;
+        i++; /* the raw string is s[i..k - 1) */
+        k--;
+    } else if ((k = llmres__jnumber(s, i, n)) > i) {
+        kind = 'n';
+    } else {
+        for (w = 0; w < 3; w++) {
+            k = i + 4u + (w == 1);
+            if (k <= n && !LLMRES_MEMCMP(s + i, word[w], k - i)) break;
+        }
+        if (w == 3) return LLMRES_ERR_BAD_BODY;
+        kind = "tf0"[w];
+    }
+    *pos = k + (kind == 's');
+    if (f) llmres__llm_visit(x, f, s + i, k - i, kind, len, rc);
+    return 0;
+}
+
+/* An object's member name and its colon at s[*pos] (d open containers): the paths that
+   go on through it. */
+static int llmres__jname(const char *s, size_t n, size_t *pos, llmres__jvisit_t *x, llmres__jlevel_t *lv, unsigned d) {
+    size_t i = *pos, k = i + 1;
+    if (i >= n || s[i] != '"' || llmres__jstring(s, n, &k, NULL, 0, NULL)) return LLMRES_ERR_BAD_BODY;
+    llmres__jmatch(&x->paths, &lv[d - 1], d > 1 ? lv[d - 2].live : x->paths.all, d - 1, s + i + 1, k - i - 2);
+    k = llmres__jws(s, k, n);
+    if (k >= n || s[k] != ':') return LLMRES_ERR_BAD_BODY;
+    *pos = k + 1;
+    return 0;
+}
+
+/* Walks one whole JSON document, validating all of it (RFC 8259: grammar, escapes, UTF-8)
+   and giving each value at a field's path to the visitor. LLMRES_ERR_BAD_BODY for
+   anything that is not exactly one JSON value (truncated, garbage, too deep). */
 static int llmres__json_walk(const char *s, size_t n, llmres__jvisit_t *x) {
     llmres__jlevel_t lv[LLMRES_JSON_MAX_DEPTH];
-    int depth = 0, want_key = 0, done = 0;
+    unsigned d = 0; /* open containers */
     size_t i = 0;
+    int rc, name = 0;
     for (;;) {
-        while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
-        if (i >= n) return done ? 0 : LLMRES_ERR_BAD_BODY;
-        if (done) return LLMRES_ERR_BAD_BODY; /* something after the value */
-        if (want_key) {
-            size_t k;
-            if (s[i] != '"') return LLMRES_ERR_BAD_BODY;
-            for (k = i + 1; k < n && s[k] != '"'; k++) if (s[k] == '\\') k++;
-            if (k >= n) return LLMRES_ERR_BAD_BODY;
-            lv[depth - 1].key = s + i + 1;
-            lv[depth - 1].key_len = k - i - 1;
-            i = k + 1;
-            while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
-            if (i >= n || s[i] != ':') return LLMRES_ERR_BAD_BODY;
-            i++;
-            want_key = 0;
+        i = llmres__jws(s, i, n);
+        if (name) {
+            if ((rc = llmres__jname(s, n, &i, x, lv, d)) != 0) return rc;
+            name = 0;
             continue;
         }
-        /* a value */
-        if (s[i] == '{' || s[i] == '[') {
-            if (depth == LLMRES_JSON_MAX_DEPTH) return LLMRES_ERR_BAD_BODY;
-            lv[depth].array = (uint8_t)(s[i] == '[');
-            lv[depth].index = 0;
-            lv[depth].key = NULL;
-            lv[depth].key_len = 0;
-            depth++;
-            i++;
-            while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
-            if (i < n && s[i] == (lv[depth - 1].array ? ']' : '}')) goto close;
-            if (!lv[depth - 1].array) want_key = 1;
-            continue;
-        } else if (s[i] == '"') {
-            size_t k;
-            for (k = i + 1; k < n && s[k] != '"'; k++) {
-                if ((unsigned char)s[k] < 0x20) return LLMRES_ERR_BAD_BODY;
-                if (s[k] == '\\') k++;
+        if (i < n && (s[i] == '{' || s[i] == '[')) {
+            if (d == LLMRES_JSON_MAX_DEPTH) return LLMRES_ERR_BAD_BODY;
+            lv[d].array = (uint8_t)(s[i] == '[');
+            lv[d].index = 0;
+            llmres__jmatch(&x->paths, &lv[d], lv[d].array ? d ? lv[d - 1].live : x->paths.all : 0, d, NULL, 0);
+            i = llmres__jws(s, i + 1, n);
+            if (i >= n || s[i] != (lv[d].array ? ']' : '}')) {
+                name = !lv[d++].array;
+                continue;
             }
-            if (k >= n) return LLMRES_ERR_BAD_BODY;
-            llmres__llm_visit(x, lv, depth, s + i + 1, k - i - 1, 's');
-            i = k + 1;
+            d++; /* empty: closed below */
         } else {
-            size_t k = i;
-            int kind;
-            if (s[i] == '-' || llmres__is_digit((unsigned char)s[i])) {
-                while (k < n && (llmres__is_digit((unsigned char)s[k]) || s[k] == '-' || s[k] == '+' || s[k] == '.' ||
-                                 s[k] == 'e' || s[k] == 'E'))
-                    k++;
-                kind = 'n';
-            } else if (n - i >= 4 && !LLMRES_MEMCMP(s + i, "true", 4)) { k = i + 4; kind = 't'; }
-            else if (n - i >= 5 && !LLMRES_MEMCMP(s + i, "false", 5)) { k = i + 5; kind = 'f'; }
-            else if (n - i >= 4 && !LLMRES_MEMCMP(s + i, "null", 4)) { k = i + 4; kind = '0'; }
-            else return LLMRES_ERR_BAD_BODY;
-            llmres__llm_visit(x, lv, depth, s + i, k - i, kind);
-            i = k;
+            const llmres_wire_field_t *f = NULL;
+            uint32_t m = d ? lv[d - 1].done : 0, p;
+            for (p = 0; m; p++, m >>= 1) /* the first path that ends here */
+                if (m & 1u) { f = &x->paths.f[p]; break; }
+            if ((rc = llmres__jscalar(s, n, &i, x, f)) != 0) return rc;
+            i = llmres__jws(s, i, n);
         }
-        /* after a value: a comma, or the end of its container */
-        for (;;) {
-            while (i < n && llmres__json_ws((unsigned char)s[i])) i++;
-            if (depth == 0) { done = 1; break; }
+        for (;;) { /* after a value: a comma, or its container's end */
+            if (!d) return i < n ? LLMRES_ERR_BAD_BODY : 0;
             if (i >= n) return LLMRES_ERR_BAD_BODY;
-            if (s[i] == ',') {
-                i++;
-                if (lv[depth - 1].array) lv[depth - 1].index++; else want_key = 1;
-                break;
-            }
-            if (s[i] != (lv[depth - 1].array ? ']' : '}')) return LLMRES_ERR_BAD_BODY;
-        close:
-            i++;
-            depth--;
-            want_key = 0;
+            if (s[i] == ',') break;
+            if (s[i] != (lv[d - 1].array ? ']' : '}')) return LLMRES_ERR_BAD_BODY;
+            i = llmres__jws(s, i + 1, n);
+            d--;
+        }
+        i++;
+        if (!lv[d - 1].array) name = 1;
+        else {
+            lv[d - 1].index++;
+            llmres__jmatch(&x->paths, &lv[d - 1], d > 1 ? lv[d - 2].live : x->paths.all, d - 1, NULL, 0);
         }
     }
+}
+
+/* Reads one document (a response, or a stream's event) into x->out, then settles its
+   text: counted, and given to on_text, only when the document is whole and valid. */
+static int llmres__jread(llmres__jvisit_t *x, const char *s, size_t n) {
+    llmres_llm_result_t *o = x->out;
+    llmres_llm_stream_t *st = x->stream;
+    int rc = llmres__jpaths_init(&x->paths, st ? x->wire->event : x->wire->answer);
+    x->rc = 0;
+    x->from = x->to = st && !st->keep_text ? 0 : o->text_len;
+    if (!rc) rc = llmres__json_walk(s, n, x);
+    if (!rc) rc = x->rc;
+    if (o->text_cap) o->text[rc ? x->from : x->to] = 0;
+    if (rc) return rc;
+    o->text_len = st && !st->keep_text ? o->text_len + x->to : x->to;
+    if (st && st->on_text && x->to > x->from) st->on_text(st->user, o->text + x->from, x->to - x->from);
+    return 0;
 }
 
 LLMRES_API llmres_err_t llmres_llm_parse_response(const llmres_wire_t *wire, const void *body, size_t len, llmres_llm_result_t *out) {
@@ -4347,15 +4544,18 @@ LLMRES_API llmres_err_t llmres_llm_parse_response(const llmres_wire_t *wire, con
     if (!out || !wire || (!body && len) || (!out->text && out->text_cap)) return LLMRES_ERR_INVALID;
     out->text_len = 0;
     out->answered = 0;
-    if (out->text_cap) out->text[0] = 0;
     out->finish[0] = out->error_type[0] = out->error_code[0] = out->error_message[0] = 0;
     out->input_tokens = out->output_tokens = LLMRES_UNKNOWN;
     x.wire = wire;
     x.out = out;
-    x.rc = 0;
     x.stream = NULL;
-    rc = llmres__json_walk((const char *)body, len, &x);
-    return (llmres_err_t)(rc ? rc : x.rc);
+    rc = llmres__jread(&x, (const char *)body, len);
+    if (rc == LLMRES_ERR_BAD_BODY) { /* never an answer; what an error said may still class it */
+        out->answered = 0;
+        out->finish[0] = 0;
+        out->input_tokens = out->output_tokens = LLMRES_UNKNOWN;
+    }
+    return (llmres_err_t)rc;
 }
 
 /* ---- streams: server-sent events, NDJSON ---- */
@@ -4363,7 +4563,9 @@ enum { LLMRES__SSE_FIELD = 0, LLMRES__SSE_DATA_START, LLMRES__SSE_DATA, LLMRES__
 
 LLMRES_API llmres_err_t llmres_llm_stream_init(llmres_llm_stream_t *s, const llmres_wire_t *wire, char *event_buf, size_t event_cap,
                                       llmres_llm_result_t *out) {
-    if (!s || !wire || !event_buf || !event_cap || !out || (!out->text && out->text_cap)) return LLMRES_ERR_INVALID;
+    llmres__jpaths_t paths;
+    if (!s || !wire || !event_buf || !event_cap || !out || (!out->text && out->text_cap) || llmres__jpaths_init(&paths, wire->event))
+        return LLMRES_ERR_INVALID;
     LLMRES_MEMSET(s, 0, sizeof(*s));
     s->out = out;
     s->wire = wire;
@@ -4390,10 +4592,8 @@ static void llmres__stream_event(llmres_llm_stream_t *s) {
     } else {
         x.wire = s->wire;
         x.out = s->out;
-        x.rc = 0;
         x.stream = s;
-        rc = llmres__json_walk(s->event, s->event_len, &x);
-        if (rc || x.rc) s->error = rc ? rc : x.rc;
+        if ((rc = llmres__jread(&x, s->event, s->event_len)) != 0) s->error = rc;
     }
     s->event_len = 0;
     s->has_data = 0;

@@ -209,6 +209,9 @@ fi
 # The whole client (calls and the dispatcher), the configuration and the request writers.
 run "fuzz targets (tests/fuzz/run.sh)" env OUT="$OUT/fuzz" FUZZ_SECONDS="${FUZZ_TARGET_SECONDS:-10}" sh tests/fuzz/run.sh
 
+# The JSON reader and the request writer against a plain reference parser (FUZZ_SECONDS, 10 s).
+run "fuzz_json" env OUT="$OUT" sh tests/fuzz/fuzz_json.sh
+
 # 6. Every C example in README.md and docs/ compiles, strict; README's first one runs (on
 #    the sim port); the reference tables agree with the code.
 for doc in README.md docs/*.md; do

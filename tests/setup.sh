@@ -17,6 +17,7 @@ PKGS="$DEMO_PKGS make g++ clang cppcheck valgrind gcc-arm-none-eabi libnewlib-ar
       gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf \
       nginx-light libnginx-mod-http-echo libcurl4-openssl-dev libclang-rt-14-dev musl-tools bzip2 prometheus"
 PKGS="$PKGS libhttp-parser-dev node-llhttp libh2o-evloop0.13"  # make bench-http: the HTTP parsers llmres is measured against (llhttp's C sources; picohttpparser inside h2o)
+PKGS="$PKGS libjsmn-dev libcjson-dev"  # make bench-json: the JSON peers
 PKGS="$PKGS iproute2"  # ip: the namespaces of the stepped, lwIP and port conformance tests
 PKGS="$PKGS liblwip-dev"  # make lwip: the real lwIP stack
 PKGS="$PKGS libnetfilter-queue-dev iptables"  # tests/lossy: a bad link in user space (no netem here)
