@@ -144,6 +144,7 @@ soak:
 .PHONY: bench-json
 bench-json:
 	@sh tests/bench/json_peers.sh
+bench: bench-json
 
 # The JSON reader and request writer against a reference parser, longer (FUZZ_SECONDS, 300).
 .PHONY: fuzz-json
