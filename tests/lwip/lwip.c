@@ -156,7 +156,7 @@ static void eof_timeout_and_partial_send(void) {
 /* Three threads share the transport, each with its own connections, 10 requests each:
    slots are claimed under SYS_ARCH_PROTECT and every connection keeps its own state. */
 #define THREADS 3
-static sys_sem_t finished;
+static sys_sem_t finished[THREADS]; /* one each: lwIP's Unix semaphores are binary, signals coalesce */
 static int answered[THREADS];
 
 static void fetcher(void *arg) {
@@ -180,17 +180,17 @@ static void fetcher(void *arg) {
         }
         t->close(t->ctx, id);
     }
-    sys_sem_signal(&finished);
+    sys_sem_signal(&finished[me]);
 }
 
 static void threads_share_the_transport(void) {
     int i, done = 0;
-    CHECK_EQ(sys_sem_new(&finished, 0), ERR_OK);
+    for (i = 0; i < THREADS; i++) CHECK_EQ(sys_sem_new(&finished[i], 0), ERR_OK);
     for (i = 0; i < THREADS; i++) sys_thread_new("fetcher", fetcher, (void *)(intptr_t)i, 0, 0);
-    for (i = 0; i < THREADS; i++) done += sys_arch_sem_wait(&finished, 10000) != SYS_ARCH_TIMEOUT;
+    for (i = 0; i < THREADS; i++) done += sys_arch_sem_wait(&finished[i], 10000) != SYS_ARCH_TIMEOUT;
     CHECK_EQ(done, THREADS);
     for (i = 0; i < THREADS; i++) CHECK_EQ(answered[i], 10);
-    sys_sem_free(&finished);
+    for (i = 0; i < THREADS; i++) sys_sem_free(&finished[i]);
 }
 
 /* ---- the client, TLS over lwIP ---- */
