@@ -213,7 +213,8 @@ RUNTIME CONFIGURATION
    LLM_BACKOFF_BASE_MS                   500  backoff_base_ms: the first backoff step
    LLM_BACKOFF_MAX_MS                  20000  backoff_max_ms: the largest backoff step
    LLM_RETRY_AFTER_MAX_MS              60000  retry_after_max_ms: a provider that asks for a
-                                              longer wait is not waited for
+                                              longer wait is not waited for, and holds the
+                                              client's other calls this long at most
    LLM_TIMEOUT_MS                      60000  timeout_ms: one deadline for a whole call
                                               (call.timeout_ms overrides)
    LLM_ATTEMPT_TIMEOUT_MS              30000  attempt_timeout_ms: one attempt
@@ -3319,7 +3320,8 @@ static int llmres__http_header(llmres_http_response_t *r, const char *n, size_t 
     } else if (LLMRES__HTTP_IS(n, nl, "retry-after")) {
         if (!(r->flags & LLMRES__HTTP_MS_SEEN)) { /* retry-after-ms wins, in any order */
             uint32_t sec = llmres_parse_uint(v, vl);
-            if (sec != LLMRES_UNKNOWN) h->retry_after_ms = sec > 4294967u ? LLMRES_UNKNOWN : sec * 1000u;
+            /* a wait too long for milliseconds is the longest there is, not no wait */
+            if (sec != LLMRES_UNKNOWN) h->retry_after_ms = sec > 2147483u ? 0x7FFFFFFFu : sec * 1000u;
             else r->pending_at[0] = llmres_parse_http_date(v, vl);
         }
     } else if (LLMRES__HTTP_IS(n, nl, "x-should-retry")) {
@@ -6099,6 +6101,9 @@ static void llmres__call_defer(llmres_client_t *c, const llmres_call_state_t *st
                                                                    : h->tokens.reset_ms;
         if (w > wait) wait = w;
     }
+    /* one header must not keep a device off a provider for days: past retry_after_max_ms
+       the call gives up (llmres__call_decide), and the others look again after it */
+    if (wait > c->cfg.retry_after_max_ms) wait = c->cfg.retry_after_max_ms;
     if (wait) llmres_overload_defer(&c->overload[st->provider], now, now + (wait > 0x7FFFFFFFu ? 0x7FFFFFFFu : wait));
 }
 

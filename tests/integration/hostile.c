@@ -171,8 +171,22 @@ static void sse_event_that_never_ends(void) {
     CHECK_EQ(streamed_len, 0);
 }
 
+/* 999999999 s is longer than the client waits: the call gives up at once, and the
+   provider is held for LLM_RETRY_AFTER_MAX_MS (1 s here), not for 31 years nor not at all. */
 static void retry_after_999999999(void) {
-    hostile("retry-after", 0, 5000, LLMRES_ERR_PROVIDER, LLMRES_CLASS_RATE_LIMIT, 0, 5000);
+    llmres_result_t res;
+    uint32_t took;
+    int rc = call("hostile:retry-after", 0, 5000, &res, &took);
+    printf("  retry-after     %s, class %s, %u attempt(s), %u ms\n", llmres_strerror(rc), llmres_class_name(res.cls),
+           (unsigned)res.attempts, (unsigned)took);
+    CHECK_EQ(rc, LLMRES_ERR_PROVIDER);
+    CHECK_EQ(res.cls, LLMRES_CLASS_RATE_LIMIT);
+    CHECK_EQ(res.attempts, 1);
+    CHECK(took < 1000);
+    rc = call("hello after", 0, 5000, &res, &took); /* held for the 1 s, then answered */
+    CHECK_EQ(rc, LLMRES_OK);
+    CHECK(took >= 900 && took <= 1000 + SLACK_MS);
+    usable_after("retry-after");
 }
 
 static void one_byte_a_second(void) {
@@ -228,6 +242,7 @@ int main(int argc, char **argv) {
     cfg.backoff_max_ms = 200;
     cfg.retry_budget_pct = 0;   /* the budget and the throttle would refuse the retries and */
     cfg.throttle_k_milli = 0;   /* the calls after a run of failures (tests/unit/overload.c) */
+    cfg.retry_after_max_ms = 1000; /* a provider's long wait holds the others this long */
     if (llmres_posix_init(&port, &posix) != LLMRES_OK || llmres_client_init(&client, &port, NULL, &cfg, &prov, 1) != LLMRES_OK ||
         llmres_worker_init(&worker, &client, NULL) != LLMRES_OK) {
         printf("FAIL hostile: init\n");

@@ -167,6 +167,14 @@ static int feed(const char *text, int head) {
     return rc;
 }
 
+/* A retry-after too long for milliseconds is the longest wait there is, never none. */
+static void a_huge_retry_after_saturates(void) {
+    CHECK_EQ(feed("HTTP/1.1 429 Too Many\r\nRetry-After: 999999999\r\nContent-Length: 0\r\n\r\n", 0), 1);
+    CHECK_EQ(r.hints.retry_after_ms, 0x7FFFFFFF);
+    CHECK_EQ(feed("HTTP/1.1 429 Too Many\r\nRetry-After: 2147483\r\nContent-Length: 0\r\n\r\n", 0), 1);
+    CHECK_EQ(r.hints.retry_after_ms, 2147483000u);
+}
+
 static void chunked_with_extensions_trailers_and_case(void) {
     CHECK_EQ(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                   "5;ext=1\r\nhello\r\nA\r\n0123456789\r\na \r\n abcdefghi\r\n0\r\nX-Trailer: done\r\n\r\n", 0), 1);
@@ -545,6 +553,7 @@ int main(int argc, char **argv) {
     RUN(vector_anthropic_529_and_500);
     RUN(vector_http_date_retry_after);
     RUN(vector_the_rest);
+    RUN(a_huge_retry_after_saturates);
     RUN(chunked_with_extensions_trailers_and_case);
     RUN(one_hundred_and_bodyless_responses);
     RUN(close_delimited_and_connection_semantics);
