@@ -444,7 +444,10 @@ MEMORY AND CODE SIZE
    targets that links libgcc's 64-bit helpers, never soft-float (make cross checks).
 
 CHANGELOG
-   next   Streams have their own clocks: LLM_FIRST_BYTE_TIMEOUT_MS,
+   next   A provider's retry-after holds the client's other calls for at most
+          LLM_RETRY_AFTER_MAX_MS (it held them up to 24.8 days); one too long for
+          milliseconds is the longest wait, no longer none.
+          Streams have their own clocks: LLM_FIRST_BYTE_TIMEOUT_MS,
           LLM_FIRST_TOKEN_TIMEOUT_MS (off by default) and LLM_STREAM_IDLE_TIMEOUT_MS
           (10 s): LLMRES_ERR_FIRST_BYTE, _FIRST_TOKEN, _STREAM_IDLE, class timeout,
           counted apart in the client and per provider in the statistics.
