@@ -5942,7 +5942,7 @@ LLMRES_API int llmres_stats_prometheus(llmres_client_t *c, char *buf, size_t cap
 #define LLMRES__STAT(c, p, field, now) llmres__stats_bump((c), (p), offsetof(llmres_counts_t, field), (now))
 #define LLMRES__WHY(cause) (uint8_t)(cause)
 #else
-#define LLMRES__STAT(c, p, field, now) ((void)(p))
+#define LLMRES__STAT(c, p, field, now) ((void)(p), (void)(now))
 #define LLMRES__WHY(cause) 0
 #endif
 
