@@ -69,6 +69,7 @@ client.a_provider_of_your_own_is_a_row        the same
 client.long_api_keys_go_whole_or_are_refused  the same
 client.an_answer_too_long_is_too_large        the same
 client.streamed_answers_resilient             the same
+client.streams_have_their_own_clocks          the same
 "
 
 # emit LABEL LOG RC: the PASS/FAIL lines of a test binary's LOG, prefixed with LABEL;
